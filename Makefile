@@ -1,0 +1,67 @@
+# The two commands: `make run` (try the portal) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+MANAGE := $(BIN)/python manage.py
+IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles
+
+.PHONY: run test lint format messages makemessages vendor lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(PIP) -e '.[test,dev]'
+	@touch $@
+
+messages: $(VENV)/.run-installed
+	$(MANAGE) compilemessages -v0 $(IGNORE)
+
+## make run: set up on a fresh machine, load the demo, start web + worker + beat (Ctrl-C stops)
+run: messages
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) dsr_demo
+	@echo
+	@echo "  The portal runs at http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}/  (Ctrl-C stops everything)"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+## make test: install the test dependencies and run the whole suite
+test: $(VENV)/.test-installed messages
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## refresh the source catalogues after changing user-facing strings
+makemessages: $(VENV)/.run-installed
+	$(MANAGE) makemessages -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests
+	$(MANAGE) makemessages -d djangojs -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests --ignore=dsr/static/vendor
+
+## refresh vendored front-end files from the npm registry (versions in package.json)
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p dsr/static/vendor/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/LICENSE dsr/static/vendor/bootstrap/
+	sed -i '/sourceMappingURL/d' dsr/static/vendor/bootstrap/*.min.*
+
+## re-pin every dependency after changing pyproject.toml
+lock: $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[test,dev]'
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

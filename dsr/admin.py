@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from dsr.models import Controller, OutboxMessage, SupervisoryAuthority
+
+
+class SupervisoryAuthorityInline(admin.StackedInline):
+    model = SupervisoryAuthority
+    extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Controller)
+class ControllerAdmin(admin.ModelAdmin):
+    list_display = ("name", "country", "subdivision", "time_zone", "updated_at")
+    inlines = [SupervisoryAuthorityInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One controller per installation.
+        return not Controller.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "to", "subject")
+    search_fields = ("to", "subject")
+    readonly_fields = ("created_at", "from_email", "to", "subject", "body", "html")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,27 @@
+"""Django admin behind the same gate as every staff page (role + MFA, allauth login)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from allauth.mfa.utils import is_mfa_enabled
+
+from accounts.access import staff_gate
+
+
+class DSRAdminSite(admin.AdminSite):
+    site_header = _("DSR portal administration")
+    site_title = _("DSR portal")
+    index_title = _("Configuration")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(super().has_permission(request) and is_mfa_enabled(request.user))
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # Never Django's own password-only login form: send people through allauth (and MFA).
+        response = staff_gate(request)
+        if response is not None:
+            return response
+        return super().login(request, extra_context)

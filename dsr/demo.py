@@ -1,0 +1,86 @@
+"""Demo data from the seeds' controller (T-Systems International GmbH, Open Telekom Cloud).
+
+Loaded by ``manage.py dsr_demo`` (and so by ``make run``); safe to load again: what exists
+is kept, what is missing is added.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.utils import decrypt
+
+from accounts.models import User
+from accounts.roles import Role, grant_role
+from dsr.models import Controller
+from dsr.services.controller import seed_controller
+
+DEMO_CONTROLLER = {
+    "name": "T-Systems International GmbH",
+    "address": "Hahnstraße 43d\n60528 Frankfurt am Main\nGermany",
+    "email": "datenschutz@telekom.de",
+    "dpo_name": "Dr. Claus D. Ulmer",
+    "dpo_contact": "Friedrich-Ebert-Allee 140\n53113 Bonn\nGermany\ndatenschutz@telekom.de",
+    "country": "DE",
+    "subdivision": "NW",
+    "time_zone": "Europe/Berlin",
+    "authorities": [
+        {
+            "name": "Die Bundesbeauftragte für den Datenschutz und die Informationsfreiheit (BfDI)",
+            "address": "Graurheindorfer Straße 153\n53117 Bonn",
+            "website": "https://www.bfdi.bund.de",
+            "competence": "telecommunications contracts",
+        },
+        {
+            "name": "Landesbeauftragte für Datenschutz und Informationsfreiheit "
+            "Nordrhein-Westfalen (LDI NRW)",
+            "address": "Kavalleriestraße 2-4\n40213 Düsseldorf",
+            "website": "https://www.ldi.nrw.de",
+            "competence": "",
+        },
+    ],
+}
+
+# Published demo credentials: the demo must never run with real data.
+DEMO_PASSWORD = "demo-officer-2026"  # noqa: S105
+DEMO_STAFF = (
+    ("officer@demo.example", "Olivia", "Officer", Role.OFFICER),
+    ("admin@demo.example", "Adam", "Admin", Role.ADMIN),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    role: str
+    totp_secret: str
+
+
+@transaction.atomic
+def load_demo() -> list[DemoLogin]:
+    if not Controller.objects.exists():
+        seed_controller(DEMO_CONTROLLER)
+    logins = []
+    for email, first, last, role in DEMO_STAFF:
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"first_name": first, "last_name": last}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        grant_role(user=user, role=role)
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp is None:
+            secret = generate_totp_secret()
+            TOTP.activate(user, secret)
+        else:
+            secret = decrypt(totp.data["secret"])
+        logins.append(DemoLogin(email, DEMO_PASSWORD, role.value, secret))
+    return logins

@@ -1,0 +1,34 @@
+"""Load the demo data (idempotent) and print the demo logins."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from dsr.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo controller and staff accounts; safe to run again."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load even with DJANGO_DEBUG=false (demo passwords are public).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError("Refusing to load public demo logins into a production site.")
+        logins = load_demo()
+        self.stdout.write(self.style.SUCCESS("Demo data loaded. Staff logins (password, TOTP):"))
+        for login in logins:
+            self.stdout.write(
+                f"  {login.role:16} {login.email:24} password: {login.password}  "
+                f"TOTP secret: {login.totp_secret}"
+            )
+        self.stdout.write(
+            "  Add the TOTP secret to an authenticator app, or get the current code with:\n"
+            "  python manage.py dsr_totp officer@demo.example"
+        )

@@ -1,0 +1,100 @@
+"""The controller answering the requests: who it is, where, and who supervises it."""
+
+import zoneinfo
+
+import holidays
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def validate_country(value: str) -> None:
+    if value not in holidays.list_supported_countries():
+        raise ValidationError(
+            _("No holiday calendar is available for the country code %(value)s."),
+            params={"value": value},
+        )
+
+
+class Controller(models.Model):
+    """One row: the data controller. Seeded from the environment, then edited by the admin."""
+
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("postal address"), blank=True)
+    email = models.EmailField(_("privacy contact e-mail"), blank=True)
+    dpo_name = models.CharField(_("data protection officer"), max_length=200, blank=True)
+    dpo_contact = models.TextField(
+        _("data protection officer's contact"),
+        blank=True,
+        help_text=_("Address and e-mail of the data protection officer (Art. 13(1)(b), 37(7))."),
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        validators=[validate_country],
+        help_text=_("ISO 3166 code; chooses the public holidays that move deadlines."),
+    )
+    subdivision = models.CharField(
+        _("region"),
+        max_length=10,
+        blank=True,
+        help_text=_("Subdivision code, e.g. NW for North Rhine-Westphalia; empty for national."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Europe/Berlin",
+        validators=[validate_time_zone],
+        help_text=_("Fixes the calendar date on which a request was received."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("controller")
+        verbose_name_plural = _("controller")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.subdivision and self.country:
+            try:
+                holidays.country_holidays(self.country, subdiv=self.subdivision)
+            except NotImplementedError as exc:
+                raise ValidationError(
+                    {
+                        "subdivision": _("%(subdivision)s is not a region of %(country)s.")
+                        % {"subdivision": self.subdivision, "country": self.country}
+                    }
+                ) from exc
+
+
+class SupervisoryAuthority(models.Model):
+    """A competent supervisory authority, named in refusals and in the access report."""
+
+    controller = models.ForeignKey(
+        Controller, on_delete=models.CASCADE, related_name="authorities"
+    )
+    name = models.CharField(_("name"), max_length=300)
+    address = models.TextField(_("address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    competence = models.CharField(
+        _("competent for"),
+        max_length=300,
+        blank=True,
+        help_text=_("e.g. 'telecommunications contracts'; empty for all other matters."),
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("supervisory authority")
+        verbose_name_plural = _("supervisory authorities")
+        ordering = ("position", "pk")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,30 @@
+"""Staff pages (officer role + MFA): the start page and the development outbox."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from accounts.access import staff_required
+from dsr.models import OutboxMessage
+from dsr.services.controller import get_controller
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "staff/dashboard.html",
+        {"controller": get_controller(), "outbox_count": OutboxMessage.objects.count()},
+    )
+
+
+@staff_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(OutboxMessage.objects.all(), 25).get_page(request.GET.get("page"))
+    return render(request, "staff/outbox.html", {"page": page})
+
+
+@staff_required
+def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    return render(request, "staff/outbox_message.html", {"message": message})

@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite: services, a real Celery worker, a browser, the outbox."""
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from tests.helpers import Outbox
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
+# are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.fixtures.celery", "tests.fixtures.browser"]
+
+
+def _missing(item: pytest.Item, what: str) -> None:
+    message = f"{what} is not available"
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"{message}, and REQUIRE_SERVICES=1 makes that an error")
+    pytest.skip(message)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests.settings import reachable
+
+    if item.get_closest_marker("postgres"):
+        db = settings.DATABASES["default"]
+        if db["ENGINE"] != "django.db.backends.postgresql":
+            _missing(item, "PostgreSQL")
+        elif not reachable(f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"):
+            _missing(item, "PostgreSQL")
+    if item.get_closest_marker("redis") and not (
+        settings.TEST_REDIS_URL and reachable(settings.TEST_REDIS_URL)
+    ):
+        _missing(item, "Redis")
+    if item.get_closest_marker("browser") and not shutil.which(
+        os.environ.get("DSR_CHROMIUM", "/usr/bin/chromium")
+    ):
+        _missing(item, "Chromium")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def outbox(mailoutbox: list) -> Outbox:
+    """The e-mails sent during the test, with helpers to find one and follow its links."""
+    return Outbox(mailoutbox)

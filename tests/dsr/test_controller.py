@@ -1,0 +1,48 @@
+"""The controller's details: seeded from the environment, validated, editable."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from dsr.models import Controller
+from dsr.services.controller import get_controller, parse_authorities, seed_controller
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_controller_is_seeded_from_settings_once(settings):
+    settings.DSR_CONTROLLER = {
+        "name": "Beispiel GmbH", "address": "Hauptstr. 1", "email": "dsb@beispiel.de",
+        "dpo_name": "", "dpo_contact": "", "country": "DE", "subdivision": "BE",
+        "time_zone": "Europe/Berlin",
+        "authorities": "BlnBDI|Alt-Moabit 59-61\\n10555 Berlin|https://www.datenschutz-berlin.de|",
+    }
+    controller = get_controller()
+    assert controller.name == "Beispiel GmbH"
+    assert controller.subdivision == "BE"
+    authority = controller.authorities.get()
+    assert authority.address == "Alt-Moabit 59-61\n10555 Berlin"
+    settings.DSR_CONTROLLER = {**settings.DSR_CONTROLLER, "name": "Other"}
+    assert get_controller().name == "Beispiel GmbH"  # the database copy is what counts
+    assert Controller.objects.count() == 1
+
+
+def test_authorities_parse_with_competence():
+    parsed = parse_authorities("BfDI|Bonn||telecommunications contracts;; LDI NRW|Düsseldorf")
+    assert [a["name"] for a in parsed] == ["BfDI", "LDI NRW"]
+    assert parsed[0]["competence"] == "telecommunications contracts"
+    assert parsed[1]["competence"] == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("country", {"country": "XX"}),
+        ("subdivision", {"country": "DE", "subdivision": "ZZ"}),
+        ("time_zone", {"time_zone": "Mars/Olympus"}),
+    ],
+)
+def test_a_wrong_calendar_or_time_zone_is_refused(field, values):
+    base = {"name": "X", "country": "DE", "subdivision": "", "time_zone": "Europe/Berlin"}
+    with pytest.raises(ValidationError) as error:
+        seed_controller({**base, **values})
+    assert field in error.value.message_dict

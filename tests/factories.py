@@ -1,0 +1,39 @@
+"""Factories with readable fixed values."""
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from accounts.models import User
+from accounts.roles import Role, grant_role
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    first_name = "Erika"
+    last_name = "Mustermann"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def make_officer(*, email: str = "officer@example.org", role: Role = Role.OFFICER,
+                 with_totp: bool = True) -> tuple[User, str]:
+    """A staff member; returns the user and their TOTP secret ('' without MFA)."""
+    user = UserFactory(email=email, first_name="Olivia", last_name="Officer")
+    grant_role(user=user, role=role)
+    secret = ""
+    if with_totp:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    return User.objects.get(pk=user.pk), secret

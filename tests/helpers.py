@@ -1,0 +1,59 @@
+"""Small helpers the tests share: the e-mail outbox, TOTP codes, logging in through allauth."""
+
+import re
+import time
+from dataclasses import dataclass
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.test import Client
+from django.urls import reverse
+
+URL_RE = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass
+class Outbox:
+    messages: list[EmailMessage]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in m.to]
+
+    def last_to(self, address: str) -> EmailMessage:
+        found = self.to(address)
+        assert found, f"no e-mail to {address}; sent: {[m.to for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def links(message: EmailMessage) -> list[str]:
+        return URL_RE.findall(str(message.body))
+
+    @staticmethod
+    def html(message: EmailMessage) -> str:
+        if isinstance(message, EmailMultiAlternatives):
+            for content, mimetype in message.alternatives:
+                if mimetype == "text/html":
+                    return str(content)
+        return ""
+
+
+def totp_code(secret: str, *, offset: int = 0) -> str:
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD + offset
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def login_with_password(client: Client, email: str, password: str) -> None:
+    """The allauth login form, for accounts without MFA (counts as a recent login)."""
+    response = client.post(reverse("account_login"), {"login": email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+
+
+def login_with_totp(client: Client, email: str, password: str, secret: str) -> None:
+    """The real allauth journey: password, then the authenticator code."""
+    response = client.post(reverse("account_login"), {"login": email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    assert response["Location"] == reverse("mfa_authenticate"), response["Location"]
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert response.status_code == 302, response.content[:500]
