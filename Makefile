@@ -49,7 +49,6 @@ format: $(VENV)/.test-installed
 ## refresh the source catalogues after changing user-facing strings
 makemessages: $(VENV)/.run-installed
 	$(MANAGE) makemessages -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests
-	$(MANAGE) makemessages -d djangojs -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests --ignore=dsr/static/vendor
 
 ## refresh vendored front-end files from the npm registry (versions in package.json)
 vendor:

@@ -16,6 +16,20 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = ["tests.fixtures.celery", "tests.fixtures.browser"]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile stale catalogues, so `pytest` alone tests the current translations."""
+    import subprocess
+    from pathlib import Path
+
+    for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            # Atomic: xdist workers may compile the same catalogue at the same moment.
+            tmp = mo.with_suffix(f".{os.getpid()}.tmp")
+            subprocess.run(["msgfmt", "--check-format", "-o", str(tmp), str(po)], check=True)
+            os.replace(tmp, mo)
+
+
 def _missing(item: pytest.Item, what: str) -> None:
     message = f"{what} is not available"
     if settings.REQUIRE_SERVICES:
