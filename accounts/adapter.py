@@ -1,10 +1,9 @@
 """The allauth customisation points: where people land after login, how MFA secrets are kept."""
 
-from django.http import HttpRequest
-from django.urls import reverse
-
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.roles import is_officer
 from dsr.crypto import decrypt_text, encrypt_text

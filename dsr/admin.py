@@ -5,14 +5,14 @@ from django.http import HttpRequest
 from dsr.models import Controller, OutboxMessage, SupervisoryAuthority
 
 
-class SupervisoryAuthorityInline(admin.StackedInline):
+class SupervisoryAuthorityInline(admin.StackedInline[SupervisoryAuthority, Controller]):
     model = SupervisoryAuthority
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Controller)
-class ControllerAdmin(admin.ModelAdmin):
+class ControllerAdmin(admin.ModelAdmin[Controller]):
     list_display = ("name", "country", "subdivision", "time_zone", "updated_at")
     inlines = [SupervisoryAuthorityInline]
 
@@ -25,7 +25,7 @@ class ControllerAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
     list_display = ("created_at", "to", "subject")
     search_fields = ("to", "subject")
     readonly_fields = ("created_at", "from_email", "to", "subject", "body", "html")

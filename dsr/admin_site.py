@@ -2,11 +2,10 @@
 
 from typing import Any
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-
-from allauth.mfa.utils import is_mfa_enabled
 
 from accounts.access import staff_gate
 

@@ -16,6 +16,5 @@ QUEUES = ("default", "connectors", "exports")
 app = Celery("dsr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
-app.conf.task_default_exchange = "default"
-app.conf.task_default_routing_key = "default"
+app.conf.update(task_default_exchange="default", task_default_routing_key="default")
 app.autodiscover_tasks()

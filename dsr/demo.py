@@ -6,12 +6,11 @@ is kept, what is missing is added.
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.mfa.utils import decrypt
+from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role, grant_role

@@ -27,7 +27,7 @@ class OutboxEmailBackend(BaseEmailBackend):
             stored = OutboxMessage.objects.create(
                 from_email=message.from_email,
                 to=", ".join(message.recipients()),
-                subject=message.subject,
+                subject=str(message.subject),
                 body=str(message.body),
                 html=html,
             )

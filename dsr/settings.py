@@ -6,8 +6,12 @@ local e-mail outbox and files, all under ``var/``. Every variable is listed in .
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from django.utils.translation import gettext_lazy as _
+
+# Lets admin classes be written as ModelAdmin[Model] for the type checker.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,8 +35,8 @@ else:
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # Fernet keys for data at rest (TOTP secrets, ID documents, answer packages); first one encrypts.
-DSR_ENCRYPTION_KEYS = env.list("DSR_ENCRYPTION_KEY", default=[]) if DEBUG else env.list(
-    "DSR_ENCRYPTION_KEY"
+DSR_ENCRYPTION_KEYS = (
+    env.list("DSR_ENCRYPTION_KEY", default=[]) if DEBUG else env.list("DSR_ENCRYPTION_KEY")
 )
 
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -140,8 +144,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -42,9 +42,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     if item.get_closest_marker("postgres"):
         db = settings.DATABASES["default"]
-        if db["ENGINE"] != "django.db.backends.postgresql":
-            _missing(item, "PostgreSQL")
-        elif not reachable(f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"):
+        address = f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        if db["ENGINE"] != "django.db.backends.postgresql" or not reachable(address):
             _missing(item, "PostgreSQL")
     if item.get_closest_marker("redis") and not (
         settings.TEST_REDIS_URL and reachable(settings.TEST_REDIS_URL)

@@ -27,8 +27,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
-def make_officer(*, email: str = "officer@example.org", role: Role = Role.OFFICER,
-                 with_totp: bool = True) -> tuple[User, str]:
+def make_officer(
+    *, email: str = "officer@example.org", role: Role = Role.OFFICER, with_totp: bool = True
+) -> tuple[User, str]:
     """A staff member; returns the user and their TOTP secret ('' without MFA)."""
     user = UserFactory(email=email, first_name="Olivia", last_name="Officer")
     grant_role(user=user, role=role)

@@ -34,8 +34,10 @@ def fresh_catalogues(tmp_path_factory):
     args += [f"-l{lang}" for lang in LANGUAGES] + ["--ignore=var"]
     result = subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return {lang: polib.pofile(str(copy / "locale" / lang / "LC_MESSAGES" / "django.po"))
-            for lang in LANGUAGES}
+    return {
+        lang: polib.pofile(str(copy / "locale" / lang / "LC_MESSAGES" / "django.po"))
+        for lang in LANGUAGES
+    }
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -53,7 +55,8 @@ def test_the_catalogues_compile_with_matching_placeholders(lang):
     po = ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"
     result = subprocess.run(
         ["msgfmt", "--check-format", "--check-domain", "-o", os.devnull, str(po)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 

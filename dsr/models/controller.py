@@ -77,9 +77,7 @@ class Controller(models.Model):
 class SupervisoryAuthority(models.Model):
     """A competent supervisory authority, named in refusals and in the access report."""
 
-    controller = models.ForeignKey(
-        Controller, on_delete=models.CASCADE, related_name="authorities"
-    )
+    controller = models.ForeignKey(Controller, on_delete=models.CASCADE, related_name="authorities")
     name = models.CharField(_("name"), max_length=300)
     address = models.TextField(_("address"), blank=True)
     website = models.URLField(_("website"), blank=True)

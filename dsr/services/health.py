@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db import connection
-
 from celery import Celery
+from django.db import connection
 
 from dsr.celery import app as default_app
 
@@ -30,7 +29,7 @@ def check_broker(app: Celery = default_app) -> Check:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            conn.default_channel  # opening a channel talks to the server (Redis: PING)
+            _ = conn.default_channel  # opening a channel talks to the server (Redis: PING)
             transport = conn.transport_cls
     except Exception as exc:
         return Check("broker", False, type(exc).__name__)

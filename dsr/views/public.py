@@ -32,8 +32,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
         set_language_cookie(response, language)
         user = request.user
         if user.is_authenticated and getattr(user, "language", None) != language:
-            user.language = language  # type: ignore[union-attr]
-            user.save(update_fields=["language"])  # type: ignore[union-attr]
+            user.language = language
+            user.save(update_fields=["language"])
     return response
 
 

@@ -40,9 +40,7 @@ def test_an_officer_logging_in_with_totp_reaches_the_staff_pages(client):
 
 def test_a_password_alone_does_not_log_an_officer_with_mfa_in(client):
     officer, _ = make_officer()
-    response = client.post(
-        reverse("account_login"), {"login": officer.email, "password": PASSWORD}
-    )
+    response = client.post(reverse("account_login"), {"login": officer.email, "password": PASSWORD})
     assert response["Location"] == reverse("mfa_authenticate")
     response = client.get(reverse("staff:dashboard"))
     assert response.status_code == 302
@@ -87,7 +85,7 @@ def test_totp_secrets_are_encrypted_in_the_database(client):
 
 
 def test_the_admin_is_behind_the_same_gate(client):
-    admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN, with_totp=False)
+    admin_user, _ = make_officer(email="admin@example.org", role=Role.ADMIN, with_totp=False)
     client.force_login(admin_user)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302

@@ -28,17 +28,15 @@ def test_the_page_loads_nothing_from_the_internet(page, live_server):
     outside = []
     page.on(
         "request",
-        lambda request: outside.append(request.url)
-        if not request.url.startswith(live_server.url)
-        else None,
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
     )
     page.goto("/")
     page.wait_for_load_state("networkidle")
     assert outside == []
     # Bootstrap really arrived (served by WhiteNoise), so the page is styled.
-    navbar_display = page.evaluate(
-        "getComputedStyle(document.querySelector('.navbar')).display"
-    )
+    navbar_display = page.evaluate("getComputedStyle(document.querySelector('.navbar')).display")
     assert navbar_display == "flex"
 
 

@@ -29,9 +29,7 @@ def test_the_app_is_configured_for_safe_redelivery():
 
 def test_a_task_sent_through_redis_is_run_by_a_real_worker(celery_worker):
     stale = OutboxMessage.objects.create(from_email="a", to="b", subject="stale", body="x")
-    OutboxMessage.objects.filter(pk=stale.pk).update(
-        created_at=timezone.now() - timedelta(days=30)
-    )
+    OutboxMessage.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=30))
     purge_outbox_task.delay()
     wait_for(lambda: not OutboxMessage.objects.filter(pk=stale.pk).exists())
 

@@ -11,8 +11,13 @@ pytestmark = pytest.mark.django_db
 
 def test_the_controller_is_seeded_from_settings_once(settings):
     settings.DSR_CONTROLLER = {
-        "name": "Beispiel GmbH", "address": "Hauptstr. 1", "email": "dsb@beispiel.de",
-        "dpo_name": "", "dpo_contact": "", "country": "DE", "subdivision": "BE",
+        "name": "Beispiel GmbH",
+        "address": "Hauptstr. 1",
+        "email": "dsb@beispiel.de",
+        "dpo_name": "",
+        "dpo_contact": "",
+        "country": "DE",
+        "subdivision": "BE",
         "time_zone": "Europe/Berlin",
         "authorities": "BlnBDI|Alt-Moabit 59-61\\n10555 Berlin|https://www.datenschutz-berlin.de|",
     }

@@ -20,8 +20,10 @@ OUTBOX = "dsr.outbox.OutboxEmailBackend"
 def test_mail_sent_in_embedded_mode_lands_in_the_outbox(settings):
     settings.EMAIL_BACKEND = OUTBOX
     message = EmailMultiAlternatives(
-        "Your request DSR-2026-00001", "Follow http://127.0.0.1:8000/verify/abc",
-        "privacy@example.org", ["erika@example.org"],
+        "Your request DSR-2026-00001",
+        "Follow http://127.0.0.1:8000/verify/abc",
+        "privacy@example.org",
+        ["erika@example.org"],
     )
     message.attach_alternative("<p>Follow the link</p>", "text/html")
     message.send()

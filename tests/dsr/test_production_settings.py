@@ -62,3 +62,14 @@ def test_production_passes_check_deploy_without_warnings(production_env):
 def test_development_mode_starts_with_nothing_configured(tmp_path):
     result = manage("check", DSR_VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    import re
+
+    read = set(
+        re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', (ROOT / "dsr/settings.py").read_text())
+    )
+    documented = set(re.findall(r"^#? ?([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read, "the pattern no longer finds the settings"
+    assert read - documented == set()
