@@ -238,7 +238,7 @@ DSR_OUTBOX_RETENTION_DAYS = env.int("DSR_OUTBOX_RETENTION_DAYS", default=14)
 # --- Celery -------------------------------------------------------------------------------------
 
 _BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)

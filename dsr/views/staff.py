@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django_htmx.middleware import HtmxDetails
 
 from accounts.access import staff_required
 from dsr.models import OutboxMessage
@@ -18,10 +19,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 @staff_required
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(OutboxMessage.objects.all(), 25).get_page(request.GET.get("page"))
-    return render(request, "staff/outbox.html", {"page": page})
+    template = "staff/_outbox_table.html" if request.htmx else "staff/outbox.html"
+    return render(request, template, {"page": page})
 
 
 @staff_required

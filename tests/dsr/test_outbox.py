@@ -68,3 +68,15 @@ def test_old_outbox_mail_is_purged(settings):
     OutboxMessage.objects.create(from_email="a", to="b", subject="new", body="x")
     assert purge_outbox() == 1
     assert list(OutboxMessage.objects.values_list("subject", flat=True)) == ["new"]
+
+
+def test_the_outbox_table_refreshes_itself_with_htmx(client, settings):
+    settings.EMAIL_BACKEND = OUTBOX
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:outbox")).content.decode()
+    assert 'hx-trigger="every 5s"' in page
+    send_mail("Arrived later", "body", "privacy@example.org", ["e@x.org"])
+    partial = client.get(reverse("staff:outbox"), headers={"hx-request": "true"}).content.decode()
+    assert "Arrived later" in partial
+    assert "<html" not in partial
