@@ -9,12 +9,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import set_language_cookie
+from dsr.rights import RIGHTS, Right
 from dsr.services.controller import get_controller
 from dsr.services.health import run_checks
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "dsr/home.html", {"controller": get_controller()})
+    return render(
+        request,
+        "dsr/home.html",
+        {
+            "controller": get_controller(),
+            "rights": [info for right, info in RIGHTS.items() if right is not Right.OBJECTION],
+            "objection": RIGHTS[Right.OBJECTION],
+        },
+    )
 
 
 @require_POST
