@@ -1,6 +1,7 @@
 """The home page in a real browser: it loads, and switching to Dutch shows Dutch text."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import screenshot
 
@@ -14,13 +15,13 @@ def test_the_home_page_switches_to_dutch(page):
     screenshot(page, "home-en")
 
     page.get_by_label("Language").select_option("nl")
-    page.wait_for_url("**/")
-    assert page.locator("h1").inner_text() == "Uw rechten op gegevensbescherming"
-    assert page.locator("html").get_attribute("lang") == "nl"
+    # The select submits the form; expect() waits for the reloaded page.
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator("h1")).to_have_text("Uw rechten op gegevensbescherming")
     assert page.get_by_role("link", name="Aanmelden").is_visible()
 
     page.reload()  # the choice is remembered
-    assert page.locator("h1").inner_text() == "Uw rechten op gegevensbescherming"
+    expect(page.locator("h1")).to_have_text("Uw rechten op gegevensbescherming")
     screenshot(page, "home-nl")
 
 
@@ -52,5 +53,5 @@ def test_an_officer_logs_in_with_totp_in_the_browser(page):
     page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign In", exact=True).click()
     page.wait_for_url("**/staff/")
-    assert page.locator("h1").inner_text() == "Overview"
+    expect(page.locator("h1")).to_have_text("Overview")
     screenshot(page, "staff-overview")
