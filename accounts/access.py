@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.roles import is_officer
 
 
@@ -29,6 +30,12 @@ def staff_gate(request: HttpRequest) -> HttpResponse | None:
         )
         return redirect("mfa_activate_totp")
     return None
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The officer behind a request that passed the gate."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

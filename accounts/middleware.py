@@ -37,3 +37,18 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
     )
+
+
+class ControllerTimeZoneMiddleware:
+    """Show times in the controller's zone: the one that fixes receipt dates and deadlines."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import timezone
+
+        from dsr.services.controller import get_controller
+
+        with timezone.override(get_controller().time_zone):
+            return self.get_response(request)

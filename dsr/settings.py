@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.AccountLanguageMiddleware",
+    "accounts.middleware.ControllerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -276,6 +277,8 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # Periodic jobs; later features (sweeps, reminders, purges) add their entries here.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-outbox": {"task": "dsr.tasks.purge_outbox", "schedule": 3600.0},
+    "sweep-unverified": {"task": "dsr.tasks.sweep_unverified", "schedule": 3600.0},
+    "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -293,6 +296,25 @@ DSR_CONTROLLER = {
     # "Name|address|website|competence" entries separated by ";;"
     "authorities": env.str("DSR_SUPERVISORY_AUTHORITIES", default=""),
 }
+
+# --- Requests: verification, the clock, uploads, abuse limits ----------------------------------
+
+DSR_VERIFICATION_TTL_HOURS = env.int("DSR_VERIFICATION_TTL_HOURS", default=24)
+DSR_VERIFICATION_MAX_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_ATTEMPTS", default=5)
+DSR_VERIFICATION_RESEND_SECONDS = env.int("DSR_VERIFICATION_RESEND_SECONDS", default=60)
+DSR_VERIFICATION_REMINDER_DAYS = env.int("DSR_VERIFICATION_REMINDER_DAYS", default=3)
+DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
+DSR_STATUS_ACCESS_HOURS = env.int("DSR_STATUS_ACCESS_HOURS", default=2)
+# EDPB Guidelines 01/2022 §159: a request for information stops the clock only if sent without
+# undue delay; this many working days after receipt.
+DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS", default=3)
+# UK ICO practice: the month restarts when the requested information arrives. Off in the EU.
+DSR_UK_PAUSE_MODE = env.bool("DSR_UK_PAUSE_MODE", default=False)
+DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# "count/seconds" windows for filing requests and entering codes.
+DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
+DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
+DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 
 # --- Security ------------------------------------------------------------------------------------
 

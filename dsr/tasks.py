@@ -1,7 +1,14 @@
-"""Tasks of the case domain: thin wrappers that call services and are safe to run twice."""
+"""Tasks of the case domain: thin wrappers that call services and are safe to run twice.
+
+They take ids only: no personal data travels through the broker.
+"""
+
+from typing import Any
 
 from celery import shared_task
 
+from dsr.services import notifications
+from dsr.services import requests as request_services
 from dsr.services.outbox import purge_outbox
 
 
@@ -9,3 +16,30 @@ from dsr.services.outbox import purge_outbox
 def purge_outbox_task() -> int:
     """Delete outbox e-mails past their retention (they carry personal data)."""
     return purge_outbox()
+
+
+@shared_task(
+    name="dsr.tasks.send_request_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_request_email(
+    request_id: int,
+    template: str,
+    challenge_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    return notifications.deliver(request_id, template, challenge_id, extra)
+
+
+@shared_task(name="dsr.tasks.sweep_unverified")
+def sweep_unverified_task() -> list[int]:
+    """Remind requesters who have not confirmed their address; close what expired."""
+    reminded, expired = request_services.sweep_unverified()
+    return [reminded, expired]
+
+
+@shared_task(name="dsr.tasks.refresh_open_clocks")
+def refresh_open_clocks_task() -> int:
+    return request_services.refresh_open_clocks()

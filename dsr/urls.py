@@ -1,19 +1,41 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import public, staff
+from dsr.views import cases, intake, public, staff, status
+
+request_patterns = (
+    [
+        path("request/", intake.start, name="start"),
+        path("request/sent/", intake.sent, name="sent"),
+        path("request/sent/resend/", intake.resend, name="resend"),
+        path("request/<slug:right>/", intake.intake, name="intake"),
+        path("r/verify/<str:token>/", intake.verify_link, name="verify_link"),
+        path("r/confirm/<str:token>/", intake.confirm_agent, name="confirm_agent"),
+        path("r/<str:token>/", status.status, name="status"),
+        path("r/<str:token>/withdraw/", status.withdraw, name="withdraw"),
+        path("r/<str:token>/reply/", status.reply, name="reply"),
+        path("my-requests/", status.my_requests, name="my_requests"),
+    ],
+    "dsr",
+)
 
 staff_patterns = (
     [
         path("", staff.dashboard, name="dashboard"),
         path("outbox/", staff.outbox, name="outbox"),
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
+        path("requests/", cases.case_list, name="cases"),
+        path("requests/new/", cases.manual_intake, name="manual_intake"),
+        path("requests/<str:reference>/", cases.case_detail, name="case"),
+        path("requests/<str:reference>/files/<int:pk>/", cases.case_file, name="case_file"),
+        path("requests/<str:reference>/<slug:action>/", cases.case_action, name="case_action"),
     ],
     "staff",
 )
 
 urlpatterns = [
     path("", public.home, name="home"),
+    path("", include(request_patterns)),
     path("i18n/setlang/", public.set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

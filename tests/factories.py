@@ -38,3 +38,34 @@ def make_officer(
         secret = generate_totp_secret()
         TOTP.activate(user, secret)
     return User.objects.get(pk=user.pk), secret
+
+
+def submit(
+    *,
+    right: str = "access",
+    email: str = "erika@example.org",
+    language: str = "en",
+    details: dict | None = None,
+    account=None,
+    agent=None,
+    received_at=None,
+    channel: str = "web",
+    entered_by=None,
+    **extra,
+):
+    """A request through the real intake service (e-mails go out as on commit)."""
+    from django.test import TestCase
+
+    from dsr.services import requests as services
+
+    intake = services.Intake(
+        rights={right: details or {}},
+        subject=services.SubjectDetails(email=email, **extra),
+        language=language,
+        agent=agent,
+        received_at=received_at,
+        channel=channel,
+        extra={"send_verification": True} if entered_by else {},
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.submit_request(intake=intake, account=account, entered_by=entered_by)

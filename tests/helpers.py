@@ -57,3 +57,17 @@ def login_with_totp(client: Client, email: str, password: str, secret: str) -> N
     assert response["Location"] == reverse("mfa_authenticate"), response["Location"]
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302, response.content[:500]
+
+
+CODE_RE = re.compile(r"\b(\d{6})\b")
+
+
+def code_in(message: EmailMessage) -> str:
+    """The six-digit code in a verification e-mail."""
+    match = CODE_RE.search(str(message.body))
+    assert match, message.body
+    return match.group(1)
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)

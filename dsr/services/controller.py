@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from dsr.models import Controller, SupervisoryAuthority
 
@@ -24,12 +24,14 @@ def parse_authorities(spec: str) -> list[dict[str, str]]:
     return authorities
 
 
-@transaction.atomic
 def get_controller() -> Controller:
-    controller = Controller.objects.select_for_update().order_by("pk").first()
+    controller = Controller.objects.order_by("pk").first()
     if controller is not None:
         return controller
-    return seed_controller(settings.DSR_CONTROLLER)
+    try:
+        return seed_controller(settings.DSR_CONTROLLER)
+    except IntegrityError:  # another process seeded it first
+        return Controller.objects.order_by("pk").first() or seed_controller(settings.DSR_CONTROLLER)
 
 
 @transaction.atomic
@@ -38,7 +40,8 @@ def seed_controller(values: dict[str, Any], *, replace: bool = False) -> Control
     fields = {k: v for k, v in values.items() if k != "authorities"}
     controller = Controller.objects.order_by("pk").first()
     if controller is None:
-        controller = Controller(**fields)
+        # A fixed key: two processes seeding at once cannot create two controllers.
+        controller = Controller(pk=1, **fields)
     elif replace:
         for key, value in fields.items():
             setattr(controller, key, value)

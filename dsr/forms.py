@@ -1,0 +1,303 @@
+"""The intake forms: who asks, and what each right needs (and nothing more: never *why*)."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from dsr.models import AgentAuthority, IdDocumentType
+from dsr.rights import Right
+from dsr.services.files import Upload, UploadRejected, check_upload
+
+TEXT = 5000  # characters in a free-text answer
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class UploadField(forms.FileField):
+    """A PDF, JPEG or PNG, checked by its content; cleans to an ``Upload``."""
+
+    def clean(self, data: Any, initial: Any = None) -> Upload | None:
+        file = super().clean(data, initial)
+        if not file:
+            return None
+        if file.size > settings.DSR_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large. Files may be at most %(size)d MB.")
+                % {"size": settings.DSR_UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
+        upload = Upload(content=file.read())
+        try:
+            check_upload(upload)
+        except UploadRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+
+class RequesterForm(forms.Form):
+    """Who the request is about and who is asking. Every right's form starts with this."""
+
+    MYSELF, AGENT = "myself", "agent"
+    requester = forms.ChoiceField(
+        label=_("Who is making this request?"),
+        choices=[
+            (MYSELF, _("I am asking about my own data")),
+            (AGENT, _("I am asking on behalf of someone else")),
+        ],
+        widget=forms.RadioSelect,
+        initial=MYSELF,
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        required=False,
+        max_length=254,
+        help_text=_("The address we know you by. We send a confirmation link to it."),
+    )
+    name = forms.CharField(label=_("Full name (optional)"), required=False, max_length=200)
+    phone = forms.CharField(label=_("Telephone (optional)"), required=False, max_length=40)
+    customer_number = forms.CharField(
+        label=_("Customer number (optional)"),
+        required=False,
+        max_length=64,
+        help_text=_("Helps us find your data faster."),
+    )
+    postal_address = forms.CharField(
+        label=_("Postal address (optional)"), required=False, max_length=500, widget=_textarea(2)
+    )
+    agent_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
+    agent_email = forms.EmailField(
+        label=_("Your e-mail address"),
+        required=False,
+        max_length=254,
+        help_text=_("We send the confirmation link and, later, the answer to this address."),
+    )
+    agent_authority = forms.ChoiceField(
+        label=_("Your authority"), required=False, choices=[("", "—"), *AgentAuthority.choices]
+    )
+    evidence = UploadField(
+        label=_("Evidence of your authority"),
+        required=False,
+        help_text=_("For example a signed power of attorney. PDF, JPEG or PNG."),
+    )
+
+    def __init__(self, *args: Any, account_email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if account_email:
+            self.fields["email"].initial = account_email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("requester") == self.AGENT:
+            for name in ("agent_name", "agent_email", "agent_authority", "evidence"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, _("Please fill in this field to act for someone else."))
+            if not any(data.get(n) for n in ("email", "customer_number", "phone")):
+                self.add_error(
+                    "email",
+                    _(
+                        "Please give the e-mail address, telephone or customer number of the "
+                        "person you act for."
+                    ),
+                )
+        elif not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Please give your e-mail address."))
+        return data
+
+    def right_details(self) -> dict[str, Any]:
+        return {}
+
+
+class AccessForm(RequesterForm):
+    scope = forms.CharField(
+        label=_("Anything in particular? (optional)"),
+        required=False,
+        max_length=TEXT,
+        widget=_textarea(),
+        help_text=_("Leave empty to receive everything we hold about you."),
+    )
+
+    def right_details(self) -> dict[str, Any]:
+        return {"scope": self.cleaned_data["scope"].strip()}
+
+
+class RectificationForm(RequesterForm):
+    inaccurate = forms.CharField(
+        label=_("Which data is wrong or incomplete?"), max_length=TEXT, widget=_textarea()
+    )
+    correction = forms.CharField(label=_("What is correct?"), max_length=TEXT, widget=_textarea())
+    statement = forms.CharField(
+        label=_("Supplementary statement (optional)"),
+        required=False,
+        max_length=TEXT,
+        widget=_textarea(),
+        help_text=_("Something we should add to complete your data (Art. 16 GDPR)."),
+    )
+
+    def right_details(self) -> dict[str, Any]:
+        return {k: self.cleaned_data[k].strip() for k in ("inaccurate", "correction", "statement")}
+
+
+class ErasureForm(RequesterForm):
+    ALL, PARTS = "all", "parts"
+    scope = forms.ChoiceField(
+        label=_("What should we erase?"),
+        choices=[(ALL, _("All my data")), (PARTS, _("Only certain data"))],
+        widget=forms.RadioSelect,
+        initial=ALL,
+    )
+    parts = forms.CharField(
+        label=_("Which data?"), required=False, max_length=TEXT, widget=_textarea()
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("scope") == self.PARTS and not data.get("parts", "").strip():
+            self.add_error("parts", _("Please say which data we should erase."))
+        return data
+
+    def right_details(self) -> dict[str, Any]:
+        return {"scope": self.cleaned_data["scope"], "parts": self.cleaned_data["parts"].strip()}
+
+
+class RestrictionForm(RequesterForm):
+    ground = forms.ChoiceField(
+        label=_("Why should we restrict the use of your data?"),
+        choices=[
+            ("a", _("I contest the accuracy of my data (while it is checked)")),
+            ("b", _("The processing is unlawful, but I want restriction instead of erasure")),
+            ("c", _("You no longer need the data, but I need it for legal claims")),
+            ("d", _("I have objected and you are checking whether your grounds override mine")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("Art. 18(1)(a) to (d) GDPR."),
+    )
+    details = forms.CharField(
+        label=_("Details (optional)"), required=False, max_length=TEXT, widget=_textarea()
+    )
+
+    def right_details(self) -> dict[str, Any]:
+        return {"ground": self.cleaned_data["ground"], "details": self.cleaned_data["details"]}
+
+
+class PortabilityForm(RequesterForm):
+    transmit = forms.BooleanField(
+        label=_("Send my data directly to another company"),
+        required=False,
+        help_text=_("Where technically feasible (Art. 20(2) GDPR)."),
+    )
+    recipient_name = forms.CharField(
+        label=_("Name of the other company"), required=False, max_length=200
+    )
+    recipient_contact = forms.CharField(
+        label=_("Its address for receiving data"),
+        required=False,
+        max_length=500,
+        help_text=_("An e-mail address or an address its data protection team gave you."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("transmit"):
+            for name in ("recipient_name", "recipient_contact"):
+                if not data.get(name, "").strip():
+                    self.add_error(name, _("Please fill in this field to have the data sent."))
+        return data
+
+    def right_details(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "transmit": bool(data["transmit"]),
+            "recipient_name": data["recipient_name"].strip(),
+            "recipient_contact": data["recipient_contact"].strip(),
+        }
+
+
+class ObjectionForm(RequesterForm):
+    MARKETING, SITUATION = "direct_marketing", "particular_situation"
+    kind = forms.ChoiceField(
+        label=_("What do you object to?"),
+        choices=[
+            (MARKETING, _("The use of my data for direct marketing (we stop, no questions)")),
+            (SITUATION, _("Other processing, for reasons of my particular situation")),
+        ],
+        widget=forms.RadioSelect,
+        initial=MARKETING,
+    )
+    situation = forms.CharField(
+        label=_("Your particular situation"),
+        required=False,
+        max_length=TEXT,
+        widget=_textarea(4),
+        help_text=_("Art. 21(1) GDPR asks for the grounds relating to your situation."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("kind") == self.SITUATION and not data.get("situation", "").strip():
+            self.add_error("situation", _("Please describe your particular situation."))
+        return data
+
+    def right_details(self) -> dict[str, Any]:
+        return {"kind": self.cleaned_data["kind"], "situation": self.cleaned_data["situation"]}
+
+
+class ConsentWithdrawalForm(RequesterForm):
+    consent = forms.CharField(
+        label=_("Which consent do you withdraw?"),
+        max_length=TEXT,
+        widget=_textarea(2),
+        help_text=_("For example: newsletter, customer surveys, or all consents."),
+    )
+
+    def right_details(self) -> dict[str, Any]:
+        return {"consent": self.cleaned_data["consent"].strip()}
+
+
+FORMS: dict[Right, type[RequesterForm]] = {
+    Right.ACCESS: AccessForm,
+    Right.RECTIFICATION: RectificationForm,
+    Right.ERASURE: ErasureForm,
+    Right.RESTRICTION: RestrictionForm,
+    Right.PORTABILITY: PortabilityForm,
+    Right.OBJECTION: ObjectionForm,
+    Right.CONSENT_WITHDRAWAL: ConsentWithdrawalForm,
+}
+
+# The fields every right's form shares, shown first on the page.
+REQUESTER_FIELDS = tuple(RequesterForm.base_fields)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the e-mail"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"), required=False, max_length=TEXT, widget=_textarea(4)
+    )
+    document_type = forms.ChoiceField(
+        label=_("Type of document"), required=False, choices=[("", "—"), *IdDocumentType.choices]
+    )
+    attachment = UploadField(
+        label=_("Attach a file (optional)"),
+        required=False,
+        help_text=_(
+            "PDF, JPEG or PNG. For an identity document, black out what we do not need: the "
+            "document and access numbers, nationality, height, eye colour and the machine-"
+            "readable lines. We need only your name, date of birth, photo and the expiry date."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        empty = not data.get("body", "").strip() and not data.get("attachment")
+        if empty and "attachment" not in self.errors:
+            self.add_error("body", _("Please write an answer or attach a file."))
+        return data

@@ -1,0 +1,311 @@
+"""A data-subject request, its append-only history, and what proves who asked."""
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dsr.rights import Right
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
+    VERIFIED = "verified", _("Verified")
+    IN_PROGRESS = "in_progress", _("In progress")
+    IN_REVIEW = "in_review", _("In review")
+    COMPLETED = "completed", _("Completed")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+CLOSED_STATUSES = frozenset({Status.COMPLETED, Status.REFUSED, Status.WITHDRAWN})
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Online form")
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post")
+    PHONE = "phone", _("Telephone")
+    IN_PERSON = "in_person", _("In person")
+
+
+class RequesterType(models.TextChoices):
+    SUBJECT = "subject", _("The data subject")
+    AGENT = "agent", _("An authorised agent")
+
+
+class AgentAuthority(models.TextChoices):
+    POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney")
+    PARENTAL_RESPONSIBILITY = "parental_responsibility", _("Parental responsibility")
+    GUARDIANSHIP = "guardianship", _("Legal guardianship")
+    OTHER = "other", _("Other authority")
+
+
+class VerificationMethod(models.TextChoices):
+    ACCOUNT = "account", _("Logged-in account with a verified e-mail address")
+    EMAIL_LINK = "email_link", _("One-time link sent by e-mail")
+    EMAIL_CODE = "email_code", _("One-time code sent by e-mail")
+    OFFICER = "officer", _("Verified by a privacy officer")
+
+
+class SubjectRequest(models.Model):
+    """One request. ``status`` and the due dates are derived from the events and cached here
+    so the queue can filter and sort on them; ``dsr.services.requests`` keeps them in step."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    received_at = models.DateTimeField(_("received"))
+    received_on = models.DateField(_("date of receipt"))
+    due_on = models.DateField(_("due"), db_index=True)
+    strict_due_on = models.DateField(_("due without pauses"))
+    extended = models.BooleanField(_("extended"), default=False)
+    paused = models.BooleanField(_("clock paused"), default=False)
+
+    # Who the request is about. Used only to find and answer the request (Art. 11, 12(6)).
+    email = models.EmailField(_("e-mail address"), db_index=True, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    customer_number = models.CharField(_("customer number"), max_length=64, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+
+    requester_type = models.CharField(
+        _("requested by"), max_length=16, choices=RequesterType.choices
+    )
+    agent_name = models.CharField(_("agent's name"), max_length=200, blank=True)
+    agent_email = models.EmailField(_("agent's e-mail address"), blank=True)
+    agent_authority = models.CharField(
+        _("agent's authority"), max_length=32, choices=AgentAuthority.choices, blank=True
+    )
+    subject_confirmed_at = models.DateTimeField(_("confirmed by the data subject"), null=True)
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subject_requests",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("same as"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    verification_method = models.CharField(
+        _("verified by"), max_length=16, choices=VerificationMethod.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ("due_on", "pk")
+        indexes = [models.Index(fields=["status", "due_on"], name="request_status_due")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    @property
+    def answer_email(self) -> str:
+        """Where the answer goes: only ever the authorised person (LEGAL.md §3)."""
+        return self.agent_email if self.requester_type == RequesterType.AGENT else self.email
+
+    @property
+    def rights(self) -> list[str]:
+        return [item.right for item in self.requested_rights.all()]
+
+
+class RequestedRight(models.Model):
+    """A right invoked by a request, with what that right's form asked for."""
+
+    request = models.ForeignKey(
+        SubjectRequest, on_delete=models.CASCADE, related_name="requested_rights"
+    )
+    right = models.CharField(_("right"), max_length=32, choices=Right.choices, db_index=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("requested right")
+        verbose_name_plural = _("requested rights")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "right"], name="one_right_once_per_request")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_right_display())
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Request received")
+    LINKED = "linked", _("Linked to an earlier request for the same right")
+    VERIFICATION_SENT = "verification_sent", _("Verification e-mail sent")
+    VERIFICATION_REMINDER = "verification_reminder", _("Verification reminder sent")
+    VERIFICATION_LOCKED = "verification_locked", _("Too many wrong codes")
+    EMAIL_CONFIRMED = "email_confirmed", _("Requester's e-mail address confirmed")
+    VERIFIED = "verified", _("Identity verified")
+    SUBJECT_CONFIRMED = "subject_confirmed", _("Data subject confirmed the agent")
+    SUBJECT_REJECTED = "subject_rejected", _("Data subject rejected the agent")
+    INFO_REQUESTED = "info_requested", _("Information requested from the requester")
+    INFO_RECEIVED = "info_received", _("Information received from the requester")
+    ID_DOCUMENT_UPLOADED = "id_document_uploaded", _("Identity document uploaded")
+    ID_CHECKED = "id_checked", _("Identity document checked and deleted")
+    MESSAGE_SENT = "message_sent", _("Message sent to the requester")
+    MESSAGE_RECEIVED = "message_received", _("Message received from the requester")
+    EXTENDED = "extended", _("Deadline extended")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+    EXPIRED = "expired", _("Closed: identity not confirmed in time")
+    REFUSED = "refused", _("Refused")
+
+
+class RequestEventQuerySet(models.QuerySet["RequestEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Request events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Request events are append-only.")
+
+
+class RequestEvent(models.Model):
+    """Append-only: what happened to a request, when, by whom and why."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=32, choices=EventKind.choices)
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    # No personal data here beyond what the request itself holds: ids, choices, dates.
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects: ClassVar[models.Manager["RequestEvent"]] = RequestEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Request events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Request events are append-only.")
+
+
+class ChallengePurpose(models.TextChoices):
+    VERIFY = "verify", _("Confirm the e-mail address of the requester")
+    CONFIRM_AGENT = "confirm_agent", _("Data subject confirms the agent")
+    STATUS_ACCESS = "status_access", _("Open the status page")
+
+
+class VerificationChallenge(models.Model):
+    """A one-time link and code sent by e-mail. Only hashes are kept; the code is held
+    encrypted until the e-mail has gone out, then wiped."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="challenges")
+    purpose = models.CharField(max_length=16, choices=ChallengePurpose.choices)
+    sent_to = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    code_encrypted = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.purpose}"
+
+
+class FileKind(models.TextChoices):
+    ID_DOCUMENT = "id_document", _("Identity document")
+    AGENT_EVIDENCE = "agent_evidence", _("Evidence of authority")
+    ATTACHMENT = "attachment", _("Attachment")
+
+
+class IdDocumentType(models.TextChoices):
+    PASSPORT = "passport", _("Passport")
+    ID_CARD = "id_card", _("Identity card")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    OTHER = "other", _("Other document")
+
+
+class RequestFile(models.Model):
+    """An upload, stored encrypted. Identity documents are deleted as soon as they are checked."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=16, choices=FileKind.choices)
+    storage_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    document_type = models.CharField(max_length=16, choices=IdDocumentType.choices, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+
+class MessageDirection(models.TextChoices):
+    TO_REQUESTER = "out", _("To the requester")
+    FROM_REQUESTER = "in", _("From the requester")
+
+
+class CaseMessage(models.Model):
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=MessageDirection.choices)
+    body = models.TextField(_("message"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # An officer's question that waits for an answer (it paused the clock).
+    awaits_answer = models.BooleanField(default=False)
+    asks_for_id_document = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.direction}"
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out per year, for references like DSR-2026-00042."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

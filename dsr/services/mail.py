@@ -1,0 +1,31 @@
+"""E-mails to requesters: subject + text + HTML, rendered in the request's language."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from dsr.services.controller import get_controller
+
+
+def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
+    """``emails/<template>_subject.txt`` and ``_message.txt``; the HTML part wraps the text."""
+    controller = get_controller()
+    # Dates and times in the e-mail are the controller's local ones.
+    with translation.override(language), timezone.override(controller.time_zone):
+        context = {"controller": controller, "base_url": settings.DSR_BASE_URL, **context}
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"
+        html = render_to_string(
+            "emails/base_message.html", {**context, "text": text, "subject": subject}
+        )
+    return subject, text, html
+
+
+def send_email(*, template: str, to: str, context: dict[str, Any], language: str) -> None:
+    subject, text, html = render_email(template, context, language)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    message.send()

@@ -1,0 +1,72 @@
+"""The e-mails of a request's life, rendered from ids inside the worker."""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from dsr.models import ChallengePurpose, SubjectRequest, VerificationChallenge
+from dsr.rights import RIGHTS, Right
+from dsr.services import verification
+from dsr.services.clock import clock_for
+from dsr.services.controller import get_controller
+from dsr.services.mail import send_email
+
+
+def _url(name: str, *args: str) -> str:
+    return str(settings.DSR_BASE_URL) + reverse(name, args=args)
+
+
+def request_context(request: SubjectRequest) -> dict[str, Any]:
+    from dsr.services.requests import status_token
+
+    clock = clock_for(request)
+    controller = get_controller()
+    return {
+        "request": request,
+        "rights": [RIGHTS[Right(r)].right.label for r in request.rights],
+        "rights_text": ", ".join(str(RIGHTS[Right(r)].right.label) for r in request.rights),
+        "received_on": request.received_on,
+        "due_on": request.due_on,
+        "explanation": clock.explain(request.language),
+        "status_url": _url("dsr:status", status_token(request)),
+        "authorities": list(controller.authorities.all()),
+        "last_question": request.messages.filter(awaits_answer=True).last(),
+        "extension_reasons": request.events.filter(kind="extended")
+        .values_list("reason", flat=True)
+        .first(),
+    }
+
+
+def deliver(
+    request_id: int,
+    template: str,
+    challenge_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Send one e-mail; False if there is nothing (more) to send. Safe to run twice: a
+    challenge's code is sent once, then wiped."""
+    request = SubjectRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return False
+    context = request_context(request) | (extra or {})
+    to = request.answer_email
+    challenge = None
+    if challenge_id is not None:
+        challenge = VerificationChallenge.objects.filter(pk=challenge_id).first()
+        secret = verification.take_secret(challenge) if challenge else None
+        if challenge is None or secret is None or challenge.superseded:
+            return False
+        to = challenge.sent_to
+        context["code"] = secret.code
+        context["expires_at"] = challenge.expires_at
+        if challenge.purpose == ChallengePurpose.VERIFY:
+            context["verify_url"] = _url("dsr:verify_link", secret.token)
+        elif challenge.purpose == ChallengePurpose.CONFIRM_AGENT:
+            context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
+    if not to:
+        return False
+    send_email(template=template, to=to, context=context, language=request.language)
+    if challenge is not None:
+        verification.mark_sent(challenge)
+    return True

@@ -1,0 +1,116 @@
+"""Forms the privacy officers fill in."""
+
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from dsr.models import Channel
+from dsr.rights import Right
+
+TEXT = 5000
+
+
+class ManualIntakeForm(forms.Form):
+    right = forms.ChoiceField(label=_("Right"), choices=Right.choices)
+    channel = forms.ChoiceField(
+        label=_("Arrived by"), choices=[c for c in Channel.choices if c[0] != Channel.WEB]
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("The real time it reached us (postmark does not count), local time."),
+    )
+    language = forms.ChoiceField(label=_("Language of the answer"), choices=settings.LANGUAGES)
+    email = forms.EmailField(label=_("E-mail address"), required=False)
+    name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    phone = forms.CharField(label=_("Telephone"), required=False, max_length=40)
+    customer_number = forms.CharField(label=_("Customer number"), required=False, max_length=64)
+    postal_address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    details = forms.CharField(
+        label=_("What the request asks for"),
+        required=False,
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    send_verification = forms.BooleanField(
+        label=_("Send a confirmation link to the e-mail address"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, time_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone = time_zone
+
+    def clean_received_at(self) -> datetime:
+        value: datetime = self.cleaned_data["received_at"]
+        # The officer types local time of the controller, not of the server.
+        return value.replace(tzinfo=None).replace(tzinfo=zoneinfo.ZoneInfo(self.time_zone))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any(data.get(n) for n in ("email", "phone", "customer_number", "postal_address")):
+            self.add_error(
+                "email", _("Please give at least one way to identify and answer the person.")
+            )
+        if data.get("send_verification") and not data.get("email"):
+            self.add_error("send_verification", _("A confirmation link needs an e-mail address."))
+        return data
+
+
+class VerifyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How was the identity verified?"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AskForm(forms.Form):
+    question = forms.CharField(
+        label=_("Question to the requester"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    id_document = forms.BooleanField(label=_("Ask for an identity document"), required=False)
+    reason = forms.CharField(
+        label=_("Why is this needed?"),
+        required=False,
+        max_length=TEXT,
+        help_text=_("Required for an identity document (e.g. special categories of data)."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("id_document") and not data.get("reason", "").strip():
+            self.add_error(
+                "reason", _("An identity document may only be asked for with a recorded reason.")
+            )
+        return data
+
+
+class DecideIdForm(forms.Form):
+    file = forms.IntegerField(widget=forms.HiddenInput)
+    accepted = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Identity confirmed")), ("0", _("Identity not confirmed"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
+
+
+class ExtendForm(forms.Form):
+    reasons = forms.CharField(
+        label=_("Reasons for the extension (sent to the requester)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Complexity or the number of requests; effort alone is not a reason."),
+    )

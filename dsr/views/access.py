@@ -1,0 +1,24 @@
+"""Who may see a request's status page: its account holder, or whoever proved the e-mail."""
+
+import time
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from dsr.models import SubjectRequest
+
+SESSION_KEY = "dsr_status_access"
+
+
+def grant_status_access(request: HttpRequest, subject_request: SubjectRequest) -> None:
+    grants = dict(request.session.get(SESSION_KEY, {}))
+    grants[str(subject_request.pk)] = time.time() + settings.DSR_STATUS_ACCESS_HOURS * 3600
+    request.session[SESSION_KEY] = grants
+
+
+def may_see(request: HttpRequest, subject_request: SubjectRequest) -> bool:
+    user = request.user
+    if user.is_authenticated and subject_request.account_id == user.pk:
+        return True
+    expiry = request.session.get(SESSION_KEY, {}).get(str(subject_request.pk), 0)
+    return bool(expiry > time.time())

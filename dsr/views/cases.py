@@ -1,0 +1,142 @@
+"""Staff pages for a request: the list, the case, manual intake, and the identity decisions."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import staff_required, staff_user
+from dsr.models import CLOSED_STATUSES, FileKind, SubjectRequest
+from dsr.rights import Right
+from dsr.services import requests as services
+from dsr.services.clock import clock_for, today
+from dsr.services.controller import get_controller
+from dsr.services.files import read_file
+from dsr.staff_forms import AskForm, DecideIdForm, ExtendForm, ManualIntakeForm, VerifyForm
+
+
+@staff_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    items = (
+        SubjectRequest.objects.exclude(status__in=CLOSED_STATUSES)
+        .prefetch_related("requested_rights")
+        .order_by("due_on", "pk")[:200]
+    )
+    return render(request, "staff/case_list.html", {"items": items, "today": today()})
+
+
+def _case(reference: str) -> SubjectRequest:
+    return get_object_or_404(SubjectRequest, reference=reference)
+
+
+@staff_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    item = _case(reference)
+    clock = clock_for(item)
+    return render(
+        request,
+        "staff/case_detail.html",
+        {
+            "item": item,
+            "rights": item.requested_rights.all(),
+            "events": item.events.select_related("actor"),
+            "explanation": clock.explain(request.LANGUAGE_CODE),
+            "deadlines": clock.deadlines,
+            "can_extend": item.is_open and clock.extension_allowed(today()),
+            "files": item.files.filter(deleted_at__isnull=True),
+            "case_messages": item.messages.select_related("author"),
+            "verify_form": VerifyForm(),
+            "ask_form": AskForm(),
+            "extend_form": ExtendForm(),
+            "decide_form": DecideIdForm(),
+        },
+    )
+
+
+def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    item = _case(reference)
+    officer = staff_user(request)
+    forms = {"verify": VerifyForm, "ask": AskForm, "extend": ExtendForm, "decide": DecideIdForm}
+    form = forms[action](request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("staff:case", reference)
+    data = form.cleaned_data
+    try:
+        if action == "verify":
+            services.verify_manually(item, officer=officer, reason=data["reason"])
+            messages.success(request, _("The identity is recorded as verified."))
+        elif action == "ask":
+            services.request_information(
+                item,
+                officer=officer,
+                question=data["question"],
+                id_document=data["id_document"],
+                reason=data["reason"],
+            )
+            messages.success(request, _("The question was sent; the clock is paused."))
+        elif action == "extend":
+            services.extend(item, officer=officer, reasons=data["reasons"])
+            messages.success(request, _("The deadline was extended and the requester told why."))
+        else:
+            file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.ID_DOCUMENT)
+            services.decide_id_document(
+                file, officer=officer, accepted=data["accepted"], reason=data["reason"]
+            )
+            messages.success(request, _("The document was checked and deleted."))
+    except services.RequestError as exc:
+        messages.error(request, str(exc))
+    return redirect("staff:case", reference)
+
+
+@require_POST
+@staff_required
+def case_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    if action not in {"verify", "ask", "extend", "decide"}:
+        raise Http404
+    return _act(request, reference, action)
+
+
+@staff_required
+def case_file(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    item = _case(reference)
+    file = get_object_or_404(item.files, pk=pk, deleted_at__isnull=True)
+    response = HttpResponse(read_file(file), content_type=file.content_type)
+    response["Content-Disposition"] = f'inline; filename="{item.reference}-{file.kind}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+def manual_intake(request: HttpRequest) -> HttpResponse:
+    controller = get_controller()
+    form = ManualIntakeForm(request.POST or None, time_zone=controller.time_zone)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        intake = services.Intake(
+            rights={Right(data["right"]): {"as_received": data["details"].strip()}},
+            subject=services.SubjectDetails(
+                email=data["email"],
+                name=data["name"],
+                phone=data["phone"],
+                customer_number=data["customer_number"],
+                postal_address=data["postal_address"],
+            ),
+            language=data["language"],
+            channel=data["channel"],
+            received_at=data["received_at"],
+            extra={"send_verification": data["send_verification"]},
+        )
+        try:
+            item = services.submit_request(intake=intake, entered_by=staff_user(request))
+        except services.RequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Request %(reference)s was recorded.") % {"reference": item.reference}
+            )
+            return redirect("staff:case", item.reference)
+    return render(request, "staff/manual_intake.html", {"form": form, "controller": controller})

@@ -1,0 +1,144 @@
+"""The requester's status page: steps, due date, messages, answering questions, withdrawing."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dsr.forms import CodeForm, ReplyForm
+from dsr.models import EventKind, MessageDirection, Status, SubjectRequest
+from dsr.rights import RIGHTS, Right
+from dsr.services import ratelimit
+from dsr.services import requests as services
+from dsr.services.clock import clock_for
+from dsr.services.verification import Outcome
+from dsr.views.access import grant_status_access, may_see
+from dsr.views.intake import _code_error, too_many
+
+# What the requester sees of the history: their own steps, not the officers' internals.
+VISIBLE_EVENTS = {
+    EventKind.SUBMITTED,
+    EventKind.VERIFICATION_SENT,
+    EventKind.EMAIL_CONFIRMED,
+    EventKind.VERIFIED,
+    EventKind.SUBJECT_CONFIRMED,
+    EventKind.INFO_REQUESTED,
+    EventKind.INFO_RECEIVED,
+    EventKind.ID_CHECKED,
+    EventKind.EXTENDED,
+    EventKind.WITHDRAWN,
+    EventKind.EXPIRED,
+    EventKind.REFUSED,
+}
+
+
+def _load(token: str) -> SubjectRequest | None:
+    return services.request_from_status_token(token)
+
+
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    subject_request = _load(token)
+    if subject_request is None:
+        return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
+    if not may_see(request, subject_request):
+        return _unlock(request, token, subject_request)
+    clock = clock_for(subject_request)
+    open_question = subject_request.messages.filter(
+        awaits_answer=True, answered_at__isnull=True
+    ).first()
+    return render(
+        request,
+        "dsr/status.html",
+        {
+            "token": token,
+            "item": subject_request,
+            "rights": [RIGHTS[Right(r)] for r in subject_request.rights],
+            "events": [e for e in subject_request.events.all() if e.kind in VISIBLE_EVENTS],
+            "explanation": clock.explain(subject_request.language),
+            "messages_list": subject_request.messages.all(),
+            "open_question": open_question,
+            "reply_form": ReplyForm() if open_question else None,
+            "Status": Status,
+            "MessageDirection": MessageDirection,
+        },
+    )
+
+
+def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -> HttpResponse:
+    """The link alone is not enough: a code goes to the requester's address first."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if not ratelimit.allow(
+            "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
+        ):
+            return too_many(request)
+        if "send" in request.POST:
+            wait = services.send_status_code(subject_request)
+            if wait:
+                messages.warning(
+                    request,
+                    _("Please wait %(seconds)d seconds before asking for another code.")
+                    % {"seconds": wait},
+                )
+            else:
+                messages.success(request, _("We have sent a code to your e-mail address."))
+            return redirect("dsr:status", token)
+        if form.is_valid():
+            outcome = services.check_status_code(subject_request, form.cleaned_data["code"])
+            if outcome == Outcome.OK:
+                grant_status_access(request, subject_request)
+                return redirect("dsr:status", token)
+            form.add_error("code", _code_error(outcome))
+    return render(request, "dsr/status_unlock.html", {"form": form, "token": token})
+
+
+@require_POST
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    subject_request = _load(token)
+    if subject_request is None or not may_see(request, subject_request):
+        return redirect("dsr:status", token)
+    try:
+        services.withdraw(subject_request)
+    except services.RequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your request has been withdrawn."))
+    return redirect("dsr:status", token)
+
+
+@require_POST
+def reply(request: HttpRequest, token: str) -> HttpResponse:
+    subject_request = _load(token)
+    if subject_request is None or not may_see(request, subject_request):
+        return redirect("dsr:status", token)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.answer_information(
+                subject_request,
+                body=form.cleaned_data["body"],
+                upload=form.cleaned_data.get("attachment"),
+                document_type=form.cleaned_data.get("document_type", ""),
+            )
+        except services.RequestError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you. We have received your answer."))
+        return redirect("dsr:status", token)
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    return redirect("dsr:status", token)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    items = SubjectRequest.objects.filter(account_id=request.user.pk).order_by("-received_at")
+    return render(
+        request,
+        "dsr/my_requests.html",
+        {"items": [(item, services.status_token(item)) for item in items]},
+    )

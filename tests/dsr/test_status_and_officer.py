@@ -1,0 +1,297 @@
+"""The status page, withdrawal, and the officer's identity and clock decisions."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from dsr.models import EventKind, FileKind, RequestEvent, RequestFile, Status, SubjectRequest
+from dsr.services import requests as services
+from tests.factories import PASSWORD, UserFactory, make_officer, submit
+from tests.helpers import code_in, login_with_totp, path_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\nERIKA MUSTERMANN 12.08.1964"
+
+
+def status_link(outbox, email="erika@example.org"):
+    message = outbox.to(email)[0]
+    return path_of(
+        next(url for url in outbox.links(message) if "/r/" in url and "verify" not in url)
+    )
+
+
+def verified(outbox, **kwargs):
+    item = submit(**kwargs)
+    services.verify_with_code(item, code_in(outbox.last_to(item.answer_email)))
+    item.refresh_from_db()
+    return item
+
+
+def test_the_status_link_alone_does_not_open_the_page(client, outbox):
+    item = verified(outbox)
+    link = status_link(outbox)
+    page = client.get(link).content.decode()
+    assert "we send a code to the e-mail address" in page
+    assert item.reference not in page
+
+    client.post(link, {"send": "1"})
+    code = code_in(outbox.last_to("erika@example.org"))
+    response = client.post(link, {"code": code})
+    assert response.status_code == 302
+    page = client.get(link).content.decode()
+    assert item.reference in page
+    assert "Identity verified" in page
+
+
+def test_an_account_holder_sees_only_their_own_requests(client, outbox):
+    owner = UserFactory(email="erika@example.org")
+    item = submit(account=owner)
+    link = status_link(outbox)
+    client.force_login(owner)
+    assert item.reference in client.get(link).content.decode()
+
+    stranger = UserFactory(email="max@example.org")
+    client.force_login(stranger)
+    assert item.reference not in client.get(link).content.decode()
+    assert item.reference not in client.get(reverse("dsr:my_requests")).content.decode()
+
+
+def test_a_tampered_status_link_is_refused(client):
+    response = client.get("/r/eyJyIjoxfQ:1xUlU8:forged/")
+    assert response.status_code == 404
+
+
+def test_the_requester_withdraws_on_the_status_page(client, outbox):
+    owner = UserFactory(email="erika@example.org")
+    item = submit(account=owner)
+    client.force_login(owner)
+    link = status_link(outbox)
+    client.post(reverse("dsr:withdraw", args=[link.split("/")[2]]))
+    item.refresh_from_db()
+    assert item.status == Status.WITHDRAWN
+    assert "withdrawn" in outbox.last_to("erika@example.org").subject.lower()
+    page = client.get(link).content.decode()
+    assert "Withdraw the request" not in page
+
+
+def test_asking_for_information_pauses_the_clock_until_the_answer(client, outbox):
+    officer, _ = make_officer()
+    received = datetime(2025, 3, 5, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(received):
+        item = verified(outbox, received_at=received)
+    assert item.due_on.isoformat() == "2025-04-07"  # Sat 5 Apr rolls to Monday
+
+    with time_machine.travel(received + timedelta(days=1)):
+        services.request_information(item, officer=officer, question="Your customer number?")
+    item.refresh_from_db()
+    assert item.paused
+    assert "Your customer number?" in outbox.last_to("erika@example.org").body
+
+    with time_machine.travel(received + timedelta(days=5)):
+        services.answer_information(item, body="K-123456")
+    item.refresh_from_db()
+    assert not item.paused
+    # Four paused days added before the roll: 5 Apr + 4 = Wed 9 Apr 2025.
+    assert item.due_on.isoformat() == "2025-04-09"
+    assert item.strict_due_on.isoformat() == "2025-04-07"
+
+
+def test_an_id_document_needs_a_reason_is_stored_encrypted_and_deleted_after_the_check(
+    client, outbox
+):
+    officer, secret = make_officer()
+    item = submit()
+    with pytest.raises(services.RequestError):
+        services.request_information(item, officer=officer, question="ID please", id_document=True)
+    services.request_information(
+        item,
+        officer=officer,
+        question="Please upload a copy of your identity card.",
+        id_document=True,
+        reason="The account holds special categories of data (health).",
+    )
+    services.answer_information(
+        item, body="Here it is", upload=services.Upload(content=PDF), document_type="id_card"
+    )
+    document = RequestFile.objects.get(request=item, kind=FileKind.ID_DOCUMENT)
+    with default_storage.open(document.storage_name, "rb") as handle:
+        stored = handle.read()
+    assert b"MUSTERMANN" not in stored
+    assert b"%PDF" not in stored
+
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    view = client.get(reverse("staff:case_file", args=[item.reference, document.pk]))
+    assert view.content == PDF
+
+    client.post(
+        reverse("staff:case_action", args=[item.reference, "decide"]),
+        {"file": document.pk, "accepted": "1", "reason": "Name and birth date match."},
+    )
+    document.refresh_from_db()
+    assert not default_storage.exists(document.storage_name or "requests/none")
+    assert document.storage_name == ""
+    assert document.deleted_at is not None
+    assert not default_storage.listdir("requests")[1]  # nothing left on disk
+    checked = RequestEvent.objects.get(request=item, kind=EventKind.ID_CHECKED)
+    assert checked.actor == officer
+    assert checked.data == {"document_type": "id_card", "accepted": True}
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+    assert item.verification_method == "officer"
+
+
+def test_an_upload_that_is_not_a_document_is_refused(client, outbox):
+    owner = UserFactory(email="erika@example.org")
+    officer, _ = make_officer()
+    item = submit(account=owner)
+    services.request_information(item, officer=officer, question="Customer number?")
+    client.force_login(owner)
+    link = status_link(outbox)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        reverse("dsr:reply", args=[link.split("/")[2]]),
+        {"body": "", "attachment": SimpleUploadedFile("id.pdf", b"MZ\x90\x00 not a pdf")},
+        follow=True,
+    )
+    assert "Please upload a PDF, JPEG or PNG file." in response.content.decode()
+    assert not RequestFile.objects.exists()
+    assert SubjectRequest.objects.get().paused
+
+
+def test_the_extension_is_possible_once_and_only_until_the_one_month_date(outbox):
+    officer, _ = make_officer()
+    received = datetime(2025, 3, 5, 9, 0, tzinfo=BERLIN)
+    with time_machine.travel(received):
+        item = verified(outbox, received_at=received)
+    with (
+        time_machine.travel(datetime(2025, 4, 8, 9, 0, tzinfo=BERLIN)),
+        pytest.raises(services.RequestError),
+    ):
+        services.extend(item, officer=officer, reasons="Complex: 14 systems.")
+    with time_machine.travel(datetime(2025, 4, 7, 9, 0, tzinfo=BERLIN)):
+        with pytest.raises(services.RequestError):
+            services.extend(item, officer=officer, reasons=" ")
+        services.extend(item, officer=officer, reasons="Complex: 14 systems.")
+        item.refresh_from_db()
+        assert item.due_on.isoformat() == "2025-06-05"  # from receipt, not from 7 April
+        with pytest.raises(services.RequestError):
+            services.extend(item, officer=officer, reasons="Again.")
+    notice = outbox.last_to("erika@example.org")
+    assert "Complex: 14 systems." in notice.body
+    assert "June 5, 2025" in notice.body
+
+
+def test_staff_enter_a_letter_with_its_real_receipt_date(client, outbox):
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    response = client.post(
+        reverse("staff:manual_intake"),
+        {
+            "right": "erasure",
+            "channel": "post",
+            "received_at": "2025-01-31T16:30",
+            "language": "de",
+            "email": "erika@example.org",
+            "postal_address": "Hauptstraße 1\n10115 Berlin",
+            "details": "Bitte löschen Sie alle meine Daten.",
+            "send_verification": "on",
+        },
+    )
+    item = SubjectRequest.objects.get()
+    assert response["Location"] == reverse("staff:case", args=[item.reference])
+    assert item.channel == "post"
+    assert item.received_on.isoformat() == "2025-01-31"
+    assert item.due_on.isoformat() == "2025-02-28"
+    assert item.events.get(kind=EventKind.SUBMITTED).actor == officer
+    assert outbox.last_to("erika@example.org")
+    page = client.get(response["Location"]).content.decode()
+    assert item.reference in page
+
+
+def test_an_officer_verifies_manually_with_a_reason(client, outbox):
+    officer, secret = make_officer()
+    item = submit()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    client.post(reverse("staff:case_action", args=[item.reference, "verify"]), {"reason": ""})
+    item.refresh_from_db()
+    assert item.status == Status.AWAITING_VERIFICATION
+    client.post(
+        reverse("staff:case_action", args=[item.reference, "verify"]),
+        {"reason": "Called back on the number in the contract."},
+    )
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+
+
+def test_an_agent_is_confirmed_by_the_subject_and_the_answer_goes_to_the_agent(client, outbox):
+    officer, _ = make_officer()
+    agent = services.AgentDetails(
+        name="Anna Anwalt", email="anna@kanzlei.example", authority="power_of_attorney"
+    )
+    item = submit(agent=agent)
+    assert item.answer_email == "anna@kanzlei.example"
+    services.verify_with_code(item, code_in(outbox.last_to("anna@kanzlei.example")))
+    item.refresh_from_db()
+    assert item.status == Status.AWAITING_VERIFICATION  # authority still needs a look
+    ask = outbox.last_to("erika@example.org")
+    assert "Anna Anwalt" in ask.body
+    link = path_of(next(u for u in outbox.links(ask) if "/r/confirm/" in u))
+    assert "Anna Anwalt" in client.get(link).content.decode()
+    client.post(link, {"decision": "confirm"})
+    item.refresh_from_db()
+    assert item.subject_confirmed_at is not None
+    services.verify_manually(item, officer=officer, reason="Power of attorney checked.")
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+    assert "confirmed" in outbox.last_to("anna@kanzlei.example").subject.lower()
+
+
+def test_a_subject_who_did_not_authorise_the_agent_stops_the_request(client, outbox):
+    agent = services.AgentDetails(name="Mallory", email="m@evil.example", authority="other")
+    item = submit(agent=agent)
+    services.verify_with_code(item, code_in(outbox.last_to("m@evil.example")))
+    link = path_of(
+        next(u for u in outbox.links(outbox.last_to("erika@example.org")) if "/r/confirm/" in u)
+    )
+    client.post(link, {"decision": "reject"})
+    item.refresh_from_db()
+    assert item.status == Status.REFUSED
+    assert "stopped" in outbox.last_to("m@evil.example").subject
+
+
+def test_the_agent_form_needs_evidence(client):
+    response = client.post(
+        reverse("dsr:intake", args=["access"]),
+        {"requester": "agent", "email": "erika@example.org", "agent_name": "Anna"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("Please fill in this field to act for someone else.") == 3
+    assert not SubjectRequest.objects.exists()
+
+
+def test_the_agents_evidence_is_kept_encrypted(client, outbox):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.post(
+        reverse("dsr:intake", args=["access"]),
+        {
+            "requester": "agent",
+            "email": "erika@example.org",
+            "agent_name": "Anna Anwalt",
+            "agent_email": "anna@kanzlei.example",
+            "agent_authority": "power_of_attorney",
+            "evidence": SimpleUploadedFile("vollmacht.pdf", PDF, content_type="application/pdf"),
+        },
+    )
+    evidence = RequestFile.objects.get(kind=FileKind.AGENT_EVIDENCE)
+    with default_storage.open(evidence.storage_name, "rb") as handle:
+        assert b"%PDF" not in handle.read()
+    assert outbox.last_to("anna@kanzlei.example")
