@@ -301,3 +301,22 @@ class ReplyForm(forms.Form):
         if empty and "attachment" not in self.errors:
             self.add_error("body", _("Please write an answer or attach a file."))
         return data
+
+
+def detail_rows(right: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """A right's stored answers with the labels the requester saw (or staff typed)."""
+    from dsr.staff_forms import ManualIntakeForm
+
+    fields = {**ManualIntakeForm.base_fields, **FORMS[Right(right)].base_fields}
+    fields["as_received"] = ManualIntakeForm.base_fields["details"]
+    rows = []
+    for key, value in details.items():
+        if value in ("", None, False):
+            continue
+        field = fields.get(key)
+        label = str(field.label) if field is not None else key
+        shown = dict(getattr(field, "choices", ())).get(value, value) if field else value
+        if value is True:
+            shown = _("Yes")
+        rows.append((label, str(shown)))
+    return rows

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
+from dsr.forms import detail_rows
 from dsr.models import CLOSED_STATUSES, FileKind, SubjectRequest
 from dsr.rights import Right
 from dsr.services import requests as services
@@ -39,7 +40,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "staff/case_detail.html",
         {
             "item": item,
-            "rights": item.requested_rights.all(),
+            "rights": [
+                (r.get_right_display(), detail_rows(r.right, r.details))
+                for r in item.requested_rights.all()
+            ],
             "events": item.events.select_related("actor"),
             "explanation": clock.explain(request.LANGUAGE_CODE),
             "deadlines": clock.deadlines,

@@ -185,7 +185,7 @@ def test_the_extension_is_possible_once_and_only_until_the_one_month_date(outbox
             services.extend(item, officer=officer, reasons="Again.")
     notice = outbox.last_to("erika@example.org")
     assert "Complex: 14 systems." in notice.body
-    assert "June 5, 2025" in notice.body
+    assert "5 June 2025" in notice.body
 
 
 def test_staff_enter_a_letter_with_its_real_receipt_date(client, outbox):
@@ -295,3 +295,13 @@ def test_the_agents_evidence_is_kept_encrypted(client, outbox):
     with default_storage.open(evidence.storage_name, "rb") as handle:
         assert b"%PDF" not in handle.read()
     assert outbox.last_to("anna@kanzlei.example")
+
+
+def test_the_case_page_shows_what_was_asked_with_the_form_labels(client, outbox):
+    officer, secret = make_officer()
+    item = submit(right="restriction", details={"ground": "a", "details": "My address is wrong."})
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert "Why should we restrict the use of your data?" in page
+    assert "I contest the accuracy of my data (while it is checked)" in page
+    assert "My address is wrong." in page
