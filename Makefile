@@ -31,6 +31,7 @@ run: messages
 	@echo
 	@echo "  The portal runs at http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}/  (Ctrl-C stops everything)"
 	@echo
+	DSR_BASE_URL="$${DSR_BASE_URL:-http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}}" \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 ## make test: install the test dependencies and run the whole suite
