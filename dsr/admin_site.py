@@ -4,7 +4,9 @@ from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import staff_gate
@@ -23,4 +25,8 @@ class DSRAdminSite(admin.AdminSite):
         response = staff_gate(request)
         if response is not None:
             return response
-        return super().login(request, extra_context)
+        if self.has_permission(request):
+            return redirect("admin:index")
+        # Signed in with MFA but not a privacy admin. Django's own form is never shown: it
+        # would let anyone who knows a password sign in without the second factor.
+        raise PermissionDenied(_("The configuration is for privacy admins."))

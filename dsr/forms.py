@@ -13,6 +13,13 @@ from dsr.services.files import Upload, UploadRejected, check_upload
 TEXT = 5000  # characters in a free-text answer
 
 
+def no_links(value: str) -> None:
+    """Names are repeated in e-mails we send: they must not carry links."""
+    lowered = value.lower()
+    if any(mark in lowered for mark in ("://", "www.", "<", ">")):
+        raise forms.ValidationError(_("Please enter a name without web addresses or markup."))
+
+
 def _textarea(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
@@ -56,7 +63,9 @@ class RequesterForm(forms.Form):
         max_length=254,
         help_text=_("The address we know you by. We send a confirmation link to it."),
     )
-    name = forms.CharField(label=_("Full name (optional)"), required=False, max_length=200)
+    name = forms.CharField(
+        label=_("Full name (optional)"), required=False, max_length=200, validators=[no_links]
+    )
     phone = forms.CharField(label=_("Telephone (optional)"), required=False, max_length=40)
     customer_number = forms.CharField(
         label=_("Customer number (optional)"),
@@ -67,7 +76,9 @@ class RequesterForm(forms.Form):
     postal_address = forms.CharField(
         label=_("Postal address (optional)"), required=False, max_length=500, widget=_textarea(2)
     )
-    agent_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
+    agent_name = forms.CharField(
+        label=_("Your name"), required=False, max_length=200, validators=[no_links]
+    )
     agent_email = forms.EmailField(
         label=_("Your e-mail address"),
         required=False,

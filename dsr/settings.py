@@ -229,7 +229,8 @@ STORAGES = {
 
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if env.str("EMAIL_URL", default=""):
+if env.str("EMAIL_URL", default="") or not DEBUG:
+    # Production must send real mail: the outbox keeps codes and links readable by staff.
     globals().update(env.email_url("EMAIL_URL"))
 else:
     # Embedded mode: mail is kept in the database and shown on the staff outbox page.
@@ -279,7 +280,10 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-outbox": {"task": "dsr.tasks.purge_outbox", "schedule": 3600.0},
     "sweep-unverified": {"task": "dsr.tasks.sweep_unverified", "schedule": 3600.0},
+    "purge-orphan-uploads": {"task": "dsr.tasks.purge_orphan_uploads", "schedule": 3600.0},
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
+    "sweep-connector-jobs": {"task": "connectors.tasks.sweep", "schedule": 60.0},
+    "scheduled-erasures": {"task": "connectors.tasks.scheduled_erasures", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -303,6 +307,8 @@ DSR_CONTROLLER = {
 DSR_VERIFICATION_TTL_HOURS = env.int("DSR_VERIFICATION_TTL_HOURS", default=24)
 DSR_VERIFICATION_MAX_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_ATTEMPTS", default=5)
 DSR_VERIFICATION_RESEND_SECONDS = env.int("DSR_VERIFICATION_RESEND_SECONDS", default=60)
+# Wrong codes across all the codes of one request, before an officer has to step in.
+DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS", default=15)
 DSR_VERIFICATION_REMINDER_DAYS = env.int("DSR_VERIFICATION_REMINDER_DAYS", default=3)
 DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
 DSR_STATUS_ACCESS_HOURS = env.int("DSR_STATUS_ACCESS_HOURS", default=2)
@@ -316,6 +322,21 @@ DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
+
+# --- Connectors -----------------------------------------------------------------------------------
+
+# Source systems: a YAML file (see connectors.example.yaml), or DSR_CONNECTORS in code.
+DSR_CONNECTORS_FILE = env.str("DSR_CONNECTORS_FILE", default="")
+DSR_CONNECTORS: dict[str, dict[str, object]] = {}
+DSR_JOB_MAX_ATTEMPTS = env.int("DSR_JOB_MAX_ATTEMPTS", default=8)
+DSR_JOB_BACKOFF_SECONDS = env.float("DSR_JOB_BACKOFF_SECONDS", default=10.0)
+DSR_JOB_BACKOFF_MAX_SECONDS = env.float("DSR_JOB_BACKOFF_MAX_SECONDS", default=3600.0)
+# A running job's lease; its heartbeat renews it. A dead worker's job is taken over after it.
+DSR_JOB_LEASE_SECONDS = env.int("DSR_JOB_LEASE_SECONDS", default=60)
+# A queued job whose message has not been picked up after this long is sent again.
+DSR_JOB_DISPATCH_GRACE_SECONDS = env.int("DSR_JOB_DISPATCH_GRACE_SECONDS", default=600)
+# Open jobs older than this are flagged as stuck for the officers.
+DSR_JOB_STUCK_SECONDS = env.int("DSR_JOB_STUCK_SECONDS", default=6 * 3600)
 
 # --- Security ------------------------------------------------------------------------------------
 

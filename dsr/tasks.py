@@ -33,6 +33,14 @@ def send_request_email(
     return notifications.deliver(request_id, template, challenge_id, extra)
 
 
+@shared_task(name="dsr.tasks.purge_orphan_uploads")
+def purge_orphan_uploads_task() -> int:
+    """Uploads whose request was never saved (the transaction rolled back)."""
+    from dsr.services.files import purge_orphans
+
+    return purge_orphans()
+
+
 @shared_task(name="dsr.tasks.sweep_unverified")
 def sweep_unverified_task() -> list[int]:
     """Remind requesters who have not confirmed their address; close what expired."""

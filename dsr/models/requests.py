@@ -167,6 +167,16 @@ class EventKind(models.TextChoices):
     MESSAGE_SENT = "message_sent", _("Message sent to the requester")
     MESSAGE_RECEIVED = "message_received", _("Message received from the requester")
     EXTENDED = "extended", _("Deadline extended")
+    APPROVED = "approved", _("Processing approved")
+    PROCESSING_STARTED = "processing_started", _("Our systems are being searched")
+    PROCESSING_FINISHED = "processing_finished", _("All systems have answered")
+    RESTRICTION_LIFT_NOTIFIED = (
+        "restriction_lift_notified",
+        _("Told the requester a restriction will be lifted"),
+    )
+    RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
+    JOB_RETRIED = "job_retried", _("A system's job was started again")
+    JOB_SKIPPED = "job_skipped", _("A system was skipped")
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")

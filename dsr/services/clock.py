@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dsr import deadlines as engine
-from dsr.models import Controller, EventKind, RequestEvent, SubjectRequest
+from dsr.models import CLOSED_STATUSES, Controller, EventKind, RequestEvent, SubjectRequest
 from dsr.services.controller import get_controller
 
 
@@ -55,6 +55,9 @@ def clock_for(
             extended_on = on
     if asked_on is not None:
         pauses.append(engine.Pause(asked_on=asked_on, answered_on=None))
+    as_of = today(controller)
+    if request.status in CLOSED_STATUSES and events:
+        as_of = local_date(events[-1].at, controller)  # a closed request's clock stopped then
     computed = engine.compute(
         engine.DeadlineInput(
             received=request.received_on,
@@ -63,7 +66,7 @@ def clock_for(
             extended_on=extended_on,
             undue_delay_working_days=settings.DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS,
             uk_mode=settings.DSR_UK_PAUSE_MODE,
-            as_of=today(controller),
+            as_of=as_of,
         )
     )
     return Clock(computed, calendar, controller.time_zone)

@@ -78,3 +78,28 @@ def delete_file(file: RequestFile) -> None:
     file.storage_name = ""
     file.deleted_at = timezone.now()
     file.save(update_fields=["storage_name", "deleted_at"])
+
+
+def purge_orphans(*, older_than_seconds: int = 3600) -> int:
+    """Delete stored uploads no row refers to (their transaction rolled back)."""
+    import datetime as dt
+
+    known = set(RequestFile.objects.exclude(storage_name="").values_list("storage_name", flat=True))
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    try:
+        _, names = default_storage.listdir("requests")
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        path = f"requests/{name}"
+        if path in known:
+            continue
+        try:
+            modified = default_storage.get_modified_time(path)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        if modified < cutoff:
+            default_storage.delete(path)
+            removed += 1
+    return removed

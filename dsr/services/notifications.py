@@ -31,6 +31,7 @@ def request_context(request: SubjectRequest) -> dict[str, Any]:
         "explanation": clock.explain(request.language),
         "status_url": _url("dsr:status", status_token(request)),
         "authorities": list(controller.authorities.all()),
+        "paused": request.paused,
         "last_question": request.messages.filter(awaits_answer=True).last(),
         "extension_reasons": request.events.filter(kind="extended")
         .values_list("reason", flat=True)

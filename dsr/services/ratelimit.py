@@ -1,6 +1,7 @@
 """Fixed-window rate limits in the shared cache, keyed by hashes (no e-mail addresses in Redis)."""
 
 import hashlib
+import ipaddress
 
 from django.core.cache import cache
 
@@ -31,5 +32,15 @@ def allow(scope: str, value: str, rate: str) -> bool:
 
 
 def client_ip(meta: dict[str, str]) -> str:
+    """The client's address; IPv6 by its /64 network, which one subscriber usually holds whole."""
     # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return meta.get("REMOTE_ADDR", "") or "unknown"
+    address = meta.get("REMOTE_ADDR", "") or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -82,6 +82,8 @@ class Intake:
 _STATUS_AFTER = {
     EventKind.SUBMITTED: Status.RECEIVED,
     EventKind.VERIFIED: Status.VERIFIED,
+    EventKind.PROCESSING_STARTED: Status.IN_PROGRESS,
+    EventKind.PROCESSING_FINISHED: Status.IN_REVIEW,
     EventKind.WITHDRAWN: Status.WITHDRAWN,
     EventKind.EXPIRED: Status.REFUSED,
     EventKind.REFUSED: Status.REFUSED,
@@ -120,7 +122,15 @@ def record(
         at=at or timezone.now(),
     )
     refresh(request)
+    if request.status in CLOSED_STATUSES:
+        _purge_verification_files(request)
     return event
+
+
+def _purge_verification_files(request: SubjectRequest) -> None:
+    """Identity documents never outlive the request they were sent for (LEGAL.md §3)."""
+    for file in request.files.filter(kind=FileKind.ID_DOCUMENT, deleted_at__isnull=True):
+        delete_file(file)
 
 
 def refresh(request: SubjectRequest) -> None:
@@ -229,8 +239,14 @@ def submit_request(
         agent_name=agent.name.strip() if agent else "",
         agent_email=agent.email.strip().lower() if agent else "",
         agent_authority=agent.authority if agent else "",
-        account=account if account and account.is_authenticated else None,
     )
+    # The account owns the request only if the address is one it has verified: typing
+    # someone else's address while logged in gives no access to their request.
+    answer_address = request.agent_email if agent else request.email
+    owner = account if _has_verified_email(account, answer_address) else None
+    if owner is not None:
+        request.account = owner
+        request.save(update_fields=["account"])
     for right, details in intake.rights.items():
         RequestedRight.objects.create(request=request, right=Right(right), details=details)
     if intake.evidence is not None:
@@ -244,9 +260,9 @@ def submit_request(
     )
     _link_duplicate(request)
 
-    if entered_by is None and agent is None and _has_verified_email(account, request.email):
-        record(request, EventKind.VERIFIED, data={"method": VerificationMethod.ACCOUNT})
+    if entered_by is None and owner is not None:
         _send(request, "received")
+        _verified_by_email(request, VerificationMethod.ACCOUNT, quiet=True)
     elif request.answer_email and (entered_by is None or intake.extra.get("send_verification")):
         challenge = verification.issue(
             request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
@@ -257,17 +273,21 @@ def submit_request(
 
 
 def _link_duplicate(request: SubjectRequest) -> None:
-    """A second open request for the same right and e-mail rides on the first one's work."""
+    """A second request for the same right, from the same requester to the same address,
+    rides on the first one's work while that is open. Only a verified first request counts:
+    an unconfirmed one may have been filed by someone else."""
     if not request.email:
         return
     earlier = (
         SubjectRequest.objects.filter(
             email__iexact=request.email,
+            requester_type=request.requester_type,
+            agent_email__iexact=request.agent_email,
             requested_rights__right__in=request.rights,
             duplicate_of__isnull=True,
+            status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW],
         )
         .exclude(pk=request.pk)
-        .exclude(status__in=CLOSED_STATUSES)
         .order_by("received_at")
         .first()
     )
@@ -280,7 +300,7 @@ def _link_duplicate(request: SubjectRequest) -> None:
 # --- verification ---------------------------------------------------------------------------------
 
 
-def _verified_by_email(request: SubjectRequest, method: str) -> None:
+def _verified_by_email(request: SubjectRequest, method: str, *, quiet: bool = False) -> None:
     if request.requester_type == RequesterType.AGENT:
         # The agent controls the address; authority still needs the officer (and the subject).
         record(request, EventKind.EMAIL_CONFIRMED, data={"method": method})
@@ -291,11 +311,21 @@ def _verified_by_email(request: SubjectRequest, method: str) -> None:
             _send(request, "confirm_agent", challenge)
         return
     record(request, EventKind.VERIFIED, data={"method": method})
-    _send(request, "verified")
+    if not quiet:
+        _send(request, "verified")
+    _on_verified(request)
+
+
+def _on_verified(request: SubjectRequest) -> None:
+    from connectors.services import start_if_ready
+
+    transaction.on_commit(lambda: start_if_ready(SubjectRequest.objects.get(pk=request.pk)))
 
 
 @transaction.atomic
 def verify_with_code(request: SubjectRequest, code: str) -> Outcome:
+    # The row lock orders this against the sweep, which may be expiring the same request.
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != Status.AWAITING_VERIFICATION:
         return Outcome.NONE
     outcome, challenge = verification.check_code(request, ChallengePurpose.VERIFY, code)
@@ -312,9 +342,13 @@ def verify_with_code(request: SubjectRequest, code: str) -> Outcome:
 
 @transaction.atomic
 def verify_with_link(token: str) -> tuple[Outcome, SubjectRequest | None]:
+    challenge = verification.find_by_token(token, ChallengePurpose.VERIFY)
+    if challenge is not None:
+        SubjectRequest.objects.select_for_update().get(pk=challenge.request_id)
     outcome, challenge = verification.check_token(token, ChallengePurpose.VERIFY)
     request = challenge.request if challenge else None
     if outcome == Outcome.OK and request is not None:
+        request.refresh_from_db()
         if request.status == Status.AWAITING_VERIFICATION:
             _verified_by_email(request, VerificationMethod.EMAIL_LINK)
         else:
@@ -327,6 +361,10 @@ def resend_verification(request: SubjectRequest) -> int:
     """Send a fresh code; returns 0, or the seconds to wait before another may be sent."""
     if request.status != Status.AWAITING_VERIFICATION or not request.answer_email:
         return 0
+    if verification.exhausted(request, ChallengePurpose.VERIFY):
+        raise RequestError(
+            _("Too many wrong codes. Our privacy team will contact you to confirm your identity.")
+        )
     wait = verification.seconds_until_resend(request, ChallengePurpose.VERIFY)
     if wait:
         return wait
@@ -339,6 +377,9 @@ def resend_verification(request: SubjectRequest) -> int:
 
 @transaction.atomic
 def confirm_agent(token: str, *, confirmed: bool) -> tuple[Outcome, SubjectRequest | None]:
+    found = verification.find_by_token(token, ChallengePurpose.CONFIRM_AGENT)
+    if found is not None:
+        SubjectRequest.objects.select_for_update().get(pk=found.request_id)
     outcome, challenge = verification.check_token(token, ChallengePurpose.CONFIRM_AGENT)
     request = challenge.request if challenge else None
     if outcome != Outcome.OK or request is None or not request.is_open:
@@ -371,6 +412,7 @@ def verify_manually(request: SubjectRequest, *, officer: User, reason: str) -> N
         data={"method": VerificationMethod.OFFICER},
     )
     _send(request, "verified")
+    _on_verified(request)
 
 
 # --- status page access ---------------------------------------------------------------------------
@@ -381,6 +423,8 @@ def send_status_code(request: SubjectRequest) -> int:
     to = request.answer_email
     if not to:
         return 0
+    if verification.exhausted(request, ChallengePurpose.STATUS_ACCESS):
+        raise RequestError(_("Too many wrong codes. Please contact our privacy team."))
     wait = verification.seconds_until_resend(request, ChallengePurpose.STATUS_ACCESS)
     if wait:
         return wait
@@ -422,11 +466,15 @@ def answer_information(
     if not body.strip() and upload is None:
         raise RequestError(_("Please write an answer or attach a file."))
     questions = list(request.messages.filter(awaits_answer=True, answered_at__isnull=True))
+    if upload is not None and not questions:
+        raise RequestError(_("You can attach a file only when you answer a question from us."))
     message = CaseMessage.objects.create(
         request=request, direction=MessageDirection.FROM_REQUESTER, body=body.strip()
     )
     if upload is not None:
-        wants_id = any(q.asks_for_id_document for q in questions)
+        # Anything sent before the identity is settled is verification data: it is deleted
+        # at the officer's decision or when the request closes, whatever the question was.
+        wants_id = any(q.asks_for_id_document for q in questions) or request.verified_at is None
         kind = FileKind.ID_DOCUMENT if wants_id else FileKind.ATTACHMENT
         stored = store_upload(
             request=request, kind=kind, upload=upload, document_type=document_type
@@ -465,6 +513,13 @@ def request_information(
         raise RequestError(_("Please write the question to the requester."))
     if id_document and not reason.strip():
         raise RequestError(_("An identity document may only be asked for with a recorded reason."))
+    if id_document and request.verification_method == VerificationMethod.ACCOUNT:
+        raise RequestError(
+            _(
+                "This person is verified by their account login; an identity document may "
+                "not be asked for."
+            )
+        )
     if request.messages.filter(awaits_answer=True, answered_at__isnull=True).exists():
         raise RequestError(_("A question to the requester is still open."))
     message = CaseMessage.objects.create(
@@ -512,6 +567,7 @@ def decide_id_document(
             data={"method": VerificationMethod.OFFICER},
         )
         _send(request, "verified")
+        _on_verified(request)
 
 
 @transaction.atomic
@@ -533,28 +589,52 @@ def extend(request: SubjectRequest, *, officer: User, reasons: str) -> None:
 # --- the sweep: reminders and expiry of unverified requests ---------------------------------------
 
 
+def _waiting_for_confirmation(request: SubjectRequest) -> bool:
+    """Only a request whose requester has yet to confirm the e-mail address: not one waiting
+    for an officer (an agent's authority), nor one paused on a question."""
+    if request.status != Status.AWAITING_VERIFICATION:
+        return False
+    if request.events.filter(kind=EventKind.EMAIL_CONFIRMED).exists():
+        return False
+    if request.messages.filter(awaits_answer=True, answered_at__isnull=True).exists():
+        return False
+    return verification.active(request, ChallengePurpose.VERIFY) is not None
+
+
+def _first_challenge_at(request: SubjectRequest) -> datetime | None:
+    first = (
+        request.challenges.filter(purpose=ChallengePurpose.VERIFY).order_by("created_at").first()
+    )
+    return first.created_at if first else None
+
+
 def sweep_unverified(*, now: datetime | None = None) -> tuple[int, int]:
-    """Remind once after a few days; close as not identifiable after the configured period."""
+    """Remind once after a few days; close as not identifiable after the configured period,
+    both counted from the first confirmation e-mail (not from receipt: a letter entered late
+    gets its full period)."""
     now = now or timezone.now()
     reminded = expired = 0
-    waiting = SubjectRequest.objects.filter(status=Status.AWAITING_VERIFICATION)
     expire_before = now - timedelta(days=settings.DSR_UNVERIFIED_EXPIRY_DAYS)
     remind_before = now - timedelta(days=settings.DSR_VERIFICATION_REMINDER_DAYS)
-    for pk in waiting.filter(received_at__lt=expire_before).values_list("pk", flat=True):
-        expired += _expire(pk)
-    candidates = waiting.filter(received_at__lt=remind_before).exclude(
-        events__kind=EventKind.VERIFICATION_REMINDER
-    )
-    for pk in candidates.values_list("pk", flat=True):
-        reminded += _remind(pk)
+    waiting = SubjectRequest.objects.filter(
+        status=Status.AWAITING_VERIFICATION,
+        challenges__purpose=ChallengePurpose.VERIFY,
+        challenges__created_at__lt=remind_before,
+    ).distinct()
+    for pk in waiting.values_list("pk", flat=True):
+        with transaction.atomic():
+            request = SubjectRequest.objects.select_for_update().get(pk=pk)
+            first = _first_challenge_at(request)
+            if not _waiting_for_confirmation(request) or first is None:
+                continue
+            if first < expire_before:
+                expired += _expire(request)
+            elif first < remind_before:
+                reminded += _remind(request)
     return reminded, expired
 
 
-@transaction.atomic
-def _expire(pk: int) -> int:
-    request = SubjectRequest.objects.select_for_update().get(pk=pk)
-    if request.status != Status.AWAITING_VERIFICATION:
-        return 0
+def _expire(request: SubjectRequest) -> int:
     record(
         request,
         EventKind.EXPIRED,
@@ -564,10 +644,8 @@ def _expire(pk: int) -> int:
     return 1
 
 
-@transaction.atomic
-def _remind(pk: int) -> int:
-    request = SubjectRequest.objects.select_for_update().get(pk=pk)
-    if request.status != Status.AWAITING_VERIFICATION or not request.answer_email:
+def _remind(request: SubjectRequest) -> int:
+    if not request.answer_email:
         return 0
     if request.events.filter(kind=EventKind.VERIFICATION_REMINDER).exists():
         return 0

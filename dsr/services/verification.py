@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from dsr.crypto import decrypt_text, encrypt_text
@@ -48,7 +48,7 @@ def issue(*, request: SubjectRequest, purpose: str, sent_to: str) -> Verificatio
     """A new challenge; earlier unused ones of the same purpose stop working."""
     VerificationChallenge.objects.filter(
         request=request, purpose=purpose, used_at__isnull=True, superseded=False
-    ).update(superseded=True)
+    ).update(superseded=True, code_encrypted="")
     secret = Secret(token=secrets.token_urlsafe(32), code=f"{secrets.randbelow(10**6):06d}")
     return VerificationChallenge.objects.create(
         request=request,
@@ -94,6 +94,8 @@ def check_code(
         return Outcome.NONE, None
     if challenge.expires_at <= timezone.now():
         return Outcome.EXPIRED, challenge
+    if total_attempts(request, purpose) >= settings.DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS:
+        return Outcome.LOCKED, challenge  # new codes do not buy new guesses
     with transaction.atomic():
         counted = VerificationChallenge.objects.filter(
             pk=challenge.pk, attempts__lt=settings.DSR_VERIFICATION_MAX_ATTEMPTS
@@ -106,6 +108,18 @@ def check_code(
             return Outcome.LOCKED, challenge
         return Outcome.WRONG, challenge
     return (Outcome.OK, challenge) if _use(challenge) else (Outcome.NONE, None)
+
+
+def total_attempts(request: SubjectRequest, purpose: str) -> int:
+    counted = VerificationChallenge.objects.filter(request=request, purpose=purpose).aggregate(
+        total=Sum("attempts")
+    )
+    return int(counted["total"] or 0)
+
+
+def exhausted(request: SubjectRequest, purpose: str) -> bool:
+    limit = int(settings.DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS)
+    return total_attempts(request, purpose) >= limit
 
 
 def check_token(token: str, purpose: str) -> tuple[Outcome, VerificationChallenge | None]:

@@ -81,7 +81,17 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                 id_document=data["id_document"],
                 reason=data["reason"],
             )
-            messages.success(request, _("The question was sent; the clock is paused."))
+            item.refresh_from_db()
+            if item.paused:
+                messages.success(request, _("The question was sent; the clock is paused."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "The question was sent. It came too late after receipt to pause the "
+                        "clock, which keeps running."
+                    ),
+                )
         elif action == "extend":
             services.extend(item, officer=officer, reasons=data["reasons"])
             messages.success(request, _("The deadline was extended and the requester told why."))

@@ -145,7 +145,11 @@ def resend(request: HttpRequest) -> HttpResponse:
         "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
     ):
         return too_many(request)
-    wait = services.resend_verification(pending)
+    try:
+        wait = services.resend_verification(pending)
+    except services.RequestError as exc:
+        messages.error(request, str(exc))
+        return redirect("dsr:sent")
     if wait:
         messages.warning(
             request,

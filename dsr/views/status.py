@@ -76,7 +76,11 @@ def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -
         ):
             return too_many(request)
         if "send" in request.POST:
-            wait = services.send_status_code(subject_request)
+            try:
+                wait = services.send_status_code(subject_request)
+            except services.RequestError as exc:
+                messages.error(request, str(exc))
+                return redirect("dsr:status", token)
             if wait:
                 messages.warning(
                     request,

@@ -66,7 +66,7 @@ def test_an_unreachable_broker_is_reported(monkeypatch):
     from dsr.services.health import run_checks
 
     monkeypatch.delenv("CELERY_BROKER_URL")  # Celery lets the environment win over config
-    dead = Celery("dead", broker="redis://127.0.0.1:1/0")
+    dead = Celery("dead", broker="redis://127.0.0.1:1/0", set_as_current=False)
     checks = {check.name: check for check in run_checks(dead)}
     assert checks["database"].ok is True
     assert checks["broker"].ok is False

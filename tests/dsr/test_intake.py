@@ -175,6 +175,7 @@ def test_a_logged_in_subject_asking_for_another_address_confirms_that_address(cl
 def test_a_second_request_for_the_same_right_is_linked_to_the_first(client, outbox):
     file_request(client, Right.ACCESS, {})
     first = SubjectRequest.objects.get()
+    client.post(reverse("dsr:sent"), {"code": code_in(outbox.last_to("erika@example.org"))})
     other = client.__class__()
     file_request(other, Right.ACCESS, {}, email="ERIKA@example.org")
     second = SubjectRequest.objects.exclude(pk=first.pk).get()
@@ -245,3 +246,18 @@ def test_the_verification_link_confirms_after_a_click(client, outbox):
     again = visitor.post(path_of(link))
     assert again.status_code == 410
     assert "This link does not work any more" in again.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.4", "198.51.100.4"),
+    ],
+)
+def test_ipv6_clients_are_limited_by_their_network(address, counted_as):
+    from dsr.services.ratelimit import client_ip
+
+    assert client_ip({"REMOTE_ADDR": address}) == counted_as

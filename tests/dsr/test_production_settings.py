@@ -35,6 +35,7 @@ def production_env(tmp_path):
         "DJANGO_ALLOWED_HOSTS": "privacy.example.com",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://privacy.example.com",
         "DSR_ENCRYPTION_KEY": "q0NwJ1Cm0bZC8S6l6cY6c0ZQyS8QvJ5rW4rYp2bX1xI=",
+        "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.com:587",
     }
 
 
@@ -50,6 +51,13 @@ def test_production_refuses_to_start_without_an_encryption_key(production_env):
     result = manage("check", **production_env)
     assert result.returncode != 0
     assert "DSR_ENCRYPTION_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_mail_server(production_env):
+    del production_env["EMAIL_URL"]
+    result = manage("check", **production_env)
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr
 
 
 def test_production_passes_check_deploy_without_warnings(production_env):

@@ -1,0 +1,164 @@
+"""A configurable stand-in for a source system, for tests and the demo.
+
+OPTIONS: ``records`` (per category, default 3), ``categories``, ``page_size``, ``found``
+(default true), ``fail`` ("permanent" to refuse every call), ``transient_failures`` (fail this
+many times per action before succeeding), ``retry_after`` (seconds, with those failures),
+``slow`` (seconds per call), ``capabilities`` (a subset), and ``state_dir``: a folder where
+attempts are counted and every completed side effect is logged, shared between processes.
+"""
+
+import fcntl
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from connectors.base import (
+    Capability,
+    ChangeResult,
+    Connector,
+    ConnectorRefused,
+    ConnectorUnavailable,
+    ErasureResult,
+    ExportPage,
+    LocateResult,
+    ObjectionKind,
+    SubjectIdentity,
+)
+
+
+class FakeConnector(Connector):
+    def __init__(self, alias: str, options: dict[str, Any]) -> None:
+        super().__init__(alias, options)
+        names = options.get("capabilities") or [c.value for c in Capability]
+        self.capabilities = frozenset(Capability(name) for name in names)
+        self.state_dir = Path(options["state_dir"]) if options.get("state_dir") else None
+
+    # --- behaviour shared by every call -----------------------------------------------------
+
+    @contextmanager
+    def _state(self) -> Iterator[dict[str, Any]]:
+        if self.state_dir is None:
+            yield {}
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / f"{self.alias}.json"
+        with open(path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            state = json.loads(handle.read() or "{}")
+            yield state
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(state))
+
+    def _call(self, action: str) -> None:
+        if self.options.get("fail") == "permanent":
+            raise ConnectorRefused("configured to refuse")
+        failures = int(self.options.get("transient_failures", 0))
+        with self._state() as state:
+            attempts = state.get(f"attempts:{action}", 0) + 1
+            state[f"attempts:{action}"] = attempts
+        if attempts <= failures:
+            raise ConnectorUnavailable(
+                f"transient failure {attempts} of {failures}",
+                retry_after=self.options.get("retry_after"),
+            )
+        slow = float(self.options.get("slow", 0))
+        if slow:
+            time.sleep(slow)
+
+    def _effect(self, action: str, subject: SubjectIdentity, **details: Any) -> None:
+        """Log a side effect that happened, to count duplicates across processes."""
+        if self.state_dir is None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(
+            {"system": self.alias, "action": action, "email": subject.email, **details}
+        )
+        with open(self.state_dir / "effects.log", "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write(line + "\n")
+
+    def _found(self, subject: SubjectIdentity) -> bool:
+        return bool(self.options.get("found", True)) and bool(subject.email or subject.found)
+
+    # --- the capabilities -----------------------------------------------------------------------
+
+    def check(self) -> str:
+        self._call("check")
+        return "fake system"
+
+    def locate(self, subject: SubjectIdentity) -> LocateResult:
+        self._call("locate")
+        if not self._found(subject):
+            return LocateResult(found=False)
+        per_category = int(self.options.get("records", 3))
+        categories = self.options.get("categories", ["profile"])
+        discovered = self.options.get("discovers", {})
+        return LocateResult(
+            found=True,
+            records=per_category * len(categories),
+            identifiers={k: (v,) for k, v in discovered.items()},
+        )
+
+    def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
+        self._call("export")
+        if not self._found(subject):
+            return
+        per_category = int(self.options.get("records", 3))
+        page_size = int(self.options.get("page_size", 500))
+        for category in self.options.get("categories", ["profile"]):
+            batch: list[dict[str, Any]] = []
+            for index in range(per_category):
+                batch.append(
+                    {
+                        "id": index + 1,
+                        "email": subject.email,
+                        "category": category,
+                        "note": f"{category} record {index + 1}",
+                    }
+                )
+                if len(batch) == page_size:
+                    yield ExportPage(category, tuple(batch))
+                    batch = []
+            if batch:
+                yield ExportPage(category, tuple(batch))
+
+    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+        self._call("erase")
+        if not self._found(subject):
+            return ErasureResult()
+        self._effect("erase", subject)
+        return ErasureResult(erased=int(self.options.get("records", 3)))
+
+    def rectify(self, subject: SubjectIdentity, changes: dict[str, Any]) -> ChangeResult:  # type: ignore[override]
+        self._call("rectify")
+        self._effect("rectify", subject, changes=changes)
+        return ChangeResult(changed=1)
+
+    def restrict(self, subject: SubjectIdentity) -> ChangeResult:
+        self._call("restrict")
+        self._effect("restrict", subject)
+        return ChangeResult(changed=1)
+
+    def lift_restriction(self, subject: SubjectIdentity) -> ChangeResult:
+        self._call("lift_restriction")
+        self._effect("lift_restriction", subject)
+        return ChangeResult(changed=1)
+
+    def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
+        self._call("object")
+        self._effect("object", subject, kind=kind.value)
+        return ChangeResult(changed=1)
+
+
+def effects(state_dir: str | Path) -> list[dict[str, Any]]:
+    """The side effects the fake systems logged in ``state_dir``."""
+    path = Path(state_dir) / "effects.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -1,0 +1,496 @@
+"""The SQL connector: any database SQLAlchemy speaks, described by a declarative mapping.
+
+OPTIONS: ``url`` (SQLAlchemy URL; ``env:NAME`` keeps it in the environment), ``batch_size``,
+and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tables``::
+
+    tables:
+      - name: customers            # a table that holds the subject directly
+        category: contact          # the data category it answers for
+        key: id
+        identity: {email: email, customer_number: customer_no}
+        provides: {customer_number: customer_no}   # identifiers passed to later systems
+        erasure: anonymise         # delete | anonymise | keep
+        anonymise: {email: hash, name: "fixed:Erased", phone: null}
+        restriction_column: processing_restricted
+        objection_columns: {direct_marketing: marketing_opt_out}
+        rectifiable: [name, phone, street]
+      - name: invoices             # a table reached through its parent
+        category: invoices
+        parent: customers
+        parent_key: customer_id
+        erasure: delete
+        retention: {date_column: issued_on, years: 8, from: end_of_year,
+                    legal_basis: "Art. 17(3)(b) GDPR", statute: "§ 147 AO, § 14b UStG"}
+
+Reads stream in batches; an erasure runs in one transaction per system and reports exact counts.
+E-mail addresses match case-insensitively and exactly (never LIKE).
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Select,
+    Table,
+    create_engine,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, SQLAlchemyError
+
+from connectors.base import (
+    Capability,
+    ChangeResult,
+    Connector,
+    ConnectorMisconfigured,
+    ConnectorRefused,
+    ConnectorUnavailable,
+    ErasureResult,
+    ExportPage,
+    LocateResult,
+    ObjectionKind,
+    Retained,
+    SubjectIdentity,
+)
+
+CASE_INSENSITIVE = frozenset({"email"})
+
+
+@dataclass(frozen=True)
+class Retention:
+    date_column: str
+    years: int
+    legal_basis: str
+    statute: str = ""
+    from_end_of_year: bool = True
+    what: str = ""
+
+    def erase_after(self, day: date) -> date:
+        if self.from_end_of_year:
+            return date(day.year + self.years, 12, 31)
+        try:
+            return day.replace(year=day.year + self.years)
+        except ValueError:  # 29 February
+            return day.replace(year=day.year + self.years, day=28)
+
+    def first_retained_day(self, today: date) -> date:
+        """Rows dated on or after this day are still under the duty to keep them."""
+        if self.from_end_of_year:
+            return date(today.year - self.years, 1, 1)
+        try:
+            return today.replace(year=today.year - self.years)
+        except ValueError:
+            return today.replace(year=today.year - self.years, day=28)
+
+
+@dataclass(frozen=True)
+class TableMap:
+    name: str
+    category: str
+    key: str = "id"
+    identity: Mapping[str, str] = field(default_factory=dict)
+    parent: str | None = None
+    parent_key: str | None = None
+    erasure: str = "delete"
+    anonymise: Mapping[str, str | None] = field(default_factory=dict)
+    retention: Retention | None = None
+    restriction_column: str | None = None
+    objection_columns: Mapping[str, str] = field(default_factory=dict)
+    provides: Mapping[str, str] = field(default_factory=dict)
+    columns: tuple[str, ...] | None = None
+    provided: tuple[str, ...] | None = None
+    rectifiable: tuple[str, ...] = ()
+
+
+def parse_mapping(raw: Mapping[str, Any]) -> list[TableMap]:
+    tables = []
+    for entry in raw.get("tables", []):
+        entry = dict(entry)
+        retention = entry.pop("retention", None)
+        if retention:
+            retention = dict(retention)
+            counted_from = retention.pop("from", "end_of_year")
+            retention = Retention(from_end_of_year=counted_from == "end_of_year", **retention)
+        for name in ("columns", "provided", "rectifiable"):
+            if entry.get(name) is not None:
+                entry[name] = tuple(entry[name])
+        tables.append(TableMap(retention=retention, **entry))
+    _validate(tables)
+    return tables
+
+
+def _validate(tables: list[TableMap]) -> None:
+    names = {t.name for t in tables}
+    for table in tables:
+        if table.erasure not in {"delete", "anonymise", "keep"}:
+            raise ConnectorMisconfigured(f"{table.name}: erasure must be delete, anonymise or keep")
+        if table.parent and (table.parent not in names or not table.parent_key):
+            raise ConnectorMisconfigured(
+                f"{table.name}: parent needs a mapped table and parent_key"
+            )
+        if not table.parent and not table.identity:
+            raise ConnectorMisconfigured(f"{table.name}: needs identity columns or a parent")
+        for strategy in table.anonymise.values():
+            if strategy not in (None, "null", "hash") and not str(strategy).startswith("fixed:"):
+                raise ConnectorMisconfigured(f"{table.name}: unknown anonymisation {strategy}")
+    for table in tables:
+        if table.erasure != "delete":
+            continue
+        for child in tables:
+            if child.parent == table.name and child.retention is not None:
+                # Deleting the parent would orphan (or fail on) the rows kept by law.
+                raise ConnectorMisconfigured(
+                    f"{table.name}: rows of {child.name} may be retained, so {table.name} must "
+                    "be anonymised or kept, not deleted"
+                )
+
+
+class SQLConnector(Connector):
+    capabilities = frozenset(
+        {
+            Capability.LOCATE,
+            Capability.EXPORT,
+            Capability.RECTIFY,
+            Capability.ERASE,
+            Capability.RESTRICT,
+            Capability.LIFT_RESTRICTION,
+            Capability.OBJECT,
+        }
+    )
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        if not options.get("url"):
+            raise ConnectorMisconfigured(f"{alias}: the SQL connector needs a url")
+        raw = options.get("mapping")
+        if raw is None and options.get("mapping_file"):
+            raw = yaml.safe_load(Path(options["mapping_file"]).read_text(encoding="utf-8"))
+        if not raw:
+            raise ConnectorMisconfigured(f"{alias}: the SQL connector needs a mapping")
+        self.maps = parse_mapping(raw)
+        self.by_name = {t.name: t for t in self.maps}
+        self.batch_size = int(options.get("batch_size", 1000))
+        self._engine: Engine | None = None
+        self._tables: dict[str, Table] = {}
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.options["url"], pool_pre_ping=True)
+        return self._engine
+
+    def _table(self, conn: Connection, name: str) -> Table:
+        if name not in self._tables:
+            try:
+                self._tables[name] = Table(name, MetaData(), autoload_with=conn)
+            except NoSuchTableError as exc:
+                raise ConnectorMisconfigured(f"{self.alias}: no table {name}") from exc
+        return self._tables[name]
+
+    def _column(self, table: Table, name: str) -> Column[Any]:
+        if name not in table.c:
+            raise ConnectorMisconfigured(f"{self.alias}: no column {table.name}.{name}")
+        return table.c[name]
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _guard(self, error: SQLAlchemyError) -> Exception:
+        # Our own message only: a driver's error text may quote personal data from the query.
+        if isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            return ConnectorUnavailable(
+                f"{self.alias}: database unavailable ({type(error.orig).__name__})"
+            )
+        return ConnectorRefused(f"{self.alias}: database error ({type(error).__name__})")
+
+    # --- who is the subject in each table -------------------------------------------------------
+
+    def _direct(
+        self, conn: Connection, mapped: TableMap, subject: SubjectIdentity
+    ) -> list[ColumnElement[bool]]:
+        table = self._table(conn, mapped.name)
+        conditions: list[ColumnElement[bool]] = []
+        for identifier, column_name in mapped.identity.items():
+            values = subject.values(identifier)
+            if not values:
+                continue
+            column = self._column(table, column_name)
+            if identifier in CASE_INSENSITIVE:
+                conditions.append(func.lower(column).in_([v.lower() for v in values]))
+            else:
+                conditions.append(column.in_(values))
+        return conditions
+
+    def _condition(
+        self, conn: Connection, mapped: TableMap, subject: SubjectIdentity
+    ) -> ColumnElement[bool]:
+        conditions = self._direct(conn, mapped, subject)
+        if mapped.parent and mapped.parent_key:
+            parent = self.by_name[mapped.parent]
+            parent_table = self._table(conn, parent.name)
+            keys = select(self._column(parent_table, parent.key)).where(
+                self._condition(conn, parent, subject)
+            )
+            table = self._table(conn, mapped.name)
+            conditions.append(self._column(table, mapped.parent_key).in_(keys))
+        return or_(*conditions) if conditions else false()
+
+    def _depth(self, mapped: TableMap) -> int:
+        return 0 if not mapped.parent else 1 + self._depth(self.by_name[mapped.parent])
+
+    # --- capabilities -----------------------------------------------------------------------------
+
+    def check(self) -> str:
+        try:
+            with self.engine.connect() as conn:
+                for mapped in self.maps:
+                    table = self._table(conn, mapped.name)
+                    for name in [mapped.key, *mapped.identity.values(), *mapped.anonymise]:
+                        self._column(table, name)
+                    if mapped.parent_key:
+                        self._column(table, mapped.parent_key)
+                    if mapped.retention:
+                        self._column(table, mapped.retention.date_column)
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        return f"{self.engine.dialect.name}, {len(self.maps)} tables"
+
+    def locate(self, subject: SubjectIdentity) -> LocateResult:
+        found: dict[str, set[str]] = {}
+        total = 0
+        try:
+            with self.engine.connect() as conn:
+                for mapped in self.maps:
+                    table = self._table(conn, mapped.name)
+                    condition = self._condition(conn, mapped, subject)
+                    total += conn.execute(
+                        select(func.count()).select_from(table).where(condition)
+                    ).scalar_one()
+                    for identifier, column_name in mapped.provides.items():
+                        column = self._column(table, column_name)
+                        rows = conn.execute(select(column).where(condition).distinct())
+                        found.setdefault(identifier, set()).update(
+                            str(v) for (v,) in rows if v is not None
+                        )
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        return LocateResult(
+            found=total > 0,
+            records=total,
+            identifiers={k: tuple(sorted(v)) for k, v in found.items() if v},
+        )
+
+    def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
+        try:
+            with self.engine.connect() as conn:
+                for mapped in self.maps:
+                    table = self._table(conn, mapped.name)
+                    columns = (
+                        [self._column(table, n) for n in mapped.columns]
+                        if mapped.columns
+                        else list(table.c)
+                    )
+                    query: Select[Any] = (
+                        select(*columns)
+                        .where(self._condition(conn, mapped, subject))
+                        .order_by(self._column(table, mapped.key))
+                    )
+                    result = conn.execution_options(
+                        stream_results=True, yield_per=self.batch_size
+                    ).execute(query)
+                    for rows in result.partitions(self.batch_size):
+                        yield ExportPage(
+                            mapped.category,
+                            tuple({k: _plain(v) for k, v in row._mapping.items()} for row in rows),
+                            provided_fields=mapped.provided,
+                        )
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+
+    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+        erased = anonymised = 0
+        retained: list[Retained] = []
+        key = secrets.token_bytes(32)  # for "hash": thrown away, so nothing can be reversed
+        try:
+            with self.engine.begin() as conn:
+                # Children first: their rows reference the parents'.
+                for mapped in sorted(self.maps, key=self._depth, reverse=True):
+                    if mapped.erasure == "keep":
+                        continue
+                    table = self._table(conn, mapped.name)
+                    condition = self._condition(conn, mapped, subject)
+                    if mapped.retention is not None:
+                        kept, kept_condition = self._retained(conn, mapped, condition, today)
+                        if kept is not None:
+                            retained.append(kept)
+                            if mapped.restriction_column:
+                                conn.execute(
+                                    update(table)
+                                    .where(kept_condition)
+                                    .values({mapped.restriction_column: True})
+                                )
+                        condition = condition & ~kept_condition
+                    if mapped.erasure == "delete":
+                        erased += conn.execute(table.delete().where(condition)).rowcount
+                    else:
+                        anonymised += self._anonymise(conn, mapped, table, condition, key)
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        return ErasureResult(erased=erased, anonymised=anonymised, retained=tuple(retained))
+
+    def _retained(
+        self, conn: Connection, mapped: TableMap, condition: ColumnElement[bool], today: date
+    ) -> tuple[Retained | None, ColumnElement[bool]]:
+        assert mapped.retention is not None
+        table = self._table(conn, mapped.name)
+        rule = mapped.retention
+        dated = self._column(table, rule.date_column)
+        kept_condition = condition & (dated >= rule.first_retained_day(today))
+        count, latest = conn.execute(
+            select(func.count(), func.max(dated)).select_from(table).where(kept_condition)
+        ).one()
+        if not count:
+            return None, kept_condition
+        latest_day = latest.date() if isinstance(latest, datetime) else latest
+        if isinstance(latest_day, str):
+            latest_day = date.fromisoformat(latest_day[:10])
+        return (
+            Retained(
+                what=rule.what or mapped.category,
+                legal_basis=rule.legal_basis,
+                statute=rule.statute,
+                erase_after=rule.erase_after(latest_day),
+                records=int(count),
+            ),
+            kept_condition,
+        )
+
+    def _anonymise(
+        self,
+        conn: Connection,
+        mapped: TableMap,
+        table: Table,
+        condition: ColumnElement[bool],
+        key: bytes,
+    ) -> int:
+        fixed: dict[str, Any] = {}
+        hashed = []
+        for column_name, strategy in mapped.anonymise.items():
+            self._column(table, column_name)
+            if strategy in (None, "null"):
+                fixed[column_name] = None
+            elif strategy == "hash":
+                hashed.append(column_name)
+            else:
+                fixed[column_name] = str(strategy)[len("fixed:") :]
+        if not hashed:
+            return (
+                conn.execute(update(table).where(condition).values(fixed)).rowcount if fixed else 0
+            )
+        key_column = self._column(table, mapped.key)
+        rows = conn.execute(
+            select(key_column, *[table.c[c] for c in hashed]).where(condition)
+        ).all()
+        for row in rows:
+            values = dict(fixed)
+            for column_name in hashed:
+                original = row._mapping[column_name]
+                if original is not None:
+                    digest = hmac.new(key, str(original).encode(), hashlib.sha256).hexdigest()
+                    values[column_name] = f"erased-{digest[:24]}"
+            conn.execute(update(table).where(key_column == row._mapping[mapped.key]).values(values))
+        return len(rows)
+
+    def _set_flag(self, subject: SubjectIdentity, pick: Any, value: bool) -> ChangeResult:
+        changed = 0
+        try:
+            with self.engine.begin() as conn:
+                for mapped in self.maps:
+                    column_name = pick(mapped)
+                    if not column_name:
+                        continue
+                    table = self._table(conn, mapped.name)
+                    column = self._column(table, column_name)
+                    target = true() if value else false()
+                    changed += conn.execute(
+                        update(table)
+                        .where(self._condition(conn, mapped, subject))
+                        .where(or_(column.is_(None), column != target))
+                        .values({column_name: value})
+                    ).rowcount
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        return ChangeResult(changed=changed)
+
+    def restrict(self, subject: SubjectIdentity) -> ChangeResult:
+        return self._set_flag(subject, lambda m: m.restriction_column, True)
+
+    def lift_restriction(self, subject: SubjectIdentity) -> ChangeResult:
+        return self._set_flag(subject, lambda m: m.restriction_column, False)
+
+    def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
+        if kind == ObjectionKind.PROCESSING:
+            return self.restrict(subject)
+        return self._set_flag(subject, lambda m: m.objection_columns.get(kind.value), True)
+
+    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+        """``changes``: ``{"table.column": value}`` (or ``{"column": value}`` for any table
+        that declares the column rectifiable)."""
+        changed = 0
+        try:
+            with self.engine.begin() as conn:
+                for mapped in self.maps:
+                    values = {}
+                    for target, value in changes.items():
+                        table_name, _, column_name = target.rpartition(".")
+                        if table_name and table_name != mapped.name:
+                            continue
+                        if column_name in mapped.rectifiable:
+                            values[column_name] = value
+                    if not values:
+                        continue
+                    table = self._table(conn, mapped.name)
+                    changed += conn.execute(
+                        update(table).where(self._condition(conn, mapped, subject)).values(values)
+                    ).rowcount
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        if not changed:
+            raise ConnectorRefused(f"{self.alias}: none of the fields can be rectified here")
+        return ChangeResult(changed=changed)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+__all__ = ["Boolean", "Retention", "SQLConnector", "TableMap", "parse_mapping"]

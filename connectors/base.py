@@ -1,0 +1,180 @@
+"""The contract every connector backend fulfils: value objects in, small typed results out.
+
+A backend receives a ``SubjectIdentity`` (never a model), declares its capabilities, and raises
+one of two errors: ``ConnectorUnavailable`` (retry later) or ``ConnectorRefused`` (give up).
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class Capability(StrEnum):
+    LOCATE = "locate"
+    EXPORT = "export"
+    RECTIFY = "rectify"
+    ERASE = "erase"
+    RESTRICT = "restrict"
+    LIFT_RESTRICTION = "lift_restriction"
+    OBJECT = "object"
+
+
+class ObjectionKind(StrEnum):
+    DIRECT_MARKETING = "direct_marketing"
+    PROCESSING = "processing"  # Art. 21(1): stop pending the officer's assessment
+
+
+@dataclass(frozen=True)
+class SubjectIdentity:
+    """Who to look for. ``found`` holds identifiers an earlier connector discovered
+    (a customer number, a vendor's customer id), keyed by name."""
+
+    email: str = ""
+    phone: str = ""
+    customer_number: str = ""
+    name: str = ""
+    found: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def values(self, key: str) -> tuple[str, ...]:
+        """Every known value of one identifier, from the request and from discoveries."""
+        own = getattr(self, key, "") if key in {"email", "phone", "customer_number"} else ""
+        values = ((own,) if own else ()) + tuple(self.found.get(key, ()))
+        return tuple(dict.fromkeys(v for v in values if v))
+
+    def with_found(
+        self, discovered: Mapping[str, tuple[str, ...] | list[str]]
+    ) -> "SubjectIdentity":
+        merged = {key: tuple(values) for key, values in self.found.items()}
+        for key, values in discovered.items():
+            merged[key] = tuple(dict.fromkeys((*merged.get(key, ()), *values)))
+        return replace(self, found=merged)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "phone": self.phone,
+            "customer_number": self.customer_number,
+            "name": self.name,
+            "found": {k: list(v) for k, v in self.found.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "SubjectIdentity":
+        return cls(
+            email=data.get("email", ""),
+            phone=data.get("phone", ""),
+            customer_number=data.get("customer_number", ""),
+            name=data.get("name", ""),
+            found={k: tuple(v) for k, v in data.get("found", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class LocateResult:
+    found: bool
+    records: int = 0  # how many records hold the subject's data (0 if unknown)
+    identifiers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """One page of records of one category. Pages are small; exports yield many."""
+
+    category: str
+    records: tuple[Mapping[str, Any], ...]
+    # Fields the subject provided or that were observed (Art. 20), as opposed to inferred.
+    provided_fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Retained:
+    """Kept instead of erased, because an exception applies (Art. 17(3))."""
+
+    what: str
+    legal_basis: str
+    statute: str = ""
+    erase_after: date | None = None
+    records: int = 0
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    erased: int = 0
+    anonymised: int = 0
+    retained: tuple[Retained, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Rectification, restriction, lifting it, objection: how many records changed."""
+
+    changed: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class NeedsHuman:
+    """The system cannot do it by itself: a person has to (the manual connector)."""
+
+    instructions: str = ""
+
+
+class ConnectorError(Exception):
+    """Base of the two kinds. Messages must not contain personal data: they are stored."""
+
+
+class ConnectorUnavailable(ConnectorError):
+    """Timeout, 5xx, rate limit: the job retries later (after ``retry_after`` seconds if given)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConnectorRefused(ConnectorError):
+    """Bad credentials, invalid request, unsupported: retrying will not help."""
+
+
+class ConnectorMisconfigured(ConnectorRefused):
+    """The system's configuration is wrong (found at start-up or by ``check``)."""
+
+
+class Connector:
+    """A backend for one source system. Subclasses set ``capabilities`` and implement the
+    methods for them; the defaults refuse. ``options`` come from the registry."""
+
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        self.alias = alias
+        self.options = dict(options)
+
+    def check(self) -> str:
+        """Reach the system; return a short description, or raise a ConnectorError."""
+        return "ok"
+
+    def locate(self, subject: SubjectIdentity) -> LocateResult:
+        raise ConnectorRefused(f"{self.alias} cannot locate")
+
+    def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
+        raise ConnectorRefused(f"{self.alias} cannot export")
+
+    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+        raise ConnectorRefused(f"{self.alias} cannot rectify")
+
+    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+        raise ConnectorRefused(f"{self.alias} cannot erase")
+
+    def restrict(self, subject: SubjectIdentity) -> ChangeResult:
+        raise ConnectorRefused(f"{self.alias} cannot restrict")
+
+    def lift_restriction(self, subject: SubjectIdentity) -> ChangeResult:
+        raise ConnectorRefused(f"{self.alias} cannot lift a restriction")
+
+    def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
+        raise ConnectorRefused(f"{self.alias} cannot record an objection")
+
+    def close(self) -> None:
+        """Release connections (called when the registry is reset)."""

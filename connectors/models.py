@@ -1,0 +1,97 @@
+"""Connector jobs: one per (request, system, action), the unit the workers claim and retry."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dsr.models import SubjectRequest
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for earlier steps")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    WAITING = "waiting", _("Waiting for a person")
+
+
+DONE = frozenset({JobStatus.SUCCEEDED, JobStatus.SKIPPED})
+UNFINISHED = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING})
+
+
+class ConnectorJob(models.Model):
+    request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="jobs")
+    system = models.CharField(_("system"), max_length=64)
+    action = models.CharField(_("action"), max_length=32)
+    step = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Error class and a message written by our code: never the vendor's payload (personal data).
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    stuck = models.BooleanField(default=False)
+    # Counts, retained items, page counts: no personal data.
+    result = models.JSONField(default=dict, blank=True)
+    # Identifiers this system revealed (customer numbers, vendor ids): personal data, stays here.
+    found = models.JSONField(default=dict, blank=True)
+    skipped_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("connector job")
+        verbose_name_plural = _("connector jobs")
+        ordering = ("step", "system", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "system", "action"], name="one_job_per_system_action"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="job_status_next")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}:{self.system}:{self.action}"
+
+
+class ExportPart(models.Model):
+    """One encrypted page of exported records, in storage (never in the database)."""
+
+    job = models.ForeignKey(ConnectorJob, on_delete=models.CASCADE, related_name="parts")
+    attempt = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    category = models.CharField(max_length=100)
+    storage_name = models.CharField(max_length=255)
+    records = models.PositiveIntegerField()
+    provided_fields = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("job", "sequence")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.category}:{self.sequence}"
+
+
+class ScheduledErasure(models.Model):
+    """Records kept under a retention duty, to erase when the duty ends (BDSG § 35)."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="+")
+    system = models.CharField(max_length=64)
+    identity = models.JSONField()  # the identifiers needed to find the records again
+    what = models.CharField(max_length=300)
+    legal_basis = models.CharField(max_length=300)
+    erase_after = models.DateField(db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("erase_after", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.erase_after}"

@@ -1,0 +1,542 @@
+"""The fan-out: jobs per (request, system, action), claimed by workers, retried, swept.
+
+The database holds the truth; Celery only carries job ids. A job is claimed with a
+conditional UPDATE, so a duplicate delivery does nothing; a claimed job holds a lease that a
+heartbeat extends, so a dead worker's job is claimed again once the lease runs out. Connector
+calls happen outside any transaction; their outcome is recorded in a short one afterwards.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connectors import gates, registry
+from connectors.base import (
+    Capability,
+    ChangeResult,
+    ConnectorError,
+    ConnectorUnavailable,
+    ErasureResult,
+    NeedsHuman,
+    ObjectionKind,
+    SubjectIdentity,
+)
+from connectors.models import (
+    DONE,
+    ConnectorJob,
+    ExportPart,
+    JobStatus,
+    ScheduledErasure,
+)
+from connectors.plans import NEEDS_APPROVAL, plan, plan_key
+from dsr.crypto import encrypt_bytes
+from dsr.models import EventKind, RequestedRight, Status, SubjectRequest
+from dsr.rights import Right
+
+logger = logging.getLogger(__name__)
+
+
+class JobError(Exception):
+    """An officer's action on a job was refused; the message is for them."""
+
+
+# --- starting ---------------------------------------------------------------------------------
+
+
+def identity_for(request: SubjectRequest) -> SubjectIdentity:
+    identity = SubjectIdentity(
+        email=request.email,
+        phone=request.phone,
+        customer_number=request.customer_number,
+        name=request.name,
+    )
+    for found in request.jobs.filter(status=JobStatus.SUCCEEDED).values_list("found", flat=True):
+        if found:
+            identity = identity.with_found(found)
+    return identity
+
+
+def needs_approval(request: SubjectRequest) -> bool:
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    approved = request.events.filter(kind=EventKind.APPROVED).exists()
+    return bool(rights & NEEDS_APPROVAL) and not approved
+
+
+def start_if_ready(request: SubjectRequest) -> bool:
+    """Called when a request is verified (and again when it is approved)."""
+    if request.status != Status.VERIFIED or needs_approval(request):
+        return False
+    if request.duplicate_of is not None and request.duplicate_of.is_open:
+        return False  # the earlier request does the work
+    return start_processing(request) > 0
+
+
+@transaction.atomic
+def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
+    from dsr.services.requests import record
+
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    systems = registry.systems()
+    if not systems or request.jobs.exists() or not request.is_open:
+        return 0  # with no system configured the officer works the request by hand
+    rights = {r.right: r.details for r in request.requested_rights.all()}
+    planned = plan(rights, {alias: config.stage for alias, config in systems.items()})
+    for item in planned:
+        job = ConnectorJob(request=request, system=item.system, action=item.action, step=item.step)
+        if item.action not in registry.capabilities(item.system):
+            job.status = JobStatus.SKIPPED
+            job.skipped_reason = "This system does not support this action."
+        job.save()
+    record(request, EventKind.PROCESSING_STARTED, actor=actor, data={"jobs": len(planned)})
+    transaction.on_commit(lambda: advance(request.pk))
+    return len(planned) or 1
+
+
+# --- moving on ----------------------------------------------------------------------------------
+
+
+def advance(request_id: int) -> None:
+    """Dispatch the jobs whose turn it is; finish the fan-out once every job is done."""
+    with transaction.atomic():
+        request = SubjectRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            return
+        jobs = list(request.jobs.all())
+        open_steps = [job.step for job in jobs if job.status not in DONE]
+        if not open_steps:
+            _finish(request)
+            return
+        step = min(open_steps)
+        located = {
+            job.system: bool(job.result.get("found"))
+            for job in jobs
+            if job.action == Capability.LOCATE and job.status == JobStatus.SUCCEEDED
+        }
+        to_send: list[int | None] = []
+        for job in jobs:
+            if job.step != step or job.status != JobStatus.PENDING:
+                continue
+            if job.action != Capability.OBJECT and located.get(job.system) is False:
+                # Nothing there: nothing to export, erase or restrict in this system.
+                ConnectorJob.objects.filter(pk=job.pk).update(
+                    status=JobStatus.SKIPPED,
+                    skipped_reason="No data about the subject in this system.",
+                    finished_at=timezone.now(),
+                )
+                to_send.append(None)
+                continue
+            if ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
+                status=JobStatus.QUEUED, dispatched_at=timezone.now()
+            ):
+                to_send.append(job.pk)
+    if None in to_send:
+        advance(request_id)  # skipped jobs may complete the step
+    for job_id in filter(None, to_send):
+        _dispatch(job_id)
+
+
+def _dispatch(job_id: int, countdown: float | None = None) -> None:
+    from connectors.tasks import run_job
+
+    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
+    transaction.on_commit(lambda: run_job.apply_async((job_id,), **options))
+
+
+def _finish(request: SubjectRequest) -> None:
+    """Exactly once (the caller holds the request's row lock): the next stage begins."""
+    from dsr.services.requests import record
+
+    if request.events.filter(kind=EventKind.PROCESSING_FINISHED).exists():
+        return
+    if not request.is_open:
+        return
+    record(request, EventKind.PROCESSING_FINISHED)
+    logger.info("fan-out of request %s finished", request.reference)
+
+
+# --- running one job ---------------------------------------------------------------------------
+
+
+def run_job(job_id: int) -> str:
+    """The worker's side. Returns what happened, for logs and tests."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.DSR_JOB_LEASE_SECONDS)
+    claimable = Q(status=JobStatus.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
+    claimed = (
+        ConnectorJob.objects.filter(claimable, pk=job_id)
+        .select_related(None)
+        .update(
+            status=JobStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_until=now + lease,
+            started_at=now,
+            stuck=False,
+        )
+    )
+    if not claimed:
+        return "not claimed"
+    job = ConnectorJob.objects.select_related("request").get(pk=job_id)
+    config = registry.systems()[job.system]
+    held = gates.enter(job, config)
+    if held is None:
+        _release(job, delay=gates.wait_seconds(config))
+        return "waiting for a slot"
+    heartbeat = _Heartbeat(job.pk, held, lease)
+    heartbeat.start()
+    started = time.monotonic()
+    try:
+        outcome = _execute(job)
+    except ConnectorUnavailable as exc:
+        return _transient(job, exc, exc.retry_after)
+    except ConnectorError as exc:
+        return _failed(job, f"{type(exc).__name__}: {str(exc)[:400]}")
+    except Exception as exc:  # a bug or an unexpected library error: keep it visible
+        logger.exception("job %s crashed", job.pk)
+        return _failed(job, f"{type(exc).__name__}: unexpected error (see the worker log)")
+    finally:
+        heartbeat.stop()
+        gates.leave(held)
+    duration = int((time.monotonic() - started) * 1000)
+    return _succeeded(job, outcome, duration)
+
+
+def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Call the backend; returns (status, result, found). No transaction is open here."""
+    backend = registry.connector(job.system)
+    subject = identity_for(job.request)
+    action = Capability(job.action)
+    if action == Capability.LOCATE:
+        located = backend.locate(subject)
+        return (
+            JobStatus.SUCCEEDED,
+            {"found": located.found, "records": located.records},
+            {k: list(v) for k, v in located.identifiers.items()},
+        )
+    if action == Capability.EXPORT:
+        return JobStatus.SUCCEEDED, _export(job, backend.export(subject)), {}
+    if action == Capability.ERASE:
+        erased = backend.erase(subject, today=_today())
+        return JobStatus.SUCCEEDED, _erasure_result(job, subject, erased), {}
+    if action == Capability.RECTIFY:
+        changes = _rectification_changes(job)
+        if changes is None:
+            return JobStatus.WAITING, {"note": "An officer must state the corrected values."}, {}
+        return JobStatus.SUCCEEDED, _change(backend.rectify(subject, changes)), {}
+    if action == Capability.RESTRICT:
+        return JobStatus.SUCCEEDED, _change(backend.restrict(subject)), {}
+    if action == Capability.LIFT_RESTRICTION:
+        return JobStatus.SUCCEEDED, _change(backend.lift_restriction(subject)), {}
+    kind = _objection_kind(job)
+    outcome = backend.object(subject, kind)
+    if isinstance(outcome, NeedsHuman):
+        return JobStatus.WAITING, {"note": outcome.instructions}, {}
+    return JobStatus.SUCCEEDED, _change(outcome), {}
+
+
+def _today() -> Any:
+    from dsr.services.clock import today
+
+    return today()
+
+
+def _change(result: ChangeResult | NeedsHuman) -> dict[str, Any]:
+    if isinstance(result, NeedsHuman):
+        return {"note": result.instructions}
+    return {"changed": result.changed, "note": result.note}
+
+
+def _rectification_changes(job: ConnectorJob) -> dict[str, Any] | None:
+    right = RequestedRight.objects.filter(request=job.request, right=Right.RECTIFICATION).first()
+    changes = (right.details.get("changes") if right else None) or None
+    return dict(changes) if changes else None
+
+
+def _objection_kind(job: ConnectorJob) -> ObjectionKind:
+    for right in job.request.requested_rights.all():
+        if plan_key(right.right, right.details) == "objection:particular_situation":
+            return ObjectionKind.PROCESSING
+    return ObjectionKind.DIRECT_MARKETING
+
+
+def _export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
+    """Write each page encrypted to storage as it arrives: memory holds one page at a time."""
+    attempt = ConnectorJob.objects.values_list("attempts", flat=True).get(pk=job.pk)
+    for part in job.parts.exclude(attempt=attempt):  # leftovers of a crashed attempt
+        default_storage.delete(part.storage_name)
+        part.delete()
+    categories: dict[str, int] = {}
+    sequence = 0
+    for page in pages:
+        if not page.records:
+            continue
+        lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
+        name = default_storage.save(
+            f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.jsonl.enc",
+            ContentFile(encrypt_bytes(lines.encode())),
+        )
+        ExportPart.objects.create(
+            job=job,
+            attempt=attempt,
+            sequence=sequence,
+            category=page.category,
+            storage_name=name,
+            records=len(page.records),
+            provided_fields=list(page.provided_fields) if page.provided_fields else None,
+        )
+        sequence += 1
+        categories[page.category] = categories.get(page.category, 0) + len(page.records)
+    return {"records": sum(categories.values()), "categories": categories, "parts": sequence}
+
+
+def _erasure_result(
+    job: ConnectorJob, subject: SubjectIdentity, erased: ErasureResult
+) -> dict[str, Any]:
+    for item in erased.retained:
+        if item.erase_after is not None:
+            ScheduledErasure.objects.get_or_create(
+                request=job.request,
+                system=job.system,
+                what=item.what[:300],
+                erase_after=item.erase_after,
+                defaults={"identity": subject.to_json(), "legal_basis": item.legal_basis[:300]},
+            )
+    return {
+        "erased": erased.erased,
+        "anonymised": erased.anonymised,
+        "retained": [
+            {
+                "what": item.what,
+                "legal_basis": item.legal_basis,
+                "statute": item.statute,
+                "erase_after": item.erase_after.isoformat() if item.erase_after else None,
+                "records": item.records,
+            }
+            for item in erased.retained
+        ],
+    }
+
+
+def _succeeded(
+    job: ConnectorJob, outcome: tuple[str, dict[str, Any], dict[str, Any]], duration: int
+) -> str:
+    status, result, found = outcome
+    with transaction.atomic():
+        updated = ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=status,
+            result=result,
+            found=found,
+            finished_at=timezone.now(),
+            duration_ms=duration,
+            lease_until=None,
+            last_error="",
+        )
+    if updated:
+        advance(job.request_id)
+    return status
+
+
+def _transient(job: ConnectorJob, exc: Exception, retry_after: float | None) -> str:
+    attempts = ConnectorJob.objects.values_list("attempts", flat=True).get(pk=job.pk)
+    message = f"{type(exc).__name__}: {str(exc)[:400]}"
+    if attempts >= settings.DSR_JOB_MAX_ATTEMPTS:
+        return _failed(job, message)
+    delay = backoff(attempts, retry_after)
+    with transaction.atomic():
+        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            dispatched_at=timezone.now(),
+            lease_until=None,
+            last_error=message,
+        )
+        _dispatch(job.pk, countdown=delay)
+    return "retrying"
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential with full jitter; a vendor's Retry-After is a floor, never shortened."""
+    base = float(settings.DSR_JOB_BACKOFF_SECONDS) * (2 ** max(0, attempts - 1))
+    ceiling = float(settings.DSR_JOB_BACKOFF_MAX_SECONDS)
+    delay: float = min(ceiling, base) * random.uniform(0.5, 1.0)  # noqa: S311
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return round(delay, 3)
+
+
+def _failed(job: ConnectorJob, message: str) -> str:
+    with transaction.atomic():
+        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED,
+            finished_at=timezone.now(),
+            lease_until=None,
+            last_error=message[:500],
+        )
+    logger.warning("job %s on %s failed: %s", job.pk, job.system, message.split(":")[0])
+    return "failed"
+
+
+def _release(job: ConnectorJob, *, delay: float) -> None:
+    """Give the claim back without counting an attempt (no slot free yet)."""
+    with transaction.atomic():
+        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            dispatched_at=timezone.now(),
+            lease_until=None,
+        )
+        _dispatch(job.pk, countdown=delay)
+
+
+class _Heartbeat:
+    """Extends the job's lease while the connector works, from a thread of its own."""
+
+    def __init__(self, job_id: int, held: list[str], lease: timedelta) -> None:
+        self.job_id, self.held, self.lease = job_id, held, lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        interval = max(0.5, self.lease.total_seconds() / 3)
+        try:
+            while not self._stop.wait(interval):
+                ConnectorJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(
+                    lease_until=timezone.now() + self.lease
+                )
+                gates.keep(self.held)
+        finally:
+            connection.close()
+
+
+# --- officers -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def retry_job(job: ConnectorJob, *, officer: Any) -> None:
+    from dsr.services.requests import record
+
+    if job.status not in (JobStatus.FAILED, JobStatus.WAITING):
+        raise JobError("Only a failed or waiting job can be retried.")
+    ConnectorJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=None,
+        dispatched_at=timezone.now(),
+        finished_at=None,
+        stuck=False,
+    )
+    record(job.request, EventKind.JOB_RETRIED, actor=officer, data={"job": job.pk})
+    _dispatch(job.pk)
+
+
+def retry_failed(request: SubjectRequest, *, officer: Any) -> int:
+    jobs = list(request.jobs.filter(status=JobStatus.FAILED))
+    for job in jobs:
+        retry_job(job, officer=officer)
+    return len(jobs)
+
+
+@transaction.atomic
+def skip_job(job: ConnectorJob, *, officer: Any, reason: str) -> None:
+    from dsr.services.requests import record
+
+    if not reason.strip():
+        raise JobError("Skipping a system needs a recorded reason.")
+    if job.status in DONE or job.status == JobStatus.RUNNING:
+        raise JobError("Only a job that is not running or done can be skipped.")
+    ConnectorJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SKIPPED, skipped_reason=reason.strip(), finished_at=timezone.now()
+    )
+    record(
+        job.request,
+        EventKind.JOB_SKIPPED,
+        actor=officer,
+        reason=reason.strip(),
+        data={"job": job.pk},
+    )
+    transaction.on_commit(lambda: advance(job.request_id))
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def sweep(*, now: Any = None) -> dict[str, int]:
+    """Re-dispatch what a lost message or a dead worker left behind; flag what is stuck."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=settings.DSR_JOB_DISPATCH_GRACE_SECONDS)
+    counts = {"redispatched": 0, "reclaimed": 0, "stuck": 0, "advanced": 0}
+    lost = ConnectorJob.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=grace),
+        status=JobStatus.QUEUED,
+        dispatched_at__lt=grace,
+    )
+    for job_id in lost.values_list("pk", flat=True):
+        with transaction.atomic():
+            if ConnectorJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+                dispatched_at=now
+            ):
+                _dispatch(job_id)
+                counts["redispatched"] += 1
+    dead = ConnectorJob.objects.filter(status=JobStatus.RUNNING, lease_until__lt=now)
+    for job_id in dead.values_list("pk", flat=True):
+        with transaction.atomic():
+            if ConnectorJob.objects.filter(
+                pk=job_id, status=JobStatus.RUNNING, lease_until__lt=now
+            ).update(status=JobStatus.QUEUED, dispatched_at=now, next_attempt_at=None):
+                _dispatch(job_id)
+                counts["reclaimed"] += 1
+    stuck_before = now - timedelta(seconds=settings.DSR_JOB_STUCK_SECONDS)
+    counts["stuck"] = ConnectorJob.objects.filter(
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PENDING],
+        created_at__lt=stuck_before,
+        stuck=False,
+    ).update(stuck=True)
+    # A fan-out whose last job finished while the advance was lost.
+    waiting = SubjectRequest.objects.filter(status=Status.IN_PROGRESS).exclude(
+        jobs__status__in=[JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING]
+    )
+    for request_id in waiting.values_list("pk", flat=True):
+        advance(request_id)
+        counts["advanced"] += 1
+    return counts
+
+
+def run_scheduled_erasures(*, now: Any = None) -> int:
+    """Erase records whose retention ended (they stayed restricted until then)."""
+    today = _today()
+    done = 0
+    for item in ScheduledErasure.objects.filter(done_at__isnull=True, erase_after__lt=today):
+        try:
+            registry.connector(item.system).erase(
+                SubjectIdentity.from_json(item.identity), today=today
+            )
+        except ConnectorError as exc:
+            item.last_error = f"{type(exc).__name__}: {str(exc)[:400]}"
+            item.save(update_fields=["last_error"])
+            continue
+        item.done_at = timezone.now()
+        item.identity = {}  # the identifiers are no longer needed
+        item.save(update_fields=["done_at", "identity"])
+        done += 1
+    return done
