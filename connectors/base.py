@@ -114,11 +114,13 @@ class ChangeResult:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class NeedsHuman:
-    """The system cannot do it by itself: a person has to (the manual connector)."""
+class NeedsHuman(Exception):
+    """The system cannot do it by itself: a person has to (the manual connector). The job
+    waits for that person, who is sent a task."""
 
-    instructions: str = ""
+    def __init__(self, instructions: str = "") -> None:
+        super().__init__(instructions)
+        self.instructions = instructions
 
 
 class ConnectorError(Exception):

@@ -16,6 +16,16 @@ class JobStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting for a person")
 
 
+class Action(models.TextChoices):
+    LOCATE = "locate", _("Find the person's data")
+    EXPORT = "export", _("Export the person's data")
+    RECTIFY = "rectify", _("Correct the person's data")
+    ERASE = "erase", _("Erase the person's data")
+    RESTRICT = "restrict", _("Restrict the processing")
+    LIFT_RESTRICTION = "lift_restriction", _("Lift the restriction")
+    OBJECT = "object", _("Stop direct marketing (suppress)")
+
+
 DONE = frozenset({JobStatus.SUCCEEDED, JobStatus.SKIPPED})
 UNFINISHED = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING})
 
@@ -23,7 +33,7 @@ UNFINISHED = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, 
 class ConnectorJob(models.Model):
     request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="jobs")
     system = models.CharField(_("system"), max_length=64)
-    action = models.CharField(_("action"), max_length=32)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     step = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(
         _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING
@@ -70,12 +80,28 @@ class ExportPart(models.Model):
     storage_name = models.CharField(max_length=255)
     records = models.PositiveIntegerField()
     provided_fields = models.JSONField(null=True, blank=True)
+    # JSON lines of records, or a document a system owner uploaded as it was (a PDF).
+    media_type = models.CharField(max_length=64, default="application/jsonl")
 
     class Meta:
         ordering = ("job", "sequence")
 
     def __str__(self) -> str:
         return f"{self.job_id}:{self.category}:{self.sequence}"
+
+
+class ManualTask(models.Model):
+    """What the owner of a system without an API is asked to do for one job."""
+
+    job = models.OneToOneField(ConnectorJob, on_delete=models.CASCADE, related_name="manual_task")
+    owner_email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"task for job {self.job_id}"
 
 
 class ScheduledErasure(models.Model):

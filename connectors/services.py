@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from connectors import gates, registry
 from connectors.base import (
@@ -188,6 +189,13 @@ def run_job(job_id: int) -> str:
         )
     )
     if not claimed:
+        holder = ConnectorJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
+        if holder is not None and holder.lease_until is not None:
+            # Redelivered while the lease of the worker that took it still runs: that worker
+            # may have died (its lease then lapses) or may still be at it. Look again later.
+            wait = max(1.0, (holder.lease_until - now).total_seconds() + 0.5)
+            _dispatch(job_id, countdown=wait)
+            return "held elsewhere, checking again"
         return "not claimed"
     job = ConnectorJob.objects.select_related("request").get(pk=job_id)
     config = registry.systems()[job.system]
@@ -200,6 +208,8 @@ def run_job(job_id: int) -> str:
     started = time.monotonic()
     try:
         outcome = _execute(job)
+    except NeedsHuman as handoff:
+        outcome = (JobStatus.WAITING, {"note": handoff.instructions[:500]}, {})
     except ConnectorUnavailable as exc:
         return _transient(job, exc, exc.retry_after)
     except ConnectorError as exc:
@@ -240,11 +250,7 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
         return JobStatus.SUCCEEDED, _change(backend.restrict(subject)), {}
     if action == Capability.LIFT_RESTRICTION:
         return JobStatus.SUCCEEDED, _change(backend.lift_restriction(subject)), {}
-    kind = _objection_kind(job)
-    outcome = backend.object(subject, kind)
-    if isinstance(outcome, NeedsHuman):
-        return JobStatus.WAITING, {"note": outcome.instructions}, {}
-    return JobStatus.SUCCEEDED, _change(outcome), {}
+    return JobStatus.SUCCEEDED, _change(backend.object(subject, _objection_kind(job))), {}
 
 
 def _today() -> Any:
@@ -253,9 +259,7 @@ def _today() -> Any:
     return today()
 
 
-def _change(result: ChangeResult | NeedsHuman) -> dict[str, Any]:
-    if isinstance(result, NeedsHuman):
-        return {"note": result.instructions}
+def _change(result: ChangeResult) -> dict[str, Any]:
     return {"changed": result.changed, "note": result.note}
 
 
@@ -284,22 +288,50 @@ def _export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         if not page.records:
             continue
         lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
-        name = default_storage.save(
-            f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.jsonl.enc",
-            ContentFile(encrypt_bytes(lines.encode())),
-        )
-        ExportPart.objects.create(
-            job=job,
+        store_part(
+            job,
+            category=page.category,
+            payload=lines.encode(),
+            records=len(page.records),
+            provided_fields=page.provided_fields,
             attempt=attempt,
             sequence=sequence,
-            category=page.category,
-            storage_name=name,
-            records=len(page.records),
-            provided_fields=list(page.provided_fields) if page.provided_fields else None,
         )
         sequence += 1
         categories[page.category] = categories.get(page.category, 0) + len(page.records)
     return {"records": sum(categories.values()), "categories": categories, "parts": sequence}
+
+
+def store_part(
+    job: ConnectorJob,
+    *,
+    category: str,
+    payload: bytes,
+    records: int,
+    media_type: str = "application/jsonl",
+    provided_fields: tuple[str, ...] | None = None,
+    attempt: int | None = None,
+    sequence: int | None = None,
+) -> ExportPart:
+    """Encrypt one page of exported data into storage and note it on the job."""
+    if attempt is None:
+        attempt = job.attempts
+    if sequence is None:
+        sequence = job.parts.count()
+    name = default_storage.save(
+        f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.enc",
+        ContentFile(encrypt_bytes(payload)),
+    )
+    return ExportPart.objects.create(
+        job=job,
+        attempt=attempt,
+        sequence=sequence,
+        category=category,
+        storage_name=name,
+        records=records,
+        provided_fields=list(provided_fields) if provided_fields else None,
+        media_type=media_type,
+    )
 
 
 def _erasure_result(
@@ -344,7 +376,11 @@ def _succeeded(
             lease_until=None,
             last_error="",
         )
-    if updated:
+    if updated and status == JobStatus.WAITING:
+        from connectors.manual import hand_over
+
+        hand_over(job)
+    elif updated:
         advance(job.request_id)
     return status
 
@@ -437,7 +473,7 @@ def retry_job(job: ConnectorJob, *, officer: Any) -> None:
     from dsr.services.requests import record
 
     if job.status not in (JobStatus.FAILED, JobStatus.WAITING):
-        raise JobError("Only a failed or waiting job can be retried.")
+        raise JobError(_("Only a failed or waiting job can be retried."))
     ConnectorJob.objects.filter(pk=job.pk).update(
         status=JobStatus.QUEUED,
         attempts=0,
@@ -462,9 +498,9 @@ def skip_job(job: ConnectorJob, *, officer: Any, reason: str) -> None:
     from dsr.services.requests import record
 
     if not reason.strip():
-        raise JobError("Skipping a system needs a recorded reason.")
+        raise JobError(_("Skipping a system needs a recorded reason."))
     if job.status in DONE or job.status == JobStatus.RUNNING:
-        raise JobError("Only a job that is not running or done can be skipped.")
+        raise JobError(_("Only a job that is not running or done can be skipped."))
     ConnectorJob.objects.filter(pk=job.pk).update(
         status=JobStatus.SKIPPED, skipped_reason=reason.strip(), finished_at=timezone.now()
     )
@@ -540,3 +576,49 @@ def run_scheduled_erasures(*, now: Any = None) -> int:
         item.save(update_fields=["done_at", "identity"])
         done += 1
     return done
+
+
+# --- decisions that start or undo processing ------------------------------------------------------
+
+
+@transaction.atomic
+def approve(request: SubjectRequest, *, officer: Any, reason: str = "") -> None:
+    """An officer approves processing that needs it (erasure). Four eyes come with the queue."""
+    from dsr.services.requests import record
+
+    if not request.is_open:
+        raise JobError(_("This request is already closed."))
+    if request.events.filter(kind=EventKind.APPROVED).exists():
+        raise JobError(_("This request is already approved."))
+    record(request, EventKind.APPROVED, actor=officer, reason=reason.strip())
+    transaction.on_commit(lambda: start_if_ready(SubjectRequest.objects.get(pk=request.pk)))
+
+
+@transaction.atomic
+def notify_restriction_lift(request: SubjectRequest, *, officer: Any) -> None:
+    """Art. 18(3): the requester is told before a restriction is lifted."""
+    from dsr.services.requests import _send, record
+
+    record(request, EventKind.RESTRICTION_LIFT_NOTIFIED, actor=officer)
+    _send(request, "restriction_lift")
+
+
+@transaction.atomic
+def lift_restriction(request: SubjectRequest, *, officer: Any) -> int:
+    from dsr.services.requests import record
+
+    if not request.events.filter(kind=EventKind.RESTRICTION_LIFT_NOTIFIED).exists():
+        raise JobError(_("The requester must be told before the restriction is lifted."))
+    if request.jobs.filter(action=Capability.LIFT_RESTRICTION).exists():
+        raise JobError(_("The restriction is already being lifted."))
+    restricted = request.jobs.filter(action=Capability.RESTRICT, status=JobStatus.SUCCEEDED)
+    step = max([*request.jobs.values_list("step", flat=True), 0]) + 1
+    created = 0
+    for job in restricted:
+        ConnectorJob.objects.create(
+            request=request, system=job.system, action=Capability.LIFT_RESTRICTION, step=step
+        )
+        created += 1
+    record(request, EventKind.RESTRICTION_LIFTED, actor=officer, data={"systems": created})
+    transaction.on_commit(lambda: advance(request.pk))
+    return created

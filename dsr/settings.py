@@ -284,6 +284,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
     "sweep-connector-jobs": {"task": "connectors.tasks.sweep", "schedule": 60.0},
     "scheduled-erasures": {"task": "connectors.tasks.scheduled_erasures", "schedule": 3600.0},
+    "manual-task-reminders": {"task": "connectors.tasks.manual_reminders", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -335,6 +336,11 @@ DSR_JOB_BACKOFF_MAX_SECONDS = env.float("DSR_JOB_BACKOFF_MAX_SECONDS", default=3
 DSR_JOB_LEASE_SECONDS = env.int("DSR_JOB_LEASE_SECONDS", default=60)
 # A queued job whose message has not been picked up after this long is sent again.
 DSR_JOB_DISPATCH_GRACE_SECONDS = env.int("DSR_JOB_DISPATCH_GRACE_SECONDS", default=600)
+# Manual systems: days a task link works, days between reminders, and how many days before the
+# request's due date the officers are told that a task is still open.
+DSR_MANUAL_TASK_LINK_DAYS = env.int("DSR_MANUAL_TASK_LINK_DAYS", default=60)
+DSR_MANUAL_TASK_REMIND_DAYS = env.int("DSR_MANUAL_TASK_REMIND_DAYS", default=3)
+DSR_MANUAL_TASK_ESCALATE_DAYS = env.int("DSR_MANUAL_TASK_ESCALATE_DAYS", default=7)
 # Open jobs older than this are flagged as stuck for the officers.
 DSR_JOB_STUCK_SECONDS = env.int("DSR_JOB_STUCK_SECONDS", default=6 * 3600)
 

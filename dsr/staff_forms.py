@@ -107,6 +107,15 @@ class DecideIdForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 
 
+class JobForm(forms.Form):
+    job = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for skipping"), required=False, max_length=TEXT)
+
+
+class ApproveForm(forms.Form):
+    reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
+
+
 class ExtendForm(forms.Form):
     reasons = forms.CharField(
         label=_("Reasons for the extension (sent to the requester)"),

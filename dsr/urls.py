@@ -40,5 +40,6 @@ urlpatterns = [
     path("healthz", public.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
+    path("systems/", include("connectors.urls")),
     path("admin/", admin.site.urls),
 ]

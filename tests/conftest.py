@@ -45,6 +45,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         address = f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
         if db["ENGINE"] != "django.db.backends.postgresql" or not reachable(address):
             _missing(item, "PostgreSQL")
+    if item.get_closest_marker("mariadb") and not reachable("mysql://127.0.0.1:3306"):
+        _missing(item, "MariaDB")
     if item.get_closest_marker("redis") and not (
         settings.TEST_REDIS_URL and reachable(settings.TEST_REDIS_URL)
     ):
@@ -68,3 +70,19 @@ def _fresh_cache() -> Iterator[None]:
 def outbox(mailoutbox: list) -> Outbox:
     """The e-mails sent during the test, with helpers to find one and follow its links."""
     return Outbox(mailoutbox)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave no broker keys of this test process behind in the shared Redis."""
+    prefix = os.environ.get("CELERY_KEY_PREFIX", "")
+    if not (settings.TEST_REDIS_URL and prefix.startswith("dsr-test-")):
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.TEST_REDIS_URL, socket_timeout=2)
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass

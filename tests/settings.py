@@ -35,13 +35,18 @@ TEST_REDIS_URL = _redis_url if (REQUIRE_SERVICES or reachable(_redis_url)) else 
 
 # Each test process gets its own scratch folder and its own broker key prefix.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-os.environ["DSR_VAR_DIR"] = tempfile.mkdtemp(prefix=f"dsr-test-{_worker}-")
+# A worker process started by a test shares the test's folder and broker prefix (see
+# tests/fixtures/celery.py); every other process, xdist workers included, gets its own.
+_INHERIT = os.environ.get("DSR_TEST_WORKER_PROCESS") == "1"
+if not _INHERIT:
+    os.environ["DSR_VAR_DIR"] = tempfile.mkdtemp(prefix=f"dsr-test-{_worker}-")
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.setdefault("DJANGO_DEBUG", "true")
 if TEST_REDIS_URL:
     os.environ["CELERY_BROKER_URL"] = TEST_REDIS_URL
-    os.environ["CELERY_KEY_PREFIX"] = f"dsr-test-{_worker}-{os.getpid()}:"
+    if not _INHERIT:
+        os.environ["CELERY_KEY_PREFIX"] = f"dsr-test-{_worker}-{os.getpid()}:"
 
 from dsr.settings import *  # noqa: E402,F403
 
@@ -51,7 +56,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DSR_OUTBOX_PRINT = False
 # Tasks run inline unless a test starts the real worker (the celery_worker fixture).
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("DSR_TEST_EAGER", "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 STATIC_ROOT = VAR_DIR / "static"  # noqa: F405

@@ -3,14 +3,15 @@
 OPTIONS: ``records`` (per category, default 3), ``categories``, ``page_size``, ``found``
 (default true), ``fail`` ("permanent" to refuse every call), ``transient_failures`` (fail this
 many times per action before succeeding), ``retry_after`` (seconds, with those failures),
-``slow`` (seconds per call), ``capabilities`` (a subset), and ``state_dir``: a folder where
+``slow`` (seconds per call), ``capabilities`` (a subset), ``known`` (the only addresses it
+holds; default: anybody), and ``state_dir``: a folder where
 attempts are counted and every completed side effect is logged, shared between processes.
 """
 
 import fcntl
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -36,6 +37,7 @@ class FakeConnector(Connector):
         names = options.get("capabilities") or [c.value for c in Capability]
         self.capabilities = frozenset(Capability(name) for name in names)
         self.state_dir = Path(options["state_dir"]) if options.get("state_dir") else None
+        self._erased: set[str] = set()
 
     # --- behaviour shared by every call -----------------------------------------------------
 
@@ -84,6 +86,14 @@ class FakeConnector(Connector):
             handle.write(line + "\n")
 
     def _found(self, subject: SubjectIdentity) -> bool:
+        with self._state() as state:
+            if subject.email.lower() in state.get("erased", []) or (
+                subject.email.lower() in self._erased
+            ):
+                return False
+        known = [address.lower() for address in self.options.get("known", [])]
+        if known:
+            return subject.email.lower() in known
         return bool(self.options.get("found", True)) and bool(subject.email or subject.found)
 
     # --- the capabilities -----------------------------------------------------------------------
@@ -133,9 +143,12 @@ class FakeConnector(Connector):
         if not self._found(subject):
             return ErasureResult()
         self._effect("erase", subject)
+        self._erased.add(subject.email.lower())
+        with self._state() as state:
+            state["erased"] = sorted({*state.get("erased", []), subject.email.lower()})
         return ErasureResult(erased=int(self.options.get("records", 3)))
 
-    def rectify(self, subject: SubjectIdentity, changes: dict[str, Any]) -> ChangeResult:  # type: ignore[override]
+    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
         self._call("rectify")
         self._effect("rectify", subject, changes=changes)
         return ChangeResult(changed=1)

@@ -4,9 +4,12 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
+from connectors import services as fanout
+from connectors.models import JobStatus
 from dsr.forms import detail_rows
 from dsr.models import CLOSED_STATUSES, FileKind, SubjectRequest
 from dsr.rights import Right
@@ -14,7 +17,15 @@ from dsr.services import requests as services
 from dsr.services.clock import clock_for, today
 from dsr.services.controller import get_controller
 from dsr.services.files import read_file
-from dsr.staff_forms import AskForm, DecideIdForm, ExtendForm, ManualIntakeForm, VerifyForm
+from dsr.staff_forms import (
+    ApproveForm,
+    AskForm,
+    DecideIdForm,
+    ExtendForm,
+    JobForm,
+    ManualIntakeForm,
+    VerifyForm,
+)
 
 
 @staff_required
@@ -54,6 +65,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
             "decide_form": DecideIdForm(),
+            "jobs": item.jobs.all(),
+            "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
+            "needs_approval": item.status == "verified" and fanout.needs_approval(item),
+            "restricted": item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
+            and not item.jobs.filter(action="lift_restriction").exists(),
+            "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
+            "JobStatus": JobStatus,
         },
     )
 
@@ -61,7 +79,18 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     item = _case(reference)
     officer = staff_user(request)
-    forms = {"verify": VerifyForm, "ask": AskForm, "extend": ExtendForm, "decide": DecideIdForm}
+    forms = {
+        "verify": VerifyForm,
+        "ask": AskForm,
+        "extend": ExtendForm,
+        "decide": DecideIdForm,
+        "approve": ApproveForm,
+        "retry": JobForm,
+        "skip": JobForm,
+        "retry_failed": ApproveForm,
+        "notify_lift": ApproveForm,
+        "lift": ApproveForm,
+    }
     form = forms[action](request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -95,21 +124,70 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         elif action == "extend":
             services.extend(item, officer=officer, reasons=data["reasons"])
             messages.success(request, _("The deadline was extended and the requester told why."))
-        else:
+        elif action == "decide":
             file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.ID_DOCUMENT)
             services.decide_id_document(
                 file, officer=officer, accepted=data["accepted"], reason=data["reason"]
             )
             messages.success(request, _("The document was checked and deleted."))
-    except services.RequestError as exc:
+        else:
+            _job_action(request, item, action, data)
+    except (services.RequestError, fanout.JobError) as exc:
         messages.error(request, str(exc))
     return redirect("staff:case", reference)
+
+
+def _job_action(
+    request: HttpRequest, item: SubjectRequest, action: str, data: dict[str, object]
+) -> None:
+    officer = staff_user(request)
+    if action == "approve":
+        fanout.approve(item, officer=officer, reason=str(data.get("reason", "")))
+        messages.success(request, _("Approved: the systems are being processed."))
+    elif action == "retry":
+        fanout.retry_job(get_object_or_404(item.jobs, pk=data["job"]), officer=officer)
+        messages.success(request, _("The job was started again."))
+    elif action == "retry_failed":
+        count = fanout.retry_failed(item, officer=officer)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d failed job was started again.",
+                "%(count)d failed jobs were started again.",
+                count,
+            )
+            % {"count": count},
+        )
+    elif action == "skip":
+        job = get_object_or_404(item.jobs, pk=data["job"])
+        fanout.skip_job(job, officer=officer, reason=str(data.get("reason", "")))
+        messages.success(request, _("The system was skipped; the reason is on record."))
+    elif action == "notify_lift":
+        fanout.notify_restriction_lift(item, officer=officer)
+        messages.success(request, _("The requester was told that the restriction will be lifted."))
+    elif action == "lift":
+        fanout.lift_restriction(item, officer=officer)
+        messages.success(request, _("The restriction is being lifted in every system."))
+
+
+CASE_ACTIONS = {
+    "verify",
+    "ask",
+    "extend",
+    "decide",
+    "approve",
+    "retry",
+    "retry_failed",
+    "skip",
+    "notify_lift",
+    "lift",
+}
 
 
 @require_POST
 @staff_required
 def case_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    if action not in {"verify", "ask", "extend", "decide"}:
+    if action not in CASE_ACTIONS:
         raise Http404
     return _act(request, reference, action)
 

@@ -1,0 +1,89 @@
+"""One contract every connector backend keeps; each backend's test class runs all of it."""
+
+from datetime import date
+
+import pytest
+
+from connectors.backends.fake import FakeConnector
+from connectors.backends.sql import SQLConnector
+from connectors.base import (
+    Capability,
+    ChangeResult,
+    Connector,
+    ErasureResult,
+    ExportPage,
+    LocateResult,
+    SubjectIdentity,
+)
+from tests.connectors import sources
+
+SUBJECT = SubjectIdentity(email=sources.SUBJECT)
+STRANGER = SubjectIdentity(email="nobody-at-all@example.net")
+
+
+class ConnectorContract:
+    """Subclasses provide the ``system`` fixture: a backend holding SUBJECT's data."""
+
+    def test_it_declares_what_it_can_do(self, system: Connector):
+        assert system.capabilities
+        assert system.capabilities <= set(Capability)
+        assert isinstance(system.check(), str)
+
+    def test_it_finds_the_subject_and_nobody_else(self, system: Connector):
+        found = system.locate(SUBJECT)
+        assert isinstance(found, LocateResult)
+        assert found.found
+        assert found.records > 0
+        assert not system.locate(STRANGER).found
+
+    def test_the_export_comes_in_pages_of_the_subject_only(self, system: Connector):
+        pages = list(system.export(SUBJECT))
+        assert pages
+        assert all(isinstance(p, ExportPage) and p.category for p in pages)
+        assert all(isinstance(record, dict) for p in pages for record in p.records)
+        assert list(system.export(STRANGER)) == []
+
+    def test_after_erasure_only_retained_records_remain(self, system: Connector):
+        result = system.erase(SUBJECT, today=date.today())
+        assert isinstance(result, ErasureResult)
+        assert result.erased + result.anonymised + sum(r.records for r in result.retained) > 0
+        for kept in result.retained:
+            assert kept.legal_basis
+            assert kept.erase_after
+            assert kept.erase_after > date.today()
+        after = system.locate(SUBJECT)
+        assert not after.found or result.anonymised or result.retained
+
+    def test_restriction_reports_what_changed(self, system: Connector):
+        if Capability.RESTRICT not in system.capabilities:
+            pytest.skip("this backend cannot restrict")
+        assert isinstance(system.restrict(SUBJECT), ChangeResult)
+        assert isinstance(system.lift_restriction(SUBJECT), ChangeResult)
+
+
+class TestFakeConnector(ConnectorContract):
+    @pytest.fixture
+    def system(self, tmp_path):
+        return FakeConnector(
+            "fake",
+            {"known": [sources.SUBJECT], "records": 5, "page_size": 2, "state_dir": str(tmp_path)},
+        )
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+class TestSQLConnector(ConnectorContract):
+    @pytest.fixture(params=["crm", "chat"])
+    def system(self, request, engine, tmp_path):
+        url = sources.database_url(engine, f"contract_{request.param}", tmp_path)
+        sources.seed(url)
+        mapping = sources.CRM_MAPPING if request.param == "crm" else sources.CHAT_MAPPING
+        backend = SQLConnector(request.param, {"url": url, "mapping": mapping})
+        yield backend
+        backend.close()

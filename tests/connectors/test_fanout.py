@@ -1,0 +1,284 @@
+"""The fan-out through Redis and a real worker, over real PostgreSQL, MariaDB and SQLite systems."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from connectors import registry
+from connectors import services as fanout
+from connectors.backends.fake import effects
+from connectors.models import ExportPart, JobStatus, ScheduledErasure
+from dsr.crypto import decrypt_bytes
+from dsr.models import EventKind, Status, SubjectRequest
+from dsr.services import requests as services
+from tests.connectors import sources
+from tests.factories import make_officer, submit
+from tests.fixtures.celery import purge_queues, wait_for
+from tests.helpers import code_in
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.mariadb,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def three_systems(settings, tmp_path):
+    """The CRM on PostgreSQL, billing on MariaDB, the support chat on SQLite."""
+    urls = {
+        "crm": sources.database_url("postgresql", "crm", tmp_path),
+        "billing": sources.database_url("mariadb", "billing", tmp_path),
+        "chat": sources.database_url("sqlite", "chat", tmp_path),
+    }
+    for url in urls.values():
+        sources.seed(url)
+    settings.DSR_CONNECTORS = sources.systems(urls["crm"], urls["billing"], urls["chat"])
+    settings.DSR_JOB_BACKOFF_SECONDS = 0.05
+    yield urls
+    registry.reset()
+
+
+@pytest.fixture
+def fake_system(settings, tmp_path):
+    def configure(**options):
+        settings.DSR_CONNECTORS = {
+            "shop": {
+                "BACKEND": "connectors.backends.fake.FakeConnector",
+                "OPTIONS": {"state_dir": str(tmp_path / "fake"), **options},
+            }
+        }
+        registry.reset()
+        return tmp_path / "fake"
+
+    settings.DSR_JOB_BACKOFF_SECONDS = 0.05
+    yield configure
+    registry.reset()
+
+
+def verified(outbox, *, right="access", details=None, email=sources.SUBJECT):
+    item = submit(right=right, email=email, details=details)
+    wait_for(lambda: outbox.to(email))  # with a worker running, the e-mail leaves through it
+    assert services.verify_with_code(item, code_in(outbox.last_to(email))) == "ok"
+    return SubjectRequest.objects.get(pk=item.pk)
+
+
+def settled(item, status=Status.IN_REVIEW, timeout=30.0):
+    try:
+        wait_for(lambda: SubjectRequest.objects.get(pk=item.pk).status == status, timeout=timeout)
+    except BaseException:
+        jobs = list(item.jobs.values_list("system", "action", "status", "attempts", "last_error"))
+        pytest.fail(f"request is {SubjectRequest.objects.get(pk=item.pk).status}; jobs: {jobs}")
+    return SubjectRequest.objects.get(pk=item.pk)
+
+
+def exported(job):
+    records = []
+    for part in ExportPart.objects.filter(job=job).order_by("sequence"):
+        from django.core.files.storage import default_storage
+
+        with default_storage.open(part.storage_name, "rb") as handle:
+            lines = decrypt_bytes(handle.read()).decode().splitlines()
+        records += [(part.category, json.loads(line)) for line in lines]
+    return records
+
+
+def test_an_access_request_gathers_exactly_the_subjects_rows_from_three_databases(
+    celery_worker, three_systems, outbox
+):
+    item = settled(verified(outbox))
+    jobs = {(j.system, j.action): j for j in item.jobs.all()}
+    assert {j.status for j in jobs.values()} == {JobStatus.SUCCEEDED}
+    assert jobs[("crm", "locate")].found == {"customer_number": [sources.CUSTOMER_NO]}
+    assert jobs[("billing", "export")].step > jobs[("crm", "export")].step  # billing runs later
+
+    crm = exported(jobs[("crm", "export")])
+    billing = exported(jobs[("billing", "export")])
+    chat = exported(jobs[("chat", "export")])
+    assert [r["email"].lower() for c, r in crm if c == "contact"] == [sources.SUBJECT]
+    assert len([r for c, r in crm if c == "service_notes"]) == 3
+    # Billing has no e-mail for her: the CRM's customer number found her account.
+    assert [r["customer_no"] for c, r in billing if c == "billing_account"] == [sources.CUSTOMER_NO]
+    assert len([r for c, r in billing if c == "invoices"]) == 3
+    assert len(chat) == 4
+    everything = json.dumps([crm, billing, chat])
+    assert sources.DECOY not in everything
+    assert "Eve Decoy" not in everything
+    assert item.events.filter(kind=EventKind.PROCESSING_FINISHED).count() == 1
+    # Stored pages are encrypted: no clear text of the subject on disk.
+    from django.core.files.storage import default_storage
+
+    for part in ExportPart.objects.all():
+        with default_storage.open(part.storage_name, "rb") as handle:
+            assert b"Mustermann" not in handle.read()
+
+
+def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
+    celery_worker, three_systems, outbox
+):
+    officer, _ = make_officer()
+    item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
+    assert item.status == Status.VERIFIED
+    assert not item.jobs.exists()
+    fanout.approve(item, officer=officer, reason="No exception beyond the tax records.")
+    item = settled(item)
+    erase = {j.system: j for j in item.jobs.filter(action="erase")}
+    assert erase["crm"].result["erased"] == 4
+    assert erase["chat"].result["erased"] == 4
+    (kept,) = erase["billing"].result["retained"]
+    assert kept["records"] == 2
+    assert "§ 147" in kept["statute"]
+    assert "Art. 17(3)(b)" in kept["legal_basis"]
+    assert kept["erase_after"] == date(date.today().year + 10, 12, 31).isoformat()
+    assert sources.rows(three_systems["crm"], "contacts", "id = 1") == []
+    assert len(sources.rows(three_systems["crm"], "contacts")) == 6  # the others stay
+    scheduled = ScheduledErasure.objects.get()
+    assert scheduled.system == "billing"
+    assert scheduled.erase_after.isoformat() == kept["erase_after"]
+
+
+def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
+    celery_worker, three_systems, outbox
+):
+    officer, _ = make_officer()
+    item = settled(verified(outbox, right="restriction", details={"ground": "a", "details": ""}))
+    crm = three_systems["crm"]
+    assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
+    assert not sources.rows(crm, "contacts", "id = 2")[0]["processing_restricted"]
+    with pytest.raises(fanout.JobError):
+        fanout.lift_restriction(item, officer=officer)
+    assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
+
+    fanout.notify_restriction_lift(item, officer=officer)
+    wait_for(lambda: "Art. 18(3)" in outbox.last_to(sources.SUBJECT).body)
+    fanout.lift_restriction(item, officer=officer)
+    wait_for(lambda: not sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"])
+    wait_for(
+        lambda: (
+            set(item.jobs.filter(action="lift_restriction").values_list("status", flat=True))
+            == {JobStatus.SUCCEEDED}
+        )
+    )
+
+
+def test_an_objection_to_direct_marketing_needs_no_approval(celery_worker, three_systems, outbox):
+    item = settled(verified(outbox, right="objection", details={"kind": "direct_marketing"}))
+    assert sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["marketing_opt_out"]
+    assert not item.events.filter(kind=EventKind.APPROVED).exists()
+
+
+def test_a_transient_failure_is_retried_with_backoff(celery_worker, fake_system, outbox):
+    fake_system(transient_failures=2, retry_after=0.2)
+    item = settled(verified(outbox))
+    locate = item.jobs.get(action="locate")
+    assert locate.status == JobStatus.SUCCEEDED
+    assert locate.attempts == 3
+    assert locate.last_error == ""
+
+
+def test_a_permanent_failure_keeps_the_request_open_until_a_retry_succeeds(
+    celery_worker, fake_system, outbox
+):
+    officer, _ = make_officer()
+    fake_system(fail="permanent")
+    item = verified(outbox)
+    wait_for(lambda: item.jobs.filter(status=JobStatus.FAILED).exists())
+    job = item.jobs.get(status=JobStatus.FAILED)
+    assert job.attempts == 1  # no retry for a refusal
+    assert "configured to refuse" in job.last_error
+    item.refresh_from_db()
+    assert item.status == Status.IN_PROGRESS  # never "done" with a failed system
+    assert not item.events.filter(kind=EventKind.PROCESSING_FINISHED).exists()
+
+    fake_system()  # the system is fixed
+    fanout.retry_failed(item, officer=officer)
+    item = settled(item)
+    assert item.events.filter(kind=EventKind.JOB_RETRIED, actor=officer).exists()
+
+
+def test_a_lost_message_is_sent_again_by_the_sweep(fake_system, outbox, settings):
+    from dsr.celery import app
+
+    settings.DSR_CONNECTORS = {}
+    item = verified(outbox)  # verified while no system is configured: nothing starts
+    fake_system()
+    app.conf.task_always_eager = False
+    try:
+        fanout.start_processing(item)  # the locate job is queued in Redis...
+        assert item.jobs.get(action="locate").status == JobStatus.QUEUED
+    finally:
+        app.conf.task_always_eager = True
+    purge_queues()  # ...and the message is lost
+    assert fanout.sweep() == {"redispatched": 0, "reclaimed": 0, "stuck": 0, "advanced": 0}
+    later = timezone.now() + timedelta(hours=1)
+    counts = fanout.sweep(now=later)  # eager here: the re-sent job runs at once
+    assert counts["redispatched"] == 1
+    item = settled(item)
+    assert item.jobs.get(action="export").status == JobStatus.SUCCEEDED
+
+
+def test_a_second_delivery_of_the_same_job_does_nothing(fake_system, outbox, tmp_path):
+    state = fake_system()
+    item = verified(outbox, right="objection", details={"kind": "direct_marketing"})
+    job = item.jobs.get()
+    assert job.status == JobStatus.SUCCEEDED
+    assert fanout.run_job(job.pk) == "not claimed"
+    assert len(effects(state)) == 1
+
+
+def test_a_system_without_the_subject_is_skipped_after_locating(fake_system, outbox):
+    fake_system(known=["someone-else@example.org"])
+    item = settled(verified(outbox))
+    export = item.jobs.get(action="export")
+    assert export.status == JobStatus.SKIPPED
+    assert export.skipped_reason == "No data about the subject in this system."
+
+
+def test_a_skip_needs_a_reason(fake_system, outbox):
+    officer, _ = make_officer()
+    fake_system(fail="permanent")
+    item = verified(outbox)
+    job = item.jobs.get(status=JobStatus.FAILED)
+    with pytest.raises(fanout.JobError):
+        fanout.skip_job(job, officer=officer, reason=" ")
+    fanout.skip_job(job, officer=officer, reason="System decommissioned in 2024.")
+    # Skipping the locate lets the export try (and fail) in turn; it is skipped too.
+    wait_for(lambda: item.jobs.get(action="export").status == JobStatus.FAILED)
+    fanout.skip_job(item.jobs.get(action="export"), officer=officer, reason="Decommissioned.")
+    item = settled(item)
+    assert item.events.filter(kind=EventKind.JOB_SKIPPED).count() == 2
+
+
+def test_backoff_grows_and_honours_retry_after(settings):
+    settings.DSR_JOB_BACKOFF_SECONDS = 10
+    settings.DSR_JOB_BACKOFF_MAX_SECONDS = 100
+    assert 5 <= fanout.backoff(1) <= 10
+    assert 40 <= fanout.backoff(4) <= 80
+    assert 50 <= fanout.backoff(9) <= 100
+    assert fanout.backoff(1, retry_after=30) == 30
+
+
+def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+    from tests.helpers import login_with_totp
+
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    fake_system(fail="permanent")
+    item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
+    case = reverse("staff:case", args=[item.reference])
+    assert "needs an officer's approval" in client.get(case).content.decode()
+    client.post(reverse("staff:case_action", args=[item.reference, "approve"]), {"reason": ""})
+    failed = item.jobs.get(status=JobStatus.FAILED)
+    page = client.get(case).content.decode()
+    assert f'id="job-{failed.pk}"' in page
+    assert "configured to refuse" in page
+    fake_system()
+    client.post(reverse("staff:case_action", args=[item.reference, "retry_failed"]))
+    settled(item)
+    assert "Retry all failed" not in client.get(case).content.decode()

@@ -1,0 +1,48 @@
+"""Limits shared by all workers: concurrency and pace per system, one export/erasure per subject."""
+
+import pytest
+
+from connectors import gates
+from connectors.models import ConnectorJob
+from connectors.registry import SystemConfig
+from tests.factories import submit
+
+pytestmark = pytest.mark.django_db
+
+
+def jobs(*actions, system="crm", email="erika@example.org"):
+    item = submit(email=email)
+    return [ConnectorJob.objects.create(request=item, system=system, action=a) for a in actions]
+
+
+def test_a_system_runs_no_more_jobs_than_its_concurrency(outbox):
+    config = SystemConfig(alias="crm", backend="x", name="CRM", category="crm", concurrency=1)
+    first, second = jobs("locate", "restrict")
+    held = gates.enter(first, config)
+    assert held is not None
+    assert gates.enter(second, config) is None  # put back, not blocking a worker
+    gates.leave(held)
+    assert gates.enter(second, config) is not None
+
+
+def test_an_export_and_an_erasure_of_one_subject_never_overlap(outbox):
+    config = SystemConfig(alias="crm", backend="x", name="CRM", category="crm", concurrency=10)
+    (export,) = jobs("export")
+    (erase,) = jobs("erase")
+    (other,) = jobs("erase", email="max@example.org")
+    held = gates.enter(export, config)
+    assert held is not None
+    assert gates.enter(erase, config) is None
+    assert gates.enter(other, config) is not None  # someone else is not held up
+    gates.leave(held)
+    assert gates.enter(erase, config) is not None
+
+
+def test_a_paced_system_starts_one_job_per_interval(outbox):
+    config = SystemConfig(
+        alias="zd", backend="x", name="Zendesk", category="chat", concurrency=10, min_interval=60
+    )
+    first, second = jobs("locate", "restrict", system="zd")
+    assert gates.enter(first, config) is not None
+    assert gates.enter(second, config) is None
+    assert gates.wait_seconds(config) == 60

@@ -1,0 +1,151 @@
+"""The SQL connector on real SQLite, PostgreSQL and MariaDB databases."""
+
+from datetime import date
+
+import pytest
+
+from connectors.backends.sql import SQLConnector, parse_mapping
+from connectors.base import (
+    ConnectorMisconfigured,
+    ConnectorRefused,
+    ConnectorUnavailable,
+    ObjectionKind,
+    SubjectIdentity,
+)
+from tests.connectors import sources
+from tests.connectors.sources import CUSTOMER_NO, DECOY, SUBJECT
+
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
+]
+TODAY = date.today()
+ERIKA = SubjectIdentity(email="Erika.Mustermann@Example.org")
+
+
+@pytest.fixture(params=ENGINES)
+def url(request, tmp_path):
+    url = sources.database_url(request.param, "sql", tmp_path)
+    sources.seed(url)
+    return url
+
+
+def crm(url):
+    return SQLConnector("crm", {"url": url, "mapping": sources.CRM_MAPPING, "batch_size": 2})
+
+
+def billing(url):
+    return SQLConnector("billing", {"url": url, "mapping": sources.BILLING_MAPPING})
+
+
+def chat(url):
+    return SQLConnector("chat", {"url": url, "mapping": sources.CHAT_MAPPING})
+
+
+def test_it_finds_the_subject_case_insensitively_and_reports_the_customer_number(url):
+    located = crm(url).locate(ERIKA)
+    assert located.found
+    assert located.records == 1 + 3  # the contact and three notes
+    assert located.identifiers == {"customer_number": (CUSTOMER_NO,)}
+    assert not crm(url).locate(SubjectIdentity(email="nobody@example.org")).found
+
+
+def test_the_export_holds_exactly_the_subjects_rows_in_small_pages(url):
+    pages = list(crm(url).export(ERIKA))
+    assert all(len(page.records) <= 2 for page in pages)  # batch_size 2
+    contacts = [r for p in pages if p.category == "contact" for r in p.records]
+    notes = [r for p in pages if p.category == "service_notes" for r in p.records]
+    assert [c["email"].lower() for c in contacts] == [SUBJECT]
+    assert len(notes) == 3
+    assert all("Erika" in n["body"] for n in notes)
+    assert all(DECOY not in str(p.records) for p in pages)
+    assert pages[0].provided_fields == ("email", "name", "phone")
+
+
+def test_an_identifier_found_elsewhere_reaches_rows_without_the_email(url):
+    assert not billing(url).locate(ERIKA).found  # billing has no e-mail for her
+    with_number = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    pages = list(billing(url).export(with_number))
+    invoices = [r for p in pages if p.category == "invoices" for r in p.records]
+    assert len(invoices) == 3
+    assert {r["number"] for r in invoices} == {"INV-1-0", "INV-1-1", "INV-1-2"}
+
+
+def test_erasure_deletes_anonymises_and_keeps_invoices_under_the_tax_retention(url):
+    subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    result = billing(url).erase(subject, today=TODAY)
+    # The 12-year-old invoice is past its 10 years; the two recent ones are kept by law.
+    assert result.erased == 1
+    assert result.anonymised == 1
+    (kept,) = result.retained
+    assert kept.records == 2
+    assert kept.statute == "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG"
+    assert kept.erase_after == date(TODAY.year + 10, 12, 31)
+    invoices = sources.rows(url, "invoices", "customer_id = 1")
+    assert len(invoices) == 2
+    assert all(row["processing_restricted"] for row in invoices)
+    customer = sources.rows(url, "customers", "id = 1")[0]
+    assert customer["name"] == "Erased"
+    assert customer["street"] is None
+    assert customer["customer_no"] == CUSTOMER_NO  # still links the kept invoices
+    # Everybody else is untouched.
+    assert len(sources.rows(url, "invoices", "customer_id <> 1")) == 3 * 6
+    assert sources.rows(url, "customers", "id = 2")[0]["name"] == "Eve Decoy"
+
+
+def test_erasure_of_the_chat_counts_exactly_and_spares_the_decoy(url):
+    result = chat(url).erase(ERIKA, today=TODAY)
+    assert (result.erased, result.anonymised, result.retained) == (4, 0, ())
+    assert sources.rows(url, "conversations", "id = 1") == []
+    assert len(sources.rows(url, "messages", "conversation_id = 2")) == 3
+    assert chat(url).erase(ERIKA, today=TODAY).erased == 0  # running it again changes nothing
+
+
+def test_hashing_leaves_no_way_back(url):
+    subject = SubjectIdentity(customer_number="K-999999")
+    billing(url).erase(subject, today=TODAY)
+    email = sources.rows(url, "customers", "id = 2")[0]["email"]
+    assert email.startswith("erased-")
+    assert DECOY not in email
+
+
+def test_restriction_and_objection_set_the_flags_once(url):
+    system = crm(url)
+    assert system.restrict(ERIKA).changed == 1
+    assert system.restrict(ERIKA).changed == 0
+    assert sources.rows(url, "contacts", "id = 1")[0]["processing_restricted"]
+    assert not sources.rows(url, "contacts", "id = 2")[0]["processing_restricted"]
+    assert system.object(ERIKA, ObjectionKind.DIRECT_MARKETING).changed == 1
+    assert sources.rows(url, "contacts", "id = 1")[0]["marketing_opt_out"]
+    assert system.lift_restriction(ERIKA).changed == 1
+    assert not sources.rows(url, "contacts", "id = 1")[0]["processing_restricted"]
+
+
+def test_rectification_changes_only_declared_fields(url):
+    system = crm(url)
+    assert system.rectify(ERIKA, {"contacts.phone": "+49 30 123"}).changed == 1
+    assert sources.rows(url, "contacts", "id = 1")[0]["phone"] == "+49 30 123"
+    with pytest.raises(ConnectorRefused):  # not a rectifiable field here
+        system.rectify(ERIKA, {"contacts.customer_no": "K-1"})
+
+
+def test_an_unreachable_database_is_a_retry_later():
+    system = SQLConnector(
+        "crm",
+        {"url": "postgresql+psycopg://root@127.0.0.1:1/nothing", "mapping": sources.CRM_MAPPING},
+    )
+    with pytest.raises(ConnectorUnavailable) as error:
+        system.locate(ERIKA)
+    assert "erika" not in str(error.value).lower()
+
+
+def test_a_mapping_that_would_orphan_retained_rows_is_refused():
+    mapping = {
+        "tables": [
+            {**sources.BILLING_MAPPING["tables"][0], "erasure": "delete"},
+            sources.BILLING_MAPPING["tables"][1],
+        ]
+    }
+    with pytest.raises(ConnectorMisconfigured, match="must be anonymised"):
+        parse_mapping(mapping)
