@@ -112,7 +112,7 @@ def build_source(url: str, *, others: int, subject_rows: int, erase_rows: int) -
         for table, body in (("orders", "'Order ' || g"), ("messages", "'Hello ' || g")):
             conn.execute(
                 text(
-                    f"INSERT INTO {table} SELECT 10000000 + g, 1, {body}, "  # noqa: S608
+                    f"INSERT INTO {table} SELECT 10000000 + g, 1, {body}, "
                     f"{'9.99, ' if table == 'orders' else ''}now()"
                     " FROM generate_series(1, :n) g"
                 ),
