@@ -166,7 +166,11 @@ class Connector:
     def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
         raise ConnectorRefused(f"{self.alias} cannot rectify")
 
-    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+    def erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult:
+        """Erase the subject's data. ``consent_only``: only data processed on consent (a
+        withdrawn consent, Art. 7(3), 17(1)(b)); data with another legal basis stays."""
         raise ConnectorRefused(f"{self.alias} cannot erase")
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:

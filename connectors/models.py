@@ -104,6 +104,40 @@ class ManualTask(models.Model):
         return f"task for job {self.job_id}"
 
 
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("To be notified")
+    NOTIFIED = "notified", _("Notified")
+    NOT_NOTIFIED = "not_notified", _("Not notified (reason recorded)")
+
+
+class RecipientNotice(models.Model):
+    """Art. 19: each recipient of a system's data is told of a rectification, erasure or
+    restriction, or the reason why not is recorded."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="notices")
+    system = models.CharField(_("system"), max_length=64)
+    recipient = models.CharField(_("recipient"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("system", "recipient")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "system", "recipient"], name="one_notice_per_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.recipient}"
+
+
 class ScheduledErasure(models.Model):
     """Records kept under a retention duty, to erase when the duty ends (BDSG § 35)."""
 

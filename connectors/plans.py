@@ -19,7 +19,8 @@ PLANS: dict[str, tuple[tuple[Capability, int], ...]] = {
     "objection:direct_marketing": ((Capability.OBJECT, 0),),
     # Art. 21(1): processing stops (restricted) while the officer weighs the grounds.
     "objection:particular_situation": ((Capability.LOCATE, 0), (Capability.RESTRICT, 1)),
-    Right.CONSENT_WITHDRAWAL: ((Capability.OBJECT, 0),),
+    # Art. 7(3): effective at once (suppress), then data held only on consent is erased.
+    Right.CONSENT_WITHDRAWAL: ((Capability.OBJECT, 0), (Capability.ERASE, 1)),
 }
 
 # Rights whose processing waits for an officer's approval after verification.

@@ -39,6 +39,8 @@ from connectors.models import (
     ConnectorJob,
     ExportPart,
     JobStatus,
+    NoticeStatus,
+    RecipientNotice,
     ScheduledErasure,
 )
 from connectors.plans import NEEDS_APPROVAL, plan, plan_key
@@ -164,7 +166,37 @@ def _finish(request: SubjectRequest) -> None:
     if not request.is_open:
         return
     record(request, EventKind.PROCESSING_FINISHED)
+    _plan_recipient_notices(request)
     logger.info("fan-out of request %s finished", request.reference)
+
+
+NOTIFY_AFTER = frozenset({Capability.RECTIFY, Capability.ERASE, Capability.RESTRICT})
+
+
+def _plan_recipient_notices(request: SubjectRequest) -> None:
+    """Art. 19: every recipient of a system that was changed is to be told (or the reason why
+    not recorded)."""
+    systems = registry.systems()
+    changed = request.jobs.filter(action__in=NOTIFY_AFTER, status=JobStatus.SUCCEEDED)
+    for system in set(changed.values_list("system", flat=True)):
+        config = systems.get(system)
+        for recipient in config.recipients if config else ():
+            RecipientNotice.objects.get_or_create(
+                request=request, system=system, recipient=recipient
+            )
+
+
+@transaction.atomic
+def decide_notice(
+    notice: RecipientNotice, *, officer: Any, notified: bool, reason: str = ""
+) -> None:
+    if not notified and not reason.strip():
+        raise JobError(_("Not notifying a recipient needs a recorded reason."))
+    notice.status = NoticeStatus.NOTIFIED if notified else NoticeStatus.NOT_NOTIFIED
+    notice.reason = reason.strip()
+    notice.decided_at = timezone.now()
+    notice.decided_by = officer
+    notice.save(update_fields=["status", "reason", "decided_at", "decided_by"])
 
 
 # --- running one job ---------------------------------------------------------------------------
@@ -239,7 +271,7 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
     if action == Capability.EXPORT:
         return JobStatus.SUCCEEDED, _export(job, backend.export(subject)), {}
     if action == Capability.ERASE:
-        erased = backend.erase(subject, today=_today())
+        erased = backend.erase(subject, today=_today(), consent_only=_consent_only(job))
         return JobStatus.SUCCEEDED, _erasure_result(job, subject, erased), {}
     if action == Capability.RECTIFY:
         changes = _rectification_changes(job)
@@ -267,6 +299,12 @@ def _rectification_changes(job: ConnectorJob) -> dict[str, Any] | None:
     right = RequestedRight.objects.filter(request=job.request, right=Right.RECTIFICATION).first()
     changes = (right.details.get("changes") if right else None) or None
     return dict(changes) if changes else None
+
+
+def _consent_only(job: ConnectorJob) -> bool:
+    """A consent withdrawal erases only consent-based data; an erasure request erases all."""
+    rights = set(job.request.requested_rights.values_list("right", flat=True))
+    return Right.CONSENT_WITHDRAWAL in rights and Right.ERASURE not in rights
 
 
 def _objection_kind(job: ConnectorJob) -> ObjectionKind:

@@ -112,6 +112,12 @@ class JobForm(forms.Form):
     reason = forms.CharField(label=_("Reason for skipping"), required=False, max_length=TEXT)
 
 
+class NoticeForm(forms.Form):
+    notice = forms.IntegerField(widget=forms.HiddenInput)
+    notified = forms.BooleanField(required=False)
+    reason = forms.CharField(label=_("Why not"), required=False, max_length=TEXT)
+
+
 class ApproveForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 

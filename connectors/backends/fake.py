@@ -138,7 +138,9 @@ class FakeConnector(Connector):
             if batch:
                 yield ExportPage(category, tuple(batch))
 
-    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+    def erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult:
         self._call("erase")
         if not self._found(subject):
             return ErasureResult()

@@ -48,7 +48,9 @@ class ManualConnector(Connector):
     def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
         raise self._hand_off()
 
-    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+    def erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult:
         raise self._hand_off()
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:

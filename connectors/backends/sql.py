@@ -117,6 +117,8 @@ class TableMap:
     columns: tuple[str, ...] | None = None
     provided: tuple[str, ...] | None = None
     rectifiable: tuple[str, ...] = ()
+    # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
+    basis: str = ""
 
 
 def parse_mapping(raw: Mapping[str, Any]) -> list[TableMap]:
@@ -330,7 +332,9 @@ class SQLConnector(Connector):
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
 
-    def erase(self, subject: SubjectIdentity, *, today: date) -> ErasureResult:
+    def erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult:
         erased = anonymised = 0
         retained: list[Retained] = []
         key = secrets.token_bytes(32)  # for "hash": thrown away, so nothing can be reversed
@@ -340,6 +344,8 @@ class SQLConnector(Connector):
                 for mapped in sorted(self.maps, key=self._depth, reverse=True):
                     if mapped.erasure == "keep":
                         continue
+                    if consent_only and mapped.basis != "consent":
+                        continue  # another legal basis still holds for this data
                     table = self._table(conn, mapped.name)
                     condition = self._condition(conn, mapped, subject)
                     if mapped.retention is not None:

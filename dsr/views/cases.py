@@ -24,6 +24,7 @@ from dsr.staff_forms import (
     ExtendForm,
     JobForm,
     ManualIntakeForm,
+    NoticeForm,
     VerifyForm,
 )
 
@@ -72,6 +73,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             and not item.jobs.filter(action="lift_restriction").exists(),
             "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
             "JobStatus": JobStatus,
+            "notices": item.notices.all(),
         },
     )
 
@@ -90,6 +92,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "retry_failed": ApproveForm,
         "notify_lift": ApproveForm,
         "lift": ApproveForm,
+        "notice": NoticeForm,
     }
     form = forms[action](request.POST)
     if not form.is_valid():
@@ -168,6 +171,12 @@ def _job_action(
     elif action == "lift":
         fanout.lift_restriction(item, officer=officer)
         messages.success(request, _("The restriction is being lifted in every system."))
+    elif action == "notice":
+        notice = get_object_or_404(item.notices, pk=data["notice"])
+        fanout.decide_notice(
+            notice, officer=officer, notified=bool(data["notified"]), reason=str(data["reason"])
+        )
+        messages.success(request, _("The notification of the recipient is on record."))
 
 
 CASE_ACTIONS = {
@@ -181,6 +190,7 @@ CASE_ACTIONS = {
     "skip",
     "notify_lift",
     "lift",
+    "notice",
 }
 
 

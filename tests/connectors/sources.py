@@ -125,6 +125,13 @@ def schema() -> MetaData:
         Column("body", Text),
     )
     Table(
+        "newsletter",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(200)),
+        Column("topics", String(200)),
+    )
+    Table(
         "customers",
         metadata,
         Column("id", Integer, primary_key=True),
@@ -206,6 +213,10 @@ def seed(url: str, *, subject_rows: int = 3, others: int = 5) -> None:
                 },
             )
             conn.execute(
+                t["newsletter"].insert(),
+                {"id": index, "email": email, "topics": "offers"},
+            )
+            conn.execute(
                 t["notes"].insert(),
                 [
                     {"id": index * 100 + n, "contact_id": index, "body": f"Note {n} about {name}"}
@@ -280,6 +291,7 @@ def systems(crm: str, billing: str, chat: str, **extra: Any) -> dict[str, Any]:
             "NAME": "CRM",
             "CATEGORY": "crm",
             "OPTIONS": {"url": crm, "mapping": CRM_MAPPING, "batch_size": 2},
+            "RECIPIENTS": ["Salesforce, Inc. (processor)"],
             **extra.get("crm", {}),
         },
         "billing": {
@@ -288,6 +300,7 @@ def systems(crm: str, billing: str, chat: str, **extra: Any) -> dict[str, Any]:
             "CATEGORY": "billing",
             "STAGE": 1,
             "OPTIONS": {"url": billing, "mapping": BILLING_MAPPING},
+            "RECIPIENTS": ["DATEV eG (tax adviser's processor)"],
             **extra.get("billing", {}),
         },
         "chat": {

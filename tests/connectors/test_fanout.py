@@ -138,6 +138,21 @@ def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
     scheduled = ScheduledErasure.objects.get()
     assert scheduled.system == "billing"
     assert scheduled.erase_after.isoformat() == kept["erase_after"]
+    # Art. 19: the recipients of the changed systems are to be told.
+    notices = {(n.system, n.recipient, n.status) for n in item.notices.all()}
+    assert notices == {
+        ("crm", "Salesforce, Inc. (processor)", "pending"),
+        ("billing", "DATEV eG (tax adviser's processor)", "pending"),
+    }
+    notice = item.notices.get(system="billing")
+    with pytest.raises(fanout.JobError):
+        fanout.decide_notice(notice, officer=officer, notified=False, reason="")
+    fanout.decide_notice(
+        notice, officer=officer, notified=False, reason="Invoices were kept, not changed."
+    )
+    notice.refresh_from_db()
+    assert notice.status == "not_notified"
+    assert notice.decided_by == officer
 
 
 def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
@@ -200,6 +215,8 @@ def test_a_permanent_failure_keeps_the_request_open_until_a_retry_succeeds(
 
 
 def test_a_lost_message_is_sent_again_by_the_sweep(fake_system, outbox, settings):
+    from celery.contrib.testing.worker import start_worker
+
     from dsr.celery import app
 
     settings.DSR_CONNECTORS = {}
@@ -209,14 +226,15 @@ def test_a_lost_message_is_sent_again_by_the_sweep(fake_system, outbox, settings
     try:
         fanout.start_processing(item)  # the locate job is queued in Redis...
         assert item.jobs.get(action="locate").status == JobStatus.QUEUED
+        purge_queues()  # ...and the message is lost (a broker restart without persistence)
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+            assert fanout.sweep()["redispatched"] == 0  # too early to call it lost
+            later = timezone.now() + timedelta(hours=1)
+            assert fanout.sweep(now=later)["redispatched"] == 1
+            item = settled(item)  # the real worker took the job sent again
     finally:
         app.conf.task_always_eager = True
-    purge_queues()  # ...and the message is lost
-    assert fanout.sweep() == {"redispatched": 0, "reclaimed": 0, "stuck": 0, "advanced": 0}
-    later = timezone.now() + timedelta(hours=1)
-    counts = fanout.sweep(now=later)  # eager here: the re-sent job runs at once
-    assert counts["redispatched"] == 1
-    item = settled(item)
+        purge_queues()
     assert item.jobs.get(action="export").status == JobStatus.SUCCEEDED
 
 

@@ -149,3 +149,24 @@ def test_a_mapping_that_would_orphan_retained_rows_is_refused():
     }
     with pytest.raises(ConnectorMisconfigured, match="must be anonymised"):
         parse_mapping(mapping)
+
+
+def test_a_consent_withdrawal_erases_only_what_rests_on_consent(url):
+    mapping = {
+        "tables": [
+            *sources.CRM_MAPPING["tables"],
+            {
+                "name": "newsletter",
+                "category": "newsletter",
+                "identity": {"email": "email"},
+                "erasure": "delete",
+                "basis": "consent",
+            },
+        ]
+    }
+    system = SQLConnector("crm", {"url": url, "mapping": mapping})
+    result = system.erase(ERIKA, today=TODAY, consent_only=True)
+    assert result.erased == 1
+    assert sources.rows(url, "newsletter", "id = 1") == []
+    assert len(sources.rows(url, "contacts", "id = 1")) == 1  # the contract data stays
+    assert len(sources.rows(url, "newsletter")) == 6
