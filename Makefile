@@ -49,7 +49,7 @@ format: $(VENV)/.test-installed
 
 ## refresh the source catalogues after changing user-facing strings
 makemessages: $(VENV)/.run-installed
-	$(MANAGE) makemessages -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests
+	$(MANAGE) makemessages -l de -l nl --no-obsolete --no-location $(IGNORE) --ignore=tests --ignore=bench --ignore=var
 
 ## refresh vendored front-end files from the npm registry (versions in package.json)
 vendor:

@@ -177,8 +177,15 @@ def _plan_recipient_notices(request: SubjectRequest) -> None:
     """Art. 19: every recipient of a system that was changed is to be told (or the reason why
     not recorded)."""
     systems = registry.systems()
-    changed = request.jobs.filter(action__in=NOTIFY_AFTER, status=JobStatus.SUCCEEDED)
-    for system in set(changed.values_list("system", flat=True)):
+    changed = {
+        job.system
+        for job in request.jobs.filter(action__in=NOTIFY_AFTER, status=JobStatus.SUCCEEDED)
+        if job.result.get("changed", 0)
+        or job.result.get("erased", 0)
+        or job.result.get("anonymised", 0)
+        or job.result.get("retained")
+    }
+    for system in sorted(changed):
         config = systems.get(system)
         for recipient in config.recipients if config else ():
             RecipientNotice.objects.get_or_create(
@@ -660,3 +667,38 @@ def lift_restriction(request: SubjectRequest, *, officer: Any) -> int:
     record(request, EventKind.RESTRICTION_LIFTED, actor=officer, data={"systems": created})
     transaction.on_commit(lambda: advance(request.pk))
     return created
+
+
+def parse_changes(text: str) -> dict[str, str]:
+    """``field = value`` per line (``table.field`` to name the table) into a change set."""
+    changes = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        field, sep, value = line.partition("=")
+        if not sep or not field.strip():
+            raise JobError(
+                _("Line %(number)d is not of the form field = value.") % {"number": number}
+            )
+        changes[field.strip()] = value.strip()
+    if not changes:
+        raise JobError(_("Please state at least one field and its corrected value."))
+    return changes
+
+
+@transaction.atomic
+def set_rectification(request: SubjectRequest, *, officer: Any, changes: dict[str, str]) -> int:
+    """The officer turns the requester's words into field changes; waiting jobs run again."""
+    right = (
+        RequestedRight.objects.select_for_update()
+        .filter(request=request, right=Right.RECTIFICATION)
+        .first()
+    )
+    if right is None:
+        raise JobError(_("This request does not ask for a rectification."))
+    right.details = {**right.details, "changes": changes}
+    right.save(update_fields=["details"])
+    waiting = list(request.jobs.filter(action=Capability.RECTIFY, status=JobStatus.WAITING))
+    for job in waiting:
+        retry_job(job, officer=officer)
+    return len(waiting)

@@ -112,6 +112,15 @@ class JobForm(forms.Form):
     reason = forms.CharField(label=_("Reason for skipping"), required=False, max_length=TEXT)
 
 
+class ChangesForm(forms.Form):
+    changes = forms.CharField(
+        label=_("Corrected values, one per line: field = value"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: contacts.phone = +49 221 1234567"),
+    )
+
+
 class NoticeForm(forms.Form):
     notice = forms.IntegerField(widget=forms.HiddenInput)
     notified = forms.BooleanField(required=False)

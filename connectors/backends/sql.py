@@ -465,7 +465,13 @@ class SQLConnector(Connector):
     def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
         """``changes``: ``{"table.column": value}`` (or ``{"column": value}`` for any table
         that declares the column rectifiable)."""
+        for target in changes:
+            table_name, _, column_name = target.rpartition(".")
+            mapped_table = self.by_name.get(table_name)
+            if mapped_table is not None and column_name not in mapped_table.rectifiable:
+                raise ConnectorRefused(f"{self.alias}: {target} cannot be rectified here")
         changed = 0
+        touched = False
         try:
             with self.engine.begin() as conn:
                 for mapped in self.maps:
@@ -478,14 +484,15 @@ class SQLConnector(Connector):
                             values[column_name] = value
                     if not values:
                         continue
+                    touched = True
                     table = self._table(conn, mapped.name)
                     changed += conn.execute(
                         update(table).where(self._condition(conn, mapped, subject)).values(values)
                     ).rowcount
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
-        if not changed:
-            raise ConnectorRefused(f"{self.alias}: none of the fields can be rectified here")
+        if not touched:
+            return ChangeResult(changed=0, note="None of these fields is held in this system.")
         return ChangeResult(changed=changed)
 
 

@@ -20,6 +20,7 @@ from dsr.services.files import read_file
 from dsr.staff_forms import (
     ApproveForm,
     AskForm,
+    ChangesForm,
     DecideIdForm,
     ExtendForm,
     JobForm,
@@ -74,6 +75,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
             "JobStatus": JobStatus,
             "notices": item.notices.all(),
+            "changes_form": ChangesForm(),
+            "rectify_waiting": item.jobs.filter(
+                action="rectify", status=JobStatus.WAITING
+            ).exists(),
         },
     )
 
@@ -93,6 +98,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "notify_lift": ApproveForm,
         "lift": ApproveForm,
         "notice": NoticeForm,
+        "changes": ChangesForm,
     }
     form = forms[action](request.POST)
     if not form.is_valid():
@@ -171,6 +177,10 @@ def _job_action(
     elif action == "lift":
         fanout.lift_restriction(item, officer=officer)
         messages.success(request, _("The restriction is being lifted in every system."))
+    elif action == "changes":
+        changes = fanout.parse_changes(str(data["changes"]))
+        fanout.set_rectification(item, officer=officer, changes=changes)
+        messages.success(request, _("The corrections are being made."))
     elif action == "notice":
         notice = get_object_or_404(item.notices, pk=data["notice"])
         fanout.decide_notice(
@@ -191,6 +201,7 @@ CASE_ACTIONS = {
     "notify_lift",
     "lift",
     "notice",
+    "changes",
 }
 
 

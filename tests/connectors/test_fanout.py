@@ -300,3 +300,27 @@ def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox):
     client.post(reverse("staff:case_action", args=[item.reference, "retry_failed"]))
     settled(item)
     assert "Retry all failed" not in client.get(case).content.decode()
+
+
+def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, three_systems, outbox):
+    officer, _ = make_officer()
+    details = {"inaccurate": "My phone number", "correction": "+49 30 555", "statement": ""}
+    item = verified(outbox, right="rectification", details=details)
+    wait_for(lambda: item.jobs.filter(action="rectify", status=JobStatus.WAITING).count() == 2)
+    with pytest.raises(fanout.JobError):
+        fanout.parse_changes("phone +49 30 555")
+    fanout.set_rectification(
+        item, officer=officer, changes=fanout.parse_changes("contacts.phone = +49 30 555")
+    )
+    wait_for(
+        lambda: sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["phone"] == "+49 30 555"
+    )
+    crm = item.jobs.get(system="crm", action="rectify")
+    wait_for(lambda: crm.__class__.objects.get(pk=crm.pk).status == JobStatus.SUCCEEDED)
+    item = settled(item)
+    results = {j.system: j.result for j in item.jobs.filter(action="rectify")}
+    assert results["crm"]["changed"] == 1
+    # Systems without that field change nothing, and say so.
+    assert results["chat"] == {"changed": 0, "note": "None of these fields is held in this system."}
+    assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["phone"] != "+49 30 555"
+    assert {n.system for n in item.notices.all()} == {"crm"}  # only where something changed
