@@ -404,6 +404,10 @@ def verify_manually(request: SubjectRequest, *, officer: User, reason: str) -> N
         raise RequestError(_("Please record how the identity was verified."))
     if request.status not in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
         raise RequestError(_("This request is not waiting for verification."))
+    _verified_by_officer(request, officer, reason)
+
+
+def _verified_by_officer(request: SubjectRequest, officer: User, reason: str) -> None:
     record(
         request,
         EventKind.VERIFIED,
@@ -559,15 +563,7 @@ def decide_id_document(
         data={"document_type": file.document_type, "accepted": accepted},
     )
     if accepted and request.status in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
-        record(
-            request,
-            EventKind.VERIFIED,
-            actor=officer,
-            reason=reason.strip(),
-            data={"method": VerificationMethod.OFFICER},
-        )
-        _send(request, "verified")
-        _on_verified(request)
+        _verified_by_officer(request, officer, reason)
 
 
 @transaction.atomic

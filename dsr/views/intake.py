@@ -150,6 +150,14 @@ def resend(request: HttpRequest) -> HttpResponse:
     except services.RequestError as exc:
         messages.error(request, str(exc))
         return redirect("dsr:sent")
+    announce_code(request, wait, _("We have sent you a new code."))
+    return redirect("dsr:sent")
+
+
+def announce_code(request: HttpRequest, wait: int, sent: str) -> None:
+    """Tell the visitor a code is on its way, or how long to wait for the next one."""
+    from django.contrib import messages
+
     if wait:
         messages.warning(
             request,
@@ -157,8 +165,7 @@ def resend(request: HttpRequest) -> HttpResponse:
             % {"seconds": wait},
         )
     else:
-        messages.success(request, _("We have sent you a new code."))
-    return redirect("dsr:sent")
+        messages.success(request, sent)
 
 
 def verify_link(request: HttpRequest, token: str) -> HttpResponse:

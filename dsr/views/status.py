@@ -16,7 +16,7 @@ from dsr.services import requests as services
 from dsr.services.clock import clock_for
 from dsr.services.verification import Outcome
 from dsr.views.access import grant_status_access, may_see
-from dsr.views.intake import _code_error, too_many
+from dsr.views.intake import _code_error, announce_code, too_many
 
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
@@ -81,14 +81,7 @@ def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -
             except services.RequestError as exc:
                 messages.error(request, str(exc))
                 return redirect("dsr:status", token)
-            if wait:
-                messages.warning(
-                    request,
-                    _("Please wait %(seconds)d seconds before asking for another code.")
-                    % {"seconds": wait},
-                )
-            else:
-                messages.success(request, _("We have sent a code to your e-mail address."))
+            announce_code(request, wait, _("We have sent a code to your e-mail address."))
             return redirect("dsr:status", token)
         if form.is_valid():
             outcome = services.check_status_code(subject_request, form.cleaned_data["code"])
