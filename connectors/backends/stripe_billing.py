@@ -1,0 +1,205 @@
+"""Stripe (billing) through the official ``stripe`` client (API v1, StripeClient.v1.*).
+
+OPTIONS: ``api_key`` (``env:STRIPE_API_KEY``; a restricted key with read access to customers,
+invoices, charges, subscriptions, payment methods, and write access to customers),
+``api_base`` (only to point at a test server), ``country`` (whose tax law keeps invoices;
+default: the controller's), ``page_size``.
+
+Erasure deletes the customer, which cancels its subscriptions at once. Invoices and charges
+stay at Stripe and with us by law: they are reported as retained, with the statute and the
+date after which they may go.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import stripe
+
+from connectors.base import (
+    Capability,
+    ChangeResult,
+    Connector,
+    ConnectorRefused,
+    ConnectorUnavailable,
+    ErasureResult,
+    ExportPage,
+    LocateResult,
+    Retained,
+    SubjectIdentity,
+)
+from connectors.retention import duty
+
+FOUND_KEY = "stripe_customer"
+
+
+class StripeConnector(Connector):
+    capabilities = frozenset(
+        {
+            Capability.LOCATE,
+            Capability.EXPORT,
+            Capability.ERASE,
+            Capability.RESTRICT,
+            Capability.LIFT_RESTRICTION,
+        }
+    )
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        base = options.get("api_base") or "https://api.stripe.com"
+        self.client = stripe.StripeClient(
+            str(options.get("api_key", "")),
+            base_addresses={"api": base},
+            max_network_retries=0,  # the job retries, with backoff that survives a restart
+        )
+        self.page_size = int(options.get("page_size", 100))
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except stripe.RateLimitError as exc:
+            raise ConnectorUnavailable(
+                f"{self.alias}: rate limited", retry_after=_retry_after(exc)
+            ) from exc
+        except (stripe.APIConnectionError, stripe.APIError) as exc:
+            raise ConnectorUnavailable(f"{self.alias}: {type(exc).__name__}") from exc
+        except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+            raise ConnectorRefused(f"{self.alias}: the API key was refused") from exc
+        except stripe.InvalidRequestError as exc:
+            raise ConnectorRefused(
+                f"{self.alias}: invalid request ({exc.code or 'no code'})"
+            ) from exc
+
+    def _pages(self, service: Any, params: dict[str, Any], *args: Any) -> Iterator[list[dict[str, Any]]]:
+        """A list endpoint, page by page (``starting_after``)."""
+        params = {**params, "limit": self.page_size}
+        while True:
+            page = self._call(service.list, *args, params)
+            items = [item.to_dict() for item in page.data]
+            if items:
+                yield items
+            if not page.has_more or not items:
+                return
+            params["starting_after"] = items[-1]["id"]
+
+    def _customers(self, subject: SubjectIdentity) -> list[dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        # Stripe's email filter is exact and case-sensitive: ask for what we were given and
+        # for its lower-case form.
+        for email in {v for e in subject.values("email") for v in (e, e.lower())}:
+            for page in self._pages(self.client.v1.customers, {"email": email}):
+                found.update({c["id"]: c for c in page})
+        for customer_id in subject.found.get(FOUND_KEY, ()):
+            if customer_id not in found:
+                try:
+                    customer = self._call(self.client.v1.customers.retrieve, customer_id)
+                except ConnectorRefused:
+                    continue  # gone
+                if not customer.get("deleted"):
+                    found[customer_id] = customer.to_dict()
+        return list(found.values())
+
+    def close(self) -> None:
+        pass
+
+    # --- capabilities -------------------------------------------------------------------------
+
+    def check(self) -> str:
+        self._call(self.client.v1.customers.list, {"limit": 1})
+        return "Stripe API reachable"
+
+    def locate(self, subject: SubjectIdentity) -> LocateResult:
+        customers = self._customers(subject)
+        return LocateResult(
+            found=bool(customers),
+            records=len(customers),
+            identifiers={FOUND_KEY: tuple(c["id"] for c in customers)} if customers else {},
+        )
+
+    def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
+        v1 = self.client.v1
+        for customer in self._customers(subject):
+            cid = customer["id"]
+            yield ExportPage(
+                "customer",
+                (customer,),
+                provided_fields=("email", "name", "phone", "address", "shipping"),
+            )
+            for page in self._pages(v1.invoices, {"customer": cid}):
+                yield ExportPage("invoices", tuple(page))
+            for page in self._pages(v1.charges, {"customer": cid}):
+                yield ExportPage("charges", tuple(page))
+            for page in self._pages(v1.subscriptions, {"customer": cid, "status": "all"}):
+                yield ExportPage("subscriptions", tuple(page))
+            for page in self._pages(v1.customers.payment_methods, {}, cid):
+                yield ExportPage("payment_methods", tuple(page))
+
+    def erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult:
+        if consent_only:
+            return ErasureResult()  # billing rests on the contract, not on consent
+        v1 = self.client.v1
+        rule = duty("invoices", str(self.options.get("country") or _controller_country()))
+        erased = 0
+        kept: dict[str, list[date]] = {"invoices": [], "charges": []}
+        for customer in self._customers(subject):
+            cid = customer["id"]
+            for kind, service in (("invoices", v1.invoices), ("charges", v1.charges)):
+                for page in self._pages(service, {"customer": cid}):
+                    kept[kind] += [_day(item["created"]) for item in page]
+            self._call(v1.customers.delete, cid)
+            erased += 1
+        retained = tuple(
+            Retained(
+                what=f"Stripe {kind}",
+                legal_basis=rule.legal_basis,
+                statute=rule.statute,
+                erase_after=rule.erase_after(max(days)),
+                records=len(days),
+            )
+            for kind, days in kept.items()
+            if days and rule.erase_after(max(days)) >= today
+        )
+        return ErasureResult(erased=erased, retained=retained)
+
+    def _flag(self, subject: SubjectIdentity, value: str) -> ChangeResult:
+        changed = 0
+        for customer in self._customers(subject):
+            if customer.get("metadata", {}).get("dsr_processing_restricted") == value:
+                continue
+            self._call(
+                self.client.v1.customers.update,
+                customer["id"],
+                {"metadata": {"dsr_processing_restricted": value}},
+            )
+            changed += 1
+        return ChangeResult(
+            changed=changed, note="Marked in the customer's metadata: dsr_processing_restricted"
+        )
+
+    def restrict(self, subject: SubjectIdentity) -> ChangeResult:
+        return self._flag(subject, "true")
+
+    def lift_restriction(self, subject: SubjectIdentity) -> ChangeResult:
+        return self._flag(subject, "false")
+
+
+def _retry_after(exc: stripe.StripeError) -> float | None:
+    value = (exc.headers or {}).get("Retry-After") or (exc.headers or {}).get("retry-after")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _day(timestamp: int) -> date:
+    return datetime.fromtimestamp(timestamp, tz=UTC).date()
+
+
+def _controller_country() -> str:
+    from dsr.services.controller import get_controller
+
+    return get_controller().country
