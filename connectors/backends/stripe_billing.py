@@ -72,7 +72,9 @@ class StripeConnector(Connector):
                 f"{self.alias}: invalid request ({exc.code or 'no code'})"
             ) from exc
 
-    def _pages(self, service: Any, params: dict[str, Any], *args: Any) -> Iterator[list[dict[str, Any]]]:
+    def _pages(
+        self, service: Any, params: dict[str, Any], *args: Any
+    ) -> Iterator[list[dict[str, Any]]]:
         """A list endpoint, page by page (``starting_after``)."""
         params = {**params, "limit": self.page_size}
         while True:

@@ -121,10 +121,11 @@ class FakeServer:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
+        path = parts.path.removesuffix(".json")  # Zendesk and Salesforce accept both forms
         length = int(handler.headers.get("Content-Length") or 0)
         request = Request(
             method=handler.command,
-            path=parts.path,
+            path=path,
             query=parse_qs(parts.query),
             headers={k.lower(): v for k, v in handler.headers.items()},
             body=handler.rfile.read(length) if length else b"",
