@@ -42,8 +42,9 @@ class HTTPVendor:
             raise ConnectorUnavailable(f"{self.alias}: token endpoint {response.status_code}")
         if response.status_code != 200:
             raise ConnectorRefused(f"{self.alias}: the credentials were refused")
-        self.token = str(response.json()["access_token"])
-        return self.token
+        token = str(response.json()["access_token"])
+        self.token = token
+        return token
 
     def request(
         self, method: str, url: str, *, allow: tuple[int, ...] = (), **kwargs: Any

@@ -69,7 +69,7 @@ class ZendeskConnector(Connector):
             )
             query = None  # the next link carries the query
 
-    # --- capabilities ------------------------------------------------------------------------------
+    # --- capabilities ---------------------------------------------------------------------------
 
     def check(self) -> str:
         self.http.request("GET", "/api/v2/users/search.json", params={"query": "email:none"})
