@@ -97,6 +97,9 @@ class Retained:
     statute: str = ""
     erase_after: date | None = None
     records: int = 0
+    # Where the kept records are (for the erasure when the duty ends): a table and its keys.
+    location: str = ""
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,11 @@ class Connector:
         """Erase the subject's data. ``consent_only``: only data processed on consent (a
         withdrawn consent, Art. 7(3), 17(1)(b)); data with another legal basis stays."""
         raise ConnectorRefused(f"{self.alias} cannot erase")
+
+    def erase_kept(self, location: str, keys: tuple[str, ...], *, today: date) -> int:
+        """Erase records kept under a duty that has now ended, exactly those. Systems that
+        cannot remove single records leave it to a person (the officer sees the reason)."""
+        raise ConnectorRefused(f"{self.alias}: erase these records by hand")
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         raise ConnectorRefused(f"{self.alias} cannot restrict")

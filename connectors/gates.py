@@ -9,7 +9,9 @@ system cannot starve the others.
 """
 
 import hashlib
+import hmac
 
+from django.conf import settings
 from django.core.cache import cache
 
 from connectors.base import Capability
@@ -22,7 +24,9 @@ EXCLUSIVE = {Capability.EXPORT, Capability.ERASE, Capability.RECTIFY}
 
 def _subject_key(job: ConnectorJob) -> str:
     who = (job.request.email or f"request-{job.request_id}").lower()
-    digest = hashlib.sha256(who.encode()).hexdigest()[:24]
+    # Keyed, so the cache never holds a plain hash of an address (guessable from a list).
+    secret = hashlib.sha256(f"dsr-gates:{settings.SECRET_KEY}".encode()).digest()
+    digest = hmac.new(secret, who.encode(), hashlib.sha256).hexdigest()[:24]
     return f"dsr-subject:{job.system}:{digest}"
 
 
@@ -56,9 +60,12 @@ def keep(held: list[str]) -> None:
         cache.touch(key, TTL)
 
 
-def leave(held: list[str]) -> None:
+def leave(held: list[str], job: ConnectorJob | None = None) -> None:
+    """Give the keys back, but never one that meanwhile belongs to another job."""
+    token = f"job-{job.pk}" if job is not None else None
     for key in held:
-        cache.delete(key)
+        if token is None or cache.get(key) == token:
+            cache.delete(key)
 
 
 def wait_seconds(config: SystemConfig) -> float:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from connectors import registry
 from connectors.base import Capability
 from connectors.models import ConnectorJob, JobStatus, ManualTask
+from dsr.models import CLOSED_STATUSES
 from dsr.services.files import Upload
 
 TASK_SALT = "dsr.manual-task"
@@ -166,7 +167,12 @@ def remind_and_escalate(*, now: Any = None) -> tuple[int, int]:
     """Remind owners of open tasks; tell the officers when the due date comes near."""
     now = now or timezone.now()
     reminded = escalated = 0
-    open_tasks = ManualTask.objects.filter(completed_at__isnull=True).select_related("job__request")
+    # Only tasks still wanted: the job waits for its owner and the request is open.
+    open_tasks = (
+        ManualTask.objects.filter(completed_at__isnull=True, job__status=JobStatus.WAITING)
+        .exclude(job__request__status__in=CLOSED_STATUSES)
+        .select_related("job__request")
+    )
     every = timedelta(days=settings.DSR_MANUAL_TASK_REMIND_DAYS)
     for task in open_tasks:
         last = task.reminded_at or task.created_at

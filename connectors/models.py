@@ -13,7 +13,8 @@ class JobStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Done")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
-    WAITING = "waiting", _("Waiting for a person")
+    WAITING = "waiting", _("Waiting for the system's owner")
+    HELD = "held", _("Waiting for an officer")
 
 
 class Action(models.TextChoices):
@@ -27,7 +28,9 @@ class Action(models.TextChoices):
 
 
 DONE = frozenset({JobStatus.SUCCEEDED, JobStatus.SKIPPED})
-UNFINISHED = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING})
+UNFINISHED = frozenset(
+    {JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING, JobStatus.HELD}
+)
 
 
 class ConnectorJob(models.Model):
@@ -39,6 +42,10 @@ class ConnectorJob(models.Model):
         _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Every claim, never reset (unlike attempts when an officer retries): names export runs.
+    runs = models.PositiveIntegerField(default=0)
+    # The token of the worker that holds the job; outcomes are written only under it.
+    claim = models.CharField(max_length=32, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -143,11 +150,14 @@ class ScheduledErasure(models.Model):
 
     request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="+")
     system = models.CharField(max_length=64)
-    identity = models.JSONField()  # the identifiers needed to find the records again
     what = models.CharField(max_length=300)
     legal_basis = models.CharField(max_length=300)
     erase_after = models.DateField(db_index=True)
+    # Where the kept records are: a table (or another location) and their keys.
+    location = models.CharField(max_length=200, blank=True)
+    keys = models.JSONField(default=list, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    erased = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:

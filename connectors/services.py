@@ -45,7 +45,7 @@ from connectors.models import (
 )
 from connectors.plans import NEEDS_APPROVAL, plan, plan_key
 from dsr.crypto import encrypt_bytes
-from dsr.models import EventKind, RequestedRight, Status, SubjectRequest
+from dsr.models import EventKind, RequestedRight, Status, SubjectRequest, VerificationMethod
 from dsr.rights import Right
 
 logger = logging.getLogger(__name__)
@@ -59,10 +59,21 @@ class JobError(Exception):
 
 
 def identity_for(request: SubjectRequest) -> SubjectIdentity:
+    """Whom the systems look for. Only identifiers someone checked: the e-mail address the
+    requester proved they control, and (after an officer verified the person) the telephone
+    and customer number they gave. Typed-in numbers alone would let anyone who knows a
+    stranger's customer number receive that stranger's data."""
+    trusted = request.verification_method == VerificationMethod.OFFICER
+    email_proven = request.verification_method in (
+        VerificationMethod.ACCOUNT,
+        VerificationMethod.EMAIL_LINK,
+        VerificationMethod.EMAIL_CODE,
+        VerificationMethod.OFFICER,
+    )
     identity = SubjectIdentity(
-        email=request.email,
-        phone=request.phone,
-        customer_number=request.customer_number,
+        email=request.email if email_proven else "",
+        phone=request.phone if trusted else "",
+        customer_number=request.customer_number if trusted else "",
         name=request.name,
     )
     for found in request.jobs.filter(status=JobStatus.SUCCEEDED).values_list("found", flat=True):
@@ -96,15 +107,36 @@ def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
         return 0  # with no system configured the officer works the request by hand
     rights = {r.right: r.details for r in request.requested_rights.all()}
     planned = plan(rights, {alias: config.stage for alias, config in systems.items()})
+    held = _held_actions(rights)
     for item in planned:
         job = ConnectorJob(request=request, system=item.system, action=item.action, step=item.step)
         if item.action not in registry.capabilities(item.system):
             job.status = JobStatus.SKIPPED
             job.skipped_reason = "This system does not support this action."
+        elif item.action in held:
+            # A person must decide what exactly goes: start the systems in scope, skip the rest.
+            job.status = JobStatus.HELD
+            job.result = {"note": held[item.action]}
         job.save()
     record(request, EventKind.PROCESSING_STARTED, actor=actor, data={"jobs": len(planned)})
     transaction.on_commit(lambda: advance(request.pk))
     return len(planned) or 1
+
+
+def _held_actions(rights: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Actions that wait for an officer: an erasure of only some data, and the erasure that
+    follows a withdrawn consent (what rests on that consent is named in free text)."""
+    held: dict[str, str] = {}
+    if rights.get(Right.ERASURE, {}).get("scope") == "parts":
+        held[Capability.ERASE] = (
+            "Erase only the data the requester named: start the systems in scope, skip the others."
+        )
+    if Right.CONSENT_WITHDRAWAL in rights and Right.ERASURE not in rights:
+        held[Capability.ERASE] = (
+            "Erase the data that rested only on the withdrawn consent: start the systems "
+            "concerned, skip the others."
+        )
+    return held
 
 
 # --- moving on ----------------------------------------------------------------------------------
@@ -115,6 +147,16 @@ def advance(request_id: int) -> None:
     with transaction.atomic():
         request = SubjectRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
+            return
+        if not request.is_open:
+            # Withdrawn or refused: nothing more happens in the systems.
+            request.jobs.filter(
+                status__in=[JobStatus.PENDING, JobStatus.QUEUED, JobStatus.HELD, JobStatus.WAITING]
+            ).update(
+                status=JobStatus.SKIPPED,
+                skipped_reason="The request was closed.",
+                finished_at=timezone.now(),
+            )
             return
         jobs = list(request.jobs.all())
         open_steps = [job.step for job in jobs if job.status not in DONE]
@@ -210,22 +252,25 @@ def decide_notice(
 
 
 def run_job(job_id: int) -> str:
-    """The worker's side. Returns what happened, for logs and tests."""
+    """The worker's side. Returns what happened, for logs and tests.
+
+    The claim writes a fresh token; every later write (heartbeat, outcome, release) is made
+    only while the job still carries that token, so a worker that lost its lease can never
+    overwrite the outcome of the worker that took over."""
     now = timezone.now()
     lease = timedelta(seconds=settings.DSR_JOB_LEASE_SECONDS)
+    token = uuid.uuid4().hex
     claimable = Q(status=JobStatus.QUEUED) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ) | Q(status=JobStatus.RUNNING, lease_until__lt=now)
-    claimed = (
-        ConnectorJob.objects.filter(claimable, pk=job_id)
-        .select_related(None)
-        .update(
-            status=JobStatus.RUNNING,
-            attempts=F("attempts") + 1,
-            lease_until=now + lease,
-            started_at=now,
-            stuck=False,
-        )
+    claimed = ConnectorJob.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        runs=F("runs") + 1,
+        claim=token,
+        lease_until=now + lease,
+        started_at=now,
+        stuck=False,
     )
     if not claimed:
         holder = ConnectorJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
@@ -237,15 +282,24 @@ def run_job(job_id: int) -> str:
             return "held elsewhere, checking again"
         return "not claimed"
     job = ConnectorJob.objects.select_related("request").get(pk=job_id)
-    config = registry.systems()[job.system]
-    held = gates.enter(job, config)
-    if held is None:
-        _release(job, delay=gates.wait_seconds(config))
-        return "waiting for a slot"
-    heartbeat = _Heartbeat(job.pk, held, lease)
-    heartbeat.start()
+    if not job.request.is_open:
+        _settle(job, status=JobStatus.SKIPPED, skipped_reason="The request was closed.")
+        return "request closed"
+    if job.attempts > settings.DSR_JOB_MAX_ATTEMPTS:
+        # Claimed again and again without an outcome: the worker dies on it (a hard time
+        # limit, a crash). Stop before it takes the next one down too.
+        return _failed(job, "Gave up: the job never finished (worker killed or timed out).")
+    held: list[str] | None = None
+    heartbeat: _Heartbeat | None = None
     started = time.monotonic()
     try:
+        config = registry.systems()[job.system]
+        held = gates.enter(job, config)
+        if held is None:
+            _release(job, delay=gates.wait_seconds(config))
+            return "waiting for a slot"
+        heartbeat = _Heartbeat(job.pk, token, held, lease)
+        heartbeat.start()
         outcome = _execute(job)
     except NeedsHuman as handoff:
         outcome = (JobStatus.WAITING, {"note": handoff.instructions[:500]}, {})
@@ -257,8 +311,10 @@ def run_job(job_id: int) -> str:
         logger.exception("job %s crashed", job.pk)
         return _failed(job, f"{type(exc).__name__}: unexpected error (see the worker log)")
     finally:
-        heartbeat.stop()
-        gates.leave(held)
+        if heartbeat is not None:
+            heartbeat.stop()
+        if held is not None:
+            gates.leave(held, job)
     duration = int((time.monotonic() - started) * 1000)
     return _succeeded(job, outcome, duration)
 
@@ -283,7 +339,7 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
     if action == Capability.RECTIFY:
         changes = _rectification_changes(job)
         if changes is None:
-            return JobStatus.WAITING, {"note": "An officer must state the corrected values."}, {}
+            return JobStatus.HELD, {"note": "An officer must state the corrected values."}, {}
         return JobStatus.SUCCEEDED, _change(backend.rectify(subject, changes)), {}
     if action == Capability.RESTRICT:
         return JobStatus.SUCCEEDED, _change(backend.restrict(subject)), {}
@@ -323,8 +379,8 @@ def _objection_kind(job: ConnectorJob) -> ObjectionKind:
 
 def _export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
     """Write each page encrypted to storage as it arrives: memory holds one page at a time."""
-    attempt = ConnectorJob.objects.values_list("attempts", flat=True).get(pk=job.pk)
-    for part in job.parts.exclude(attempt=attempt):  # leftovers of a crashed attempt
+    attempt = ConnectorJob.objects.values_list("runs", flat=True).get(pk=job.pk)
+    for part in job.parts.exclude(attempt=attempt):  # leftovers of an earlier, crashed run
         default_storage.delete(part.storage_name)
         part.delete()
     categories: dict[str, int] = {}
@@ -360,7 +416,7 @@ def store_part(
 ) -> ExportPart:
     """Encrypt one page of exported data into storage and note it on the job."""
     if attempt is None:
-        attempt = job.attempts
+        attempt = job.runs
     if sequence is None:
         sequence = job.parts.count()
     name = default_storage.save(
@@ -389,7 +445,11 @@ def _erasure_result(
                 system=job.system,
                 what=item.what[:300],
                 erase_after=item.erase_after,
-                defaults={"identity": subject.to_json(), "legal_basis": item.legal_basis[:300]},
+                defaults={
+                    "legal_basis": item.legal_basis[:300],
+                    "location": item.location,
+                    "keys": list(item.keys),
+                },
             )
     return {
         "erased": erased.erased,
@@ -407,25 +467,30 @@ def _erasure_result(
     }
 
 
+def _mine(job: ConnectorJob) -> Any:
+    """The job, only while this worker's claim is still on it."""
+    return ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, claim=job.claim)
+
+
+def _settle(job: ConnectorJob, **fields: Any) -> int:
+    return int(_mine(job).update(lease_until=None, finished_at=timezone.now(), **fields))
+
+
 def _succeeded(
     job: ConnectorJob, outcome: tuple[str, dict[str, Any], dict[str, Any]], duration: int
 ) -> str:
     status, result, found = outcome
     with transaction.atomic():
-        updated = ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=status,
-            result=result,
-            found=found,
-            finished_at=timezone.now(),
-            duration_ms=duration,
-            lease_until=None,
-            last_error="",
+        updated = _settle(
+            job, status=status, result=result, found=found, duration_ms=duration, last_error=""
         )
-    if updated and status == JobStatus.WAITING:
+    if not updated:
+        return "lost the claim"  # another worker took over; its outcome stands
+    if status == JobStatus.WAITING:
         from connectors.manual import hand_over
 
         hand_over(job)
-    elif updated:
+    else:
         advance(job.request_id)
     return status
 
@@ -437,14 +502,14 @@ def _transient(job: ConnectorJob, exc: Exception, retry_after: float | None) -> 
         return _failed(job, message)
     delay = backoff(attempts, retry_after)
     with transaction.atomic():
-        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        if _mine(job).update(
             status=JobStatus.QUEUED,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             dispatched_at=timezone.now(),
             lease_until=None,
             last_error=message,
-        )
-        _dispatch(job.pk, countdown=delay)
+        ):
+            _dispatch(job.pk, countdown=delay)
     return "retrying"
 
 
@@ -460,12 +525,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 def _failed(job: ConnectorJob, message: str) -> str:
     with transaction.atomic():
-        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED,
-            finished_at=timezone.now(),
-            lease_until=None,
-            last_error=message[:500],
-        )
+        _settle(job, status=JobStatus.FAILED, last_error=message[:500])
     logger.warning("job %s on %s failed: %s", job.pk, job.system, message.split(":")[0])
     return "failed"
 
@@ -473,21 +533,22 @@ def _failed(job: ConnectorJob, message: str) -> str:
 def _release(job: ConnectorJob, *, delay: float) -> None:
     """Give the claim back without counting an attempt (no slot free yet)."""
     with transaction.atomic():
-        ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        if _mine(job).update(
             status=JobStatus.QUEUED,
             attempts=F("attempts") - 1,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             dispatched_at=timezone.now(),
             lease_until=None,
-        )
-        _dispatch(job.pk, countdown=delay)
+        ):
+            _dispatch(job.pk, countdown=delay)
 
 
 class _Heartbeat:
-    """Extends the job's lease while the connector works, from a thread of its own."""
+    """Extends the job's lease while the connector works, from a thread of its own. A failed
+    renewal is tried again at the next beat; once the claim is gone it stops."""
 
-    def __init__(self, job_id: int, held: list[str], lease: timedelta) -> None:
-        self.job_id, self.held, self.lease = job_id, held, lease
+    def __init__(self, job_id: int, claim: str, held: list[str], lease: timedelta) -> None:
+        self.job_id, self.claim, self.held, self.lease = job_id, claim, held, lease
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -502,10 +563,17 @@ class _Heartbeat:
         interval = max(0.5, self.lease.total_seconds() / 3)
         try:
             while not self._stop.wait(interval):
-                ConnectorJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(
-                    lease_until=timezone.now() + self.lease
-                )
-                gates.keep(self.held)
+                try:
+                    renewed = ConnectorJob.objects.filter(
+                        pk=self.job_id, status=JobStatus.RUNNING, claim=self.claim
+                    ).update(lease_until=timezone.now() + self.lease)
+                    gates.keep(self.held)
+                except Exception:  # the database or Redis blinked: try again at the next beat
+                    logger.warning("heartbeat of job %s could not renew its lease", self.job_id)
+                    connection.close()
+                    continue
+                if not renewed:
+                    return
         finally:
             connection.close()
 
@@ -517,16 +585,17 @@ class _Heartbeat:
 def retry_job(job: ConnectorJob, *, officer: Any) -> None:
     from dsr.services.requests import record
 
-    if job.status not in (JobStatus.FAILED, JobStatus.WAITING):
+    if job.status not in (JobStatus.FAILED, JobStatus.WAITING, JobStatus.HELD):
         raise JobError(_("Only a failed or waiting job can be retried."))
-    ConnectorJob.objects.filter(pk=job.pk).update(
+    if not ConnectorJob.objects.filter(pk=job.pk, status=job.status).update(
         status=JobStatus.QUEUED,
         attempts=0,
         next_attempt_at=None,
         dispatched_at=timezone.now(),
         finished_at=None,
         stuck=False,
-    )
+    ):
+        raise JobError(_("The job changed meanwhile; please look again."))
     record(job.request, EventKind.JOB_RETRIED, actor=officer, data={"job": job.pk})
     _dispatch(job.pk)
 
@@ -546,9 +615,10 @@ def skip_job(job: ConnectorJob, *, officer: Any, reason: str) -> None:
         raise JobError(_("Skipping a system needs a recorded reason."))
     if job.status in DONE or job.status == JobStatus.RUNNING:
         raise JobError(_("Only a job that is not running or done can be skipped."))
-    ConnectorJob.objects.filter(pk=job.pk).update(
+    if not ConnectorJob.objects.filter(pk=job.pk, status=job.status).update(
         status=JobStatus.SKIPPED, skipped_reason=reason.strip(), finished_at=timezone.now()
-    )
+    ):
+        raise JobError(_("The job changed meanwhile; please look again."))
     record(
         job.request,
         EventKind.JOB_SKIPPED,
@@ -566,7 +636,7 @@ def sweep(*, now: Any = None) -> dict[str, int]:
     """Re-dispatch what a lost message or a dead worker left behind; flag what is stuck."""
     now = now or timezone.now()
     grace = now - timedelta(seconds=settings.DSR_JOB_DISPATCH_GRACE_SECONDS)
-    counts = {"redispatched": 0, "reclaimed": 0, "stuck": 0, "advanced": 0}
+    counts = {"redispatched": 0, "reclaimed": 0, "stuck": 0, "advanced": 0, "started": 0}
     lost = ConnectorJob.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=grace),
         status=JobStatus.QUEUED,
@@ -593,13 +663,36 @@ def sweep(*, now: Any = None) -> dict[str, int]:
         created_at__lt=stuck_before,
         stuck=False,
     ).update(stuck=True)
-    # A fan-out whose last job finished while the advance was lost.
-    waiting = SubjectRequest.objects.filter(status=Status.IN_PROGRESS).exclude(
-        jobs__status__in=[JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING]
+    # A fan-out whose step finished while the advance after it was lost.
+    stalled = (
+        SubjectRequest.objects.filter(status=Status.IN_PROGRESS, jobs__status=JobStatus.PENDING)
+        .exclude(jobs__status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .distinct()
     )
-    for request_id in waiting.values_list("pk", flat=True):
+    finished = SubjectRequest.objects.filter(status=Status.IN_PROGRESS).exclude(
+        jobs__status__in=[
+            JobStatus.PENDING,
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            JobStatus.FAILED,
+            JobStatus.WAITING,
+            JobStatus.HELD,
+        ]
+    )
+    for request_id in {
+        *stalled.values_list("pk", flat=True),
+        *finished.values_list("pk", flat=True),
+    }:
         advance(request_id)
         counts["advanced"] += 1
+    # Verified requests whose start was lost (it runs on commit, after the verification).
+    for item in SubjectRequest.objects.filter(
+        status=Status.VERIFIED, jobs__isnull=True, verified_at__lt=grace
+    ):
+        try:
+            counts["started"] += bool(start_if_ready(item))
+        except Exception:  # e.g. a system's secret is missing: the request stays visible
+            logger.exception("could not start request %s", item.reference)
     return counts
 
 
@@ -608,17 +701,20 @@ def run_scheduled_erasures(*, now: Any = None) -> int:
     today = _today()
     done = 0
     for item in ScheduledErasure.objects.filter(done_at__isnull=True, erase_after__lt=today):
+        # Exactly the records kept then: never a new search for the person, who may have
+        # become a customer again since.
         try:
-            registry.connector(item.system).erase(
-                SubjectIdentity.from_json(item.identity), today=today
+            erased = registry.connector(item.system).erase_kept(
+                item.location, tuple(item.keys), today=today
             )
         except ConnectorError as exc:
             item.last_error = f"{type(exc).__name__}: {str(exc)[:400]}"
             item.save(update_fields=["last_error"])
             continue
         item.done_at = timezone.now()
-        item.identity = {}  # the identifiers are no longer needed
-        item.save(update_fields=["done_at", "identity"])
+        item.erased = erased
+        item.keys = []
+        item.save(update_fields=["done_at", "erased", "keys"])
         done += 1
     return done
 
@@ -698,7 +794,7 @@ def set_rectification(request: SubjectRequest, *, officer: Any, changes: dict[st
         raise JobError(_("This request does not ask for a rectification."))
     right.details = {**right.details, "changes": changes}
     right.save(update_fields=["details"])
-    waiting = list(request.jobs.filter(action=Capability.RECTIFY, status=JobStatus.WAITING))
+    waiting = list(request.jobs.filter(action=Capability.RECTIFY, status=JobStatus.HELD))
     for job in waiting:
         retry_job(job, officer=officer)
     return len(waiting)

@@ -1,10 +1,14 @@
 """The page behind a manual task's signed link."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from connectors import manual, registry
 from connectors.forms import ManualTaskForm
+from connectors.models import JobStatus
+from dsr.forms import detail_rows
 from dsr.services.files import Upload
 
 
@@ -13,10 +17,17 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
     if task is None:
         return render(request, "dsr/link_invalid.html", {"outcome": "none"}, status=410)
     job = task.job
+    open_task = (
+        task.completed_at is None and job.status == JobStatus.WAITING and job.request.is_open
+    )
     form = ManualTaskForm(request.POST or None, request.FILES or None, action=job.action)
-    if request.method == "POST" and task.completed_at is None and form.is_valid():
+    if request.method == "POST" and open_task and form.is_valid():
         data = form.cleaned_data
         file = data.get("upload")
+        if file and file.size > settings.DSR_UPLOAD_MAX_BYTES:
+            form.add_error("upload", _("The file is too large."))
+            file = None
+    if request.method == "POST" and open_task and form.is_valid():
         try:
             manual.complete(
                 task,
@@ -30,6 +41,7 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             task.refresh_from_db()
+            open_task = False
     return render(
         request,
         "connectors/manual_task.html",
@@ -39,5 +51,14 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
             "item": job.request,
             "system": registry.systems().get(job.system),
             "form": form,
+            "open_task": open_task,
+            # What the owner must do for this right (the corrected values, which consent).
+            "details": [
+                row
+                for right in job.request.requested_rights.all()
+                for row in detail_rows(right.right, right.details)
+            ]
+            if open_task
+            else [],
         },
     )

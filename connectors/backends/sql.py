@@ -380,6 +380,8 @@ class SQLConnector(Connector):
         ).one()
         if not count:
             return None, kept_condition
+        key = self._column(table, mapped.key)
+        keys = tuple(str(k) for (k,) in conn.execute(select(key).where(kept_condition)))
         latest_day = latest.date() if isinstance(latest, datetime) else latest
         if isinstance(latest_day, str):
             latest_day = date.fromisoformat(latest_day[:10])
@@ -390,9 +392,32 @@ class SQLConnector(Connector):
                 statute=rule.statute,
                 erase_after=rule.erase_after(latest_day),
                 records=int(count),
+                location=mapped.name,
+                keys=keys,
             ),
             kept_condition,
         )
+
+    def erase_kept(self, location: str, keys: tuple[str, ...], *, today: date) -> int:
+        mapped = self.by_name.get(location)
+        if mapped is None or mapped.retention is None:
+            raise ConnectorRefused(f"{self.alias}: {location} keeps nothing under a duty")
+        try:
+            with self.engine.begin() as conn:
+                table = self._table(conn, mapped.name)
+                key = self._column(table, mapped.key)
+                dated = self._column(table, mapped.retention.date_column)
+                # Only rows whose own duty has ended; a younger one waits for its own turn.
+                expired = dated < mapped.retention.first_retained_day(today)
+                erased = 0
+                for start in range(0, len(keys), 500):
+                    chunk = [_typed(key, k) for k in keys[start : start + 500]]
+                    erased += conn.execute(
+                        table.delete().where(key.in_(chunk)).where(expired)
+                    ).rowcount
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        return erased
 
     def _anonymise(
         self,
@@ -494,6 +519,15 @@ class SQLConnector(Connector):
         if not touched:
             return ChangeResult(changed=0, note="None of these fields is held in this system.")
         return ChangeResult(changed=changed)
+
+
+def _typed(column: Column[Any], value: str) -> Any:
+    """Keys were stored as text; compare them as the column's own type."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    return python_type(value) if python_type in (int, str) else value
 
 
 def _plain(value: Any) -> Any:

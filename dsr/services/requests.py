@@ -124,7 +124,14 @@ def record(
     refresh(request)
     if request.status in CLOSED_STATUSES:
         _purge_verification_files(request)
+        _release_duplicates(request)
     return event
+
+
+def _release_duplicates(request: SubjectRequest) -> None:
+    """Requests that waited on this one's work do their own now that it ended."""
+    for duplicate in request.duplicates.filter(status=Status.VERIFIED):
+        _on_verified(duplicate)
 
 
 def _purge_verification_files(request: SubjectRequest) -> None:
@@ -215,7 +222,8 @@ def submit_request(
     if not intake.rights:
         raise RequestError(_("Please choose at least one right."))
     subject, agent = intake.subject, intake.agent
-    if agent is None and not subject.email:
+    if agent is None and not subject.email and entered_by is None:
+        # Online the address is how we confirm and answer; a letter may come without one.
         raise RequestError(_("Please give your e-mail address."))
     received_at = intake.received_at or timezone.now()
     if received_at > timezone.now() + timedelta(minutes=5):
@@ -291,10 +299,21 @@ def _link_duplicate(request: SubjectRequest) -> None:
         .order_by("received_at")
         .first()
     )
+    if earlier is not None and not _same_work(request, earlier):
+        earlier = None
     if earlier is not None:
         request.duplicate_of = earlier
         request.save(update_fields=["duplicate_of"])
         record(request, EventKind.LINKED, data={"reference": earlier.reference})
+
+
+def _same_work(request: SubjectRequest, earlier: SubjectRequest) -> bool:
+    from connectors.plans import plan_key
+
+    def keys(item: SubjectRequest) -> set[str]:
+        return {plan_key(r.right, r.details) for r in item.requested_rights.all()}
+
+    return bool(keys(request) & keys(earlier))
 
 
 # --- verification ---------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from connectors import registry
 from connectors import services as fanout
 from connectors.backends.fake import effects
 from connectors.models import ExportPart, JobStatus, ScheduledErasure
@@ -24,39 +23,6 @@ pytestmark = [
     pytest.mark.mariadb,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def three_systems(settings, tmp_path):
-    """The CRM on PostgreSQL, billing on MariaDB, the support chat on SQLite."""
-    urls = {
-        "crm": sources.database_url("postgresql", "crm", tmp_path),
-        "billing": sources.database_url("mariadb", "billing", tmp_path),
-        "chat": sources.database_url("sqlite", "chat", tmp_path),
-    }
-    for url in urls.values():
-        sources.seed(url)
-    settings.DSR_CONNECTORS = sources.systems(urls["crm"], urls["billing"], urls["chat"])
-    settings.DSR_JOB_BACKOFF_SECONDS = 0.05
-    yield urls
-    registry.reset()
-
-
-@pytest.fixture
-def fake_system(settings, tmp_path):
-    def configure(**options):
-        settings.DSR_CONNECTORS = {
-            "shop": {
-                "BACKEND": "connectors.backends.fake.FakeConnector",
-                "OPTIONS": {"state_dir": str(tmp_path / "fake"), **options},
-            }
-        }
-        registry.reset()
-        return tmp_path / "fake"
-
-    settings.DSR_JOB_BACKOFF_SECONDS = 0.05
-    yield configure
-    registry.reset()
 
 
 def verified(outbox, *, right="access", details=None, email=sources.SUBJECT):
@@ -306,7 +272,7 @@ def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, thr
     officer, _ = make_officer()
     details = {"inaccurate": "My phone number", "correction": "+49 30 555", "statement": ""}
     item = verified(outbox, right="rectification", details=details)
-    wait_for(lambda: item.jobs.filter(action="rectify", status=JobStatus.WAITING).count() == 2)
+    wait_for(lambda: item.jobs.filter(action="rectify", status=JobStatus.HELD).count() == 2)
     with pytest.raises(fanout.JobError):
         fanout.parse_changes("phone +49 30 555")
     fanout.set_rectification(
@@ -324,3 +290,33 @@ def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, thr
     assert results["chat"] == {"changed": 0, "note": "None of these fields is held in this system."}
     assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["phone"] != "+49 30 555"
     assert {n.system for n in item.notices.all()} == {"crm"}  # only where something changed
+
+
+def test_scheduled_erasures_remove_the_kept_invoices_when_the_duty_ends(
+    celery_worker, three_systems, outbox
+):
+    import time_machine
+
+    officer, _ = make_officer()
+    item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
+    fanout.approve(item, officer=officer)
+    settled(item)
+    scheduled = ScheduledErasure.objects.get()
+    assert scheduled.location == "invoices"
+    assert len(scheduled.keys) == 2
+    assert fanout.run_scheduled_erasures() == 0  # the duty still runs
+    with time_machine.travel(scheduled.erase_after + timedelta(days=2)):
+        assert fanout.run_scheduled_erasures() == 1
+    scheduled.refresh_from_db()
+    assert scheduled.erased == 2
+    assert scheduled.keys == []
+    assert sources.rows(three_systems["billing"], "invoices", "customer_id = 1") == []
+
+
+def test_an_objection_to_marketing_is_not_swallowed_by_another_objection(fake_system, outbox):
+    first = verified(
+        outbox, right="objection", details={"kind": "particular_situation", "situation": "Stalker"}
+    )
+    second = verified(outbox, right="objection", details={"kind": "direct_marketing"})
+    assert first.status in (Status.IN_PROGRESS, Status.IN_REVIEW, Status.VERIFIED)
+    assert second.duplicate_of is None

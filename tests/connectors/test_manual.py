@@ -112,3 +112,13 @@ def test_owners_are_reminded_and_officers_alerted_before_the_due_date(archive, o
     assert manual.remind_and_escalate(now=near_due)[1] == 0  # once
     task.refresh_from_db()
     assert task.escalated_at is not None
+
+
+def test_a_finished_or_withdrawn_task_no_longer_shows_the_person(client, archive, outbox):
+    item = verified(outbox)
+    link = task_link(outbox)
+    services.withdraw(SubjectRequest.objects.get(pk=item.pk))
+    page = client.get(link).content.decode()
+    assert "erika@example.org" not in page
+    assert 'id="task-closed"' in page
+    assert manual.remind_and_escalate(now=timezone.now() + timedelta(days=30)) == (0, 0)

@@ -170,3 +170,28 @@ def test_a_consent_withdrawal_erases_only_what_rests_on_consent(url):
     assert sources.rows(url, "newsletter", "id = 1") == []
     assert len(sources.rows(url, "contacts", "id = 1")) == 1  # the contract data stays
     assert len(sources.rows(url, "newsletter")) == 6
+
+
+def test_kept_invoices_are_erased_exactly_when_their_duty_ends(url):
+    subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    system = billing(url)
+    (kept,) = system.erase(subject, today=TODAY).retained
+    assert kept.location == "invoices"
+    assert len(kept.keys) == 2
+    # Meanwhile Erika became a customer again: a new invoice must survive the later erasure.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO invoices (id, customer_id, number, amount, issued_on, "
+                "processing_restricted) VALUES (999, 1, 'NEW', 10, :d, :f)"
+            ),
+            {"d": TODAY, "f": False},
+        )
+    engine.dispose()
+    assert system.erase_kept(kept.location, kept.keys, today=TODAY) == 0  # not yet
+    later = date(TODAY.year + 11, 1, 1)
+    assert system.erase_kept(kept.location, kept.keys, today=later) == 2
+    assert [r["number"] for r in sources.rows(url, "invoices", "customer_id = 1")] == ["NEW"]
