@@ -36,6 +36,9 @@ class SubjectIdentity:
     customer_number: str = ""
     name: str = ""
     found: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # An opaque key of the request (its reference): lets asynchronous systems recognise the
+    # same request across retries. Not an identifier of the person.
+    request_key: str = ""
 
     def values(self, key: str) -> tuple[str, ...]:
         """Every known value of one identifier, from the request and from discoveries."""
@@ -136,6 +139,11 @@ class ConnectorUnavailable(ConnectorError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StillWorking(ConnectorUnavailable):
+    """The system accepted the work and has not finished: ask again later. Unlike a failure
+    this does not use up the job's attempts."""
 
 
 class ConnectorRefused(ConnectorError):

@@ -145,6 +145,21 @@ class RecipientNotice(models.Model):
         return f"{self.request_id} {self.recipient}"
 
 
+class WebhookResult(models.Model):
+    """What an in-house system reported by a signed callback, until its job picks it up."""
+
+    job = models.ForeignKey(ConnectorJob, on_delete=models.CASCADE, related_name="callbacks")
+    status = models.CharField(max_length=16)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-received_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.status}"
+
+
 class ScheduledErasure(models.Model):
     """Records kept under a retention duty, to erase when the duty ends (BDSG § 35)."""
 

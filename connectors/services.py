@@ -32,6 +32,7 @@ from connectors.base import (
     ErasureResult,
     NeedsHuman,
     ObjectionKind,
+    StillWorking,
     SubjectIdentity,
 )
 from connectors.models import (
@@ -75,6 +76,7 @@ def identity_for(request: SubjectRequest) -> SubjectIdentity:
         phone=request.phone if trusted else "",
         customer_number=request.customer_number if trusted else "",
         name=request.name,
+        request_key=request.reference,
     )
     for found in request.jobs.filter(status=JobStatus.SUCCEEDED).values_list("found", flat=True):
         if found:
@@ -498,9 +500,12 @@ def _succeeded(
 def _transient(job: ConnectorJob, exc: Exception, retry_after: float | None) -> str:
     attempts = ConnectorJob.objects.values_list("attempts", flat=True).get(pk=job.pk)
     message = f"{type(exc).__name__}: {str(exc)[:400]}"
-    if attempts >= settings.DSR_JOB_MAX_ATTEMPTS:
+    working = isinstance(exc, StillWorking)
+    if attempts >= settings.DSR_JOB_MAX_ATTEMPTS and not working:
         return _failed(job, message)
-    delay = backoff(attempts, retry_after)
+    delay = float(retry_after or 60) if working else backoff(attempts, retry_after)
+    if working:
+        _mine(job).update(attempts=F("attempts") - 1)  # waiting is not failing
     with transaction.atomic():
         if _mine(job).update(
             status=JobStatus.QUEUED,
@@ -576,6 +581,15 @@ class _Heartbeat:
                     return
         finally:
             connection.close()
+
+
+def wake(job: ConnectorJob) -> None:
+    """A system said it is done: run the waiting job now instead of at its next poll."""
+    with transaction.atomic():
+        if ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            next_attempt_at=timezone.now(), dispatched_at=timezone.now()
+        ):
+            _dispatch(job.pk)
 
 
 # --- officers -----------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """The page behind a manual task's signed link."""
 
+import json
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from connectors import manual, registry
+from connectors.base import Capability, SubjectIdentity
 from connectors.forms import ManualTaskForm
 from connectors.models import JobStatus
 from dsr.forms import detail_rows
@@ -62,3 +67,51 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
             else [],
         },
     )
+
+
+@csrf_exempt  # signed instead: the HMAC over the raw body is checked before anything else
+@require_POST
+def webhook_callback(request: HttpRequest, alias: str, request_id: str) -> HttpResponse:
+    """A status callback from an in-house system, accepted only with a valid signature."""
+    request_id = str(request_id)
+    from connectors import services
+    from connectors.backends.webhook import WebhookConnector
+    from connectors.models import ConnectorJob, WebhookResult
+    from connectors.webhook import SIGNATURE, TIMESTAMP, SignatureError, verify
+
+    try:
+        backend = registry.connector(alias)
+    except Exception:
+        return JsonResponse({"error": "unknown system"}, status=404)
+    if not isinstance(backend, WebhookConnector):
+        return JsonResponse({"error": "unknown system"}, status=404)
+    raw = request.body
+    try:
+        verify(
+            backend.secret,
+            raw,
+            request.headers.get(SIGNATURE, ""),
+            request.headers.get(TIMESTAMP, ""),
+        )
+    except SignatureError as exc:
+        return JsonResponse({"error": str(exc)}, status=401)
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return JsonResponse({"error": "body is not JSON"}, status=400)
+    if payload.get("subject_request_id") != request_id:
+        return JsonResponse({"error": "request id mismatch"}, status=400)
+    open_jobs = (
+        ConnectorJob.objects.filter(system=alias)
+        .exclude(status__in=[JobStatus.SUCCEEDED, JobStatus.SKIPPED])
+        .select_related("request")
+    )
+    for job in open_jobs:
+        identity = SubjectIdentity(request_key=job.request.reference)
+        if backend.request_id(identity, Capability(job.action)) == request_id:
+            WebhookResult.objects.create(
+                job=job, status=str(payload.get("request_status", "")), payload=payload
+            )
+            services.wake(job)
+            return JsonResponse({"accepted": True})
+    return JsonResponse({"error": "no open job for this request"}, status=404)

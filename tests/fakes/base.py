@@ -94,7 +94,7 @@ class FakeServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -106,7 +106,7 @@ class FakeServer:
 
             do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

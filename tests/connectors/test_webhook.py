@@ -1,0 +1,164 @@
+"""The signed protocol for in-house systems: signatures, replays, callbacks and egress."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from connectors import registry
+from connectors.backends.webhook import WebhookConnector
+from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
+from connectors.models import JobStatus
+from connectors.webhook import SIGNATURE, TIMESTAMP, EgressRefused, check_egress, sign
+from dsr.services import requests as services
+from tests.factories import submit
+from tests.fakes.inhouse import InHouseService
+from tests.helpers import code_in, path_of
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec-test-0123456789"
+ERIKA = SubjectIdentity(email="erika@example.org", request_key="DSR-2026-00001")
+
+
+@pytest.fixture
+def service(settings):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    with InHouseService(SECRET) as server:
+        server.people["erika@example.org"] = {"loyalty": [{"points": 120}, {"points": 30}]}
+        yield server
+
+
+def connector(service, secret=SECRET):
+    return WebhookConnector("loyalty", {"url": service.url, "secret": secret})
+
+
+def test_a_correctly_signed_request_is_answered(service):
+    pages = list(connector(service).export(ERIKA))
+    assert [p.category for p in pages] == ["loyalty"]
+    assert len(pages[0].records) == 2
+    body = service.requests.popitem()[1]["body"]
+    assert body["subject_request_type"] == "access"
+    assert body["subject_identities"] == [
+        {"identity_type": "email", "identity_value": "erika@example.org", "identity_format": "raw"}
+    ]
+
+
+def test_a_wrongly_signed_request_is_refused_by_the_service(service):
+    with pytest.raises(ConnectorRefused, match="401"):
+        connector(service, secret="not-the-secret").locate(ERIKA)
+
+
+def test_the_same_request_keeps_its_id_across_retries(service):
+    system = connector(service)
+    assert system.request_id(ERIKA, "erase") == system.request_id(ERIKA, "erase")
+    system.locate(ERIKA)
+    system.locate(ERIKA)  # the second submission is a 409, then a status read
+    assert len(service.requests) == 1
+
+
+def test_the_signature_check_refuses_wrong_replayed_and_stale_messages(settings):
+    from connectors.webhook import SignatureError, verify
+
+    body = b'{"subject_request_id": "x"}'
+    headers = sign(SECRET, body)
+    verify(SECRET, body, headers[SIGNATURE], headers[TIMESTAMP])
+    with pytest.raises(SignatureError, match="replayed"):
+        verify(SECRET, body, headers[SIGNATURE], headers[TIMESTAMP])
+    other = sign(SECRET, body + b" ")
+    with pytest.raises(SignatureError, match="bad signature"):
+        verify(SECRET, body, other[SIGNATURE], other[TIMESTAMP])
+    old = sign(SECRET, body, int(time.time()) - 3600)
+    with pytest.raises(SignatureError, match="tolerance"):
+        verify(SECRET, body, old[SIGNATURE], old[TIMESTAMP])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/x",
+        "https://10.1.2.3/",
+        "https://[::1]/",
+        "https://169.254.169.254/",
+        "file:///etc/passwd",
+        "https://localhost/",
+        "ftp://198.51.100.1/",
+    ],
+)
+def test_addresses_outside_the_allow_list_are_refused(url, settings):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(EgressRefused):
+        check_egress(url)
+
+
+def test_public_https_and_allow_listed_hosts_pass(settings):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["crm.internal.example"]
+    check_egress("https://93.184.216.34/opendsr")
+    check_egress("http://crm.internal.example:8000/opendsr")
+
+
+def test_a_connector_never_calls_a_refused_address(service, settings):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(ConnectorRefused, match="address not allowed"):
+        connector(service).locate(ERIKA)
+    assert service.log == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox):
+    service.immediate = False
+    settings.DSR_CONNECTORS = {
+        "loyalty": {
+            "BACKEND": "connectors.backends.webhook.WebhookConnector",
+            "NAME": "Loyalty",
+            "OPTIONS": {"url": service.url, "secret": SECRET, "poll_seconds": 3600},
+            "CAPABILITIES": [],
+        }
+    }
+    registry.reset()
+    try:
+        with pytest.raises(StillWorking):
+            connector(service).locate(SubjectIdentity(email="x@example.org", request_key="K"))
+        item = submit()
+        services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+        locate = item.jobs.get(action="locate")
+        assert locate.status == JobStatus.QUEUED  # waiting for the service
+        assert locate.attempts == 0  # waiting does not use up attempts
+        request_id = connector(service).request_id(
+            SubjectIdentity(request_key=item.reference), "locate"
+        )
+        body, headers, url = service.finish(request_id)
+        client = Client()
+        bad = client.post(
+            path_of(url),
+            body,
+            content_type="application/json",
+            headers={"X-OpenDSR-Signature": "0" * 64, "X-OpenDSR-Timestamp": headers[TIMESTAMP]},
+        )
+        assert bad.status_code == 401
+        good = client.post(
+            path_of(url),
+            body,
+            content_type="application/json",
+            headers={
+                "X-OpenDSR-Signature": headers[SIGNATURE],
+                "X-OpenDSR-Timestamp": headers[TIMESTAMP],
+            },
+        )
+        assert good.status_code == 200, good.content
+        replay = client.post(
+            path_of(url),
+            body,
+            content_type="application/json",
+            headers={
+                "X-OpenDSR-Signature": headers[SIGNATURE],
+                "X-OpenDSR-Timestamp": headers[TIMESTAMP],
+            },
+        )
+        assert replay.status_code == 401
+        locate.refresh_from_db()
+        assert locate.status == JobStatus.SUCCEEDED
+        assert json.loads(body)["result"]["found"] is True
+    finally:
+        registry.reset()
