@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connectors import manual, registry
-from connectors.base import Capability, SubjectIdentity
+from connectors.base import Capability
 from connectors.forms import ManualTaskForm
 from connectors.models import JobStatus
 from dsr.forms import detail_rows
@@ -107,7 +107,7 @@ def webhook_callback(request: HttpRequest, alias: str, request_id: str) -> HttpR
         .select_related("request")
     )
     for job in open_jobs:
-        identity = SubjectIdentity(request_key=job.request.reference)
+        identity = services.identity_for(job.request)
         if backend.request_id(identity, Capability(job.action)) == request_id:
             WebhookResult.objects.create(
                 job=job, status=str(payload.get("request_status", "")), payload=payload

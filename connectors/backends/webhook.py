@@ -9,6 +9,7 @@ inline) or later: the job then asks again, and a signed status callback to the p
 up early. Exported records come inline, as ``{"records": {category: [record, ...]}}``.
 """
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Mapping
@@ -69,7 +70,12 @@ class WebhookConnector(Connector):
     # --- protocol ---------------------------------------------------------------------------
 
     def request_id(self, subject: SubjectIdentity, action: Capability) -> str:
-        return str(uuid.uuid5(NAMESPACE, f"{subject.request_key}:{self.alias}:{action}"))
+        """Stable across retries of the same work, different for anyone else: the request,
+        the system, the action and who is looked for all go into it."""
+        who = hashlib.sha256(json.dumps(_identities(subject), sort_keys=True).encode())
+        return str(
+            uuid.uuid5(NAMESPACE, f"{subject.request_key}:{self.alias}:{action}:{who.hexdigest()}")
+        )
 
     def _send(self, method: str, url: str, payload: Any = None) -> httpx.Response:
         try:

@@ -12,6 +12,8 @@ from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
 from connectors.models import JobStatus
 from connectors.webhook import SIGNATURE, TIMESTAMP, EgressRefused, check_egress, sign
 from dsr.services import requests as services
+from tests.connectors import sources
+from tests.connectors.test_contract import ConnectorContract
 from tests.factories import submit
 from tests.fakes.inhouse import InHouseService
 from tests.helpers import code_in, path_of
@@ -125,9 +127,10 @@ def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox)
         locate = item.jobs.get(action="locate")
         assert locate.status == JobStatus.QUEUED  # waiting for the service
         assert locate.attempts == 0  # waiting does not use up attempts
-        request_id = connector(service).request_id(
-            SubjectIdentity(request_key=item.reference), "locate"
-        )
+        from connectors.services import identity_for
+
+        item.refresh_from_db()
+        request_id = connector(service).request_id(identity_for(item), "locate")
         body, headers, url = service.finish(request_id)
         client = Client()
         bad = client.post(
@@ -162,3 +165,12 @@ def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox)
         assert json.loads(body)["result"]["found"] is True
     finally:
         registry.reset()
+
+
+class TestWebhookContract(ConnectorContract):
+    @pytest.fixture
+    def system(self, settings):
+        settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+        with InHouseService(SECRET) as server:
+            server.people[sources.SUBJECT] = {"loyalty": [{"points": 7}]}
+            yield WebhookConnector("loyalty", {"url": server.url, "secret": SECRET})
