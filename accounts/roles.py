@@ -30,6 +30,11 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "dsr.change_supervisoryauthority",
         "dsr.delete_supervisoryauthority",
         "dsr.view_outboxmessage",
+        *(
+            f"dsr.{action}_{model}"
+            for model in ("processingactivity", "recipient")
+            for action in ("view", "add", "change", "delete")
+        ),
     ),
 }
 

@@ -229,9 +229,10 @@ def _plan_recipient_notices(request: SubjectRequest) -> None:
         or job.result.get("anonymised", 0)
         or job.result.get("retained")
     }
+    from dsr.services.register import recipients_for_system
+
     for system in sorted(changed):
-        config = systems.get(system)
-        for recipient in config.recipients if config else ():
+        for recipient in recipients_for_system(system) if system in systems else ():
             RecipientNotice.objects.get_or_create(
                 request=request, system=system, recipient=recipient
             )

@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from dsr.models import Controller, OutboxMessage, SupervisoryAuthority
+from dsr.models import (
+    Controller,
+    OutboxMessage,
+    ProcessingActivity,
+    Recipient,
+    SupervisoryAuthority,
+)
 
 
 class SupervisoryAuthorityInline(admin.StackedInline[SupervisoryAuthority, Controller]):
@@ -22,6 +28,22 @@ class ControllerAdmin(admin.ModelAdmin[Controller]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin[Recipient]):
+    list_display = ("name", "role", "country", "safeguard")
+    list_filter = ("role", "safeguard")
+    search_fields = ("name",)
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
+    list_display = ("name", "key", "legal_basis", "active")
+    list_filter = ("legal_basis", "active", "automated_decision")
+    search_fields = ("name", "key", "purpose")
+    filter_horizontal = ("recipients",)
+    prepopulated_fields = {"key": ("name",)}
 
 
 @admin.register(OutboxMessage)

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
+from dsr.demo_register import load_register
 from dsr.models import Controller
 from dsr.services.controller import seed_controller
 
@@ -63,6 +64,7 @@ class DemoLogin:
 def load_demo() -> list[DemoLogin]:
     if not Controller.objects.exists():
         seed_controller(DEMO_CONTROLLER)
+    load_register()
     logins = []
     for email, first, last, role in DEMO_STAFF:
         user, created = User.objects.get_or_create(

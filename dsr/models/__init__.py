@@ -2,6 +2,13 @@
 
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.outbox import OutboxMessage
+from dsr.models.register import (
+    LegalBasis,
+    ProcessingActivity,
+    Recipient,
+    RecipientRole,
+    TransferSafeguard,
+)
 from dsr.models.requests import (
     CLOSED_STATUSES,
     AgentAuthority,
@@ -33,8 +40,12 @@ __all__ = [
     "EventKind",
     "FileKind",
     "IdDocumentType",
+    "LegalBasis",
     "MessageDirection",
     "OutboxMessage",
+    "ProcessingActivity",
+    "Recipient",
+    "RecipientRole",
     "ReferenceCounter",
     "RequestEvent",
     "RequestFile",
@@ -43,6 +54,7 @@ __all__ = [
     "Status",
     "SubjectRequest",
     "SupervisoryAuthority",
+    "TransferSafeguard",
     "VerificationChallenge",
     "VerificationMethod",
 ]

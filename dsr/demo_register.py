@@ -1,0 +1,217 @@
+"""The demo processing register, from the privacy notices in shared/seeds (Open Telekom Cloud /
+TelekomCLOUD, T-Systems International GmbH). Loaded by ``load_demo``; safe to load again."""
+
+from typing import Any
+
+from django.db import transaction
+
+from dsr.models import ProcessingActivity, Recipient
+
+RECIPIENTS: list[dict[str, Any]] = [
+    {
+        "name": "Salesforce, Inc.",
+        "role": "processor",
+        "address": "Salesforce Tower, 415 Mission Street, San Francisco, CA 94105, USA",
+        "country": "US",
+        "safeguard": "bcr",
+        "safeguard_detail": "Salesforce's binding corporate rules for processors; the customer "
+        "data is stored encrypted and is not accessible to Salesforce (Service Cloud hosted in "
+        "Europe).",
+    },
+    {
+        "name": "Purpleview GmbH",
+        "role": "processor",
+        "address": "Kampstraße 6, 44137 Dortmund, Germany",
+        "country": "DE",
+        "safeguard": "none_needed",
+    },
+    {
+        "name": "Stripe Payments Europe, Limited",
+        "role": "processor",
+        "address": "1 Grand Canal Street Lower, Grand Canal Dock, Dublin, D02 H210, Ireland",
+        "country": "IE",
+        "safeguard": "none_needed",
+    },
+]
+
+ACTIVITIES: list[dict[str, Any]] = [
+    {
+        "key": "web-server-logs",
+        "name": "Web server logs",
+        "purpose": "Data security, in particular defending against attacks on our web server.",
+        "legal_basis": "legitimate_interests",
+        "legitimate_interest": "Keeping our websites secure against attacks.",
+        "data_categories": "Domain name or IP address of your device, requested content, "
+        "response code, time of access.",
+        "retention": "Deleted after 7 days at the latest.",
+        "systems": [],
+        "recipients": [],
+        "translations": {
+            "de": {
+                "name": "Webserver-Protokolle",
+                "purpose": "Datensicherheit, insbesondere die Abwehr von Angriffen auf "
+                "unseren Webserver.",
+                "retention": "Spätestens nach 7 Tagen gelöscht.",
+            },
+            "nl": {
+                "name": "Webserverlogbestanden",
+                "purpose": "Gegevensbeveiliging, in het bijzonder het afweren van aanvallen "
+                "op onze webserver.",
+                "retention": "Uiterlijk na 7 dagen verwijderd.",
+            },
+        },
+    },
+    {
+        "key": "customer-service-chat",
+        "name": "Customer service text chat",
+        "purpose": "Answering your questions to customer service in the text chat.",
+        "legal_basis": "contract",
+        "data_categories": "Chat content; start time and duration of the chat; internal notes; "
+        "customer information asked for in the chat; IP address, browser and operating system "
+        "version.",
+        "retention": "Chat content is deleted after 24 hours at the latest; technical data after "
+        "7 days; further chat data (start time, duration, internal notes) is anonymised after "
+        "28 days.",
+        "systems": ["chat", "zendesk"],
+        "recipients": ["Salesforce, Inc."],
+        "translations": {
+            "de": {
+                "name": "Text-Chat des Kundenservice",
+                "purpose": "Beantwortung Ihrer Fragen an den Kundenservice im Text-Chat.",
+                "retention": "Chatinhalte werden spätestens nach 24 Stunden gelöscht, "
+                "technische Daten nach 7 Tagen; weitere Chatdaten (Beginn, "
+                "Dauer, interne Notizen) werden nach 28 Tagen anonymisiert.",
+            },
+            "nl": {
+                "name": "Tekstchat van de klantenservice",
+                "purpose": "Het beantwoorden van uw vragen aan de klantenservice in de tekstchat.",
+                "retention": "Chatinhoud wordt uiterlijk na 24 uur verwijderd, technische "
+                "gegevens na 7 dagen; overige chatgegevens (begin, duur, interne "
+                "notities) worden na 28 dagen geanonimiseerd.",
+            },
+        },
+    },
+    {
+        "key": "contract-data",
+        "name": "Contract data",
+        "purpose": "Concluding and fulfilling your contract for our cloud services.",
+        "legal_basis": "contract",
+        "data_categories": "Salutation, name, address, date of birth, telephone number, e-mail "
+        "address, payment data, turnover data, the products and services you use.",
+        "retention": "Deleted at the latest 90 days after the end of the contract, by deleting "
+        "your user account. Invoices and booking records are kept as tax law requires.",
+        "systems": ["crm", "salesforce"],
+        "recipients": ["Salesforce, Inc."],
+        "translations": {
+            "de": {
+                "name": "Vertragsdaten",
+                "purpose": "Abschluss und Erfüllung Ihres Vertrags über unsere Cloud-Dienste.",
+                "retention": "Spätestens 90 Tage nach Vertragsende durch Löschung Ihres "
+                "Benutzerkontos gelöscht. Rechnungen und Buchungsbelege werden "
+                "aufbewahrt, wie es das Steuerrecht verlangt.",
+            },
+            "nl": {
+                "name": "Contractgegevens",
+                "purpose": "Het sluiten en uitvoeren van uw contract voor onze clouddiensten.",
+                "retention": "Uiterlijk 90 dagen na het einde van het contract verwijderd "
+                "door uw gebruikersaccount te verwijderen. Facturen en "
+                "boekingsstukken worden bewaard zoals de belastingwet vereist.",
+            },
+        },
+    },
+    {
+        "key": "billing",
+        "name": "Usage and billing data",
+        "purpose": "Providing our services properly and billing them.",
+        "legal_basis": "contract",
+        "data_categories": "Start and end of each use, the services used, invoices, payments.",
+        "retention": "Invoices and booking records: 8 years from the end of the calendar year "
+        "(§ 147 AO, § 14b UStG); then erased.",
+        "systems": ["billing", "stripe"],
+        "recipients": ["Stripe Payments Europe, Limited"],
+        "translations": {
+            "de": {
+                "name": "Nutzungs- und Abrechnungsdaten",
+                "purpose": "Ordnungsgemäße Erbringung und Abrechnung unserer Dienste.",
+                "retention": "Rechnungen und Buchungsbelege: 8 Jahre ab Ende des "
+                "Kalenderjahres (§ 147 AO, § 14b UStG); danach gelöscht.",
+            },
+            "nl": {
+                "name": "Gebruiks- en factuurgegevens",
+                "purpose": "Het correct leveren en factureren van onze diensten.",
+                "retention": "Facturen en boekingsstukken: 8 jaar vanaf het einde van het "
+                "kalenderjaar (§ 147 AO, § 14b UStG); daarna verwijderd.",
+            },
+        },
+    },
+    {
+        "key": "customer-communication",
+        "name": "Customer communication and e-mail marketing",
+        "purpose": "Processing service requests and communicating with you by e-mail or "
+        "telephone; with your consent, measuring e-mail use (sends, opens, clicks) to send you "
+        "more relevant information.",
+        "legal_basis": "consent",
+        "data_categories": "Customer data; e-mail usage information (sends, opens, clicks).",
+        "retention": "Until you withdraw your consent or object; the suppression entry that "
+        "keeps you from receiving marketing is kept.",
+        "systems": ["crm", "salesforce"],
+        "recipients": ["Salesforce, Inc."],
+        "translations": {
+            "de": {
+                "name": "Kundenkommunikation und E-Mail-Marketing",
+                "purpose": "Bearbeitung von Serviceanfragen und Kommunikation per E-Mail oder "
+                "Telefon; mit Ihrer Einwilligung Auswertung der E-Mail-Nutzung "
+                "(Versand, Öffnungen, Klicks) für passendere Informationen.",
+                "retention": "Bis Sie Ihre Einwilligung widerrufen oder widersprechen; der "
+                "Sperrvermerk, der Werbung an Sie verhindert, bleibt erhalten.",
+            },
+            "nl": {
+                "name": "Klantcommunicatie en e-mailmarketing",
+                "purpose": "Het behandelen van serviceverzoeken en communicatie per e-mail "
+                "of telefoon; met uw toestemming het meten van e-mailgebruik "
+                "(verzonden, geopend, geklikt) voor relevantere informatie.",
+                "retention": "Totdat u uw toestemming intrekt of bezwaar maakt; de "
+                "blokkeringsvermelding die marketing aan u voorkomt, blijft "
+                "bewaard.",
+            },
+        },
+    },
+    {
+        "key": "video-ident",
+        "name": "Identity check by video (Video Ident)",
+        "purpose": "Checking your identity when you conclude a contract.",
+        "legal_basis": "contract",
+        "data_categories": "Start and end of the video session. Video content is not stored.",
+        "retention": "Session information is kept for 7 days.",
+        "systems": [],
+        "recipients": ["Purpleview GmbH"],
+        "translations": {
+            "de": {
+                "name": "Identitätsprüfung per Video (Video-Ident)",
+                "purpose": "Prüfung Ihrer Identität beim Vertragsabschluss.",
+                "retention": "Sitzungsinformationen werden 7 Tage gespeichert.",
+            },
+            "nl": {
+                "name": "Identiteitscontrole via video (Video Ident)",
+                "purpose": "Het controleren van uw identiteit bij het sluiten van een contract.",
+                "retention": "Sessie-informatie wordt 7 dagen bewaard.",
+            },
+        },
+    },
+]
+
+
+@transaction.atomic
+def load_register() -> int:
+    recipients = {}
+    for entry in RECIPIENTS:
+        recipient, _ = Recipient.objects.get_or_create(name=entry["name"], defaults=entry)
+        recipients[recipient.name] = recipient
+    for entry in ACTIVITIES:
+        values = {k: v for k, v in entry.items() if k not in ("key", "recipients")}
+        activity, created = ProcessingActivity.objects.get_or_create(
+            key=entry["key"], defaults=values
+        )
+        if created:  # an admin's later edits are kept when the demo loads again
+            activity.recipients.set([recipients[name] for name in entry["recipients"]])
+    return ProcessingActivity.objects.count()

@@ -1,0 +1,58 @@
+"""The processing register: the seeds' activities, recipients by name, texts per language."""
+
+import pytest
+
+from connectors import registry
+from dsr.demo_register import load_register
+from dsr.models import ProcessingActivity, Recipient
+from dsr.services.register import activities_for_system, recipients_for_system
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_register_holds_the_facts_of_the_seeds():
+    assert load_register() == 6
+    assert load_register() == 6  # loading again adds nothing
+    chat = ProcessingActivity.objects.get(key="customer-service-chat")
+    assert "24 hours" in chat.retention
+    assert "28 days" in chat.retention
+    assert "7 days" in ProcessingActivity.objects.get(key="web-server-logs").retention
+    assert "90 days" in ProcessingActivity.objects.get(key="contract-data").retention
+    video = ProcessingActivity.objects.get(key="video-ident")
+    assert [r.name for r in video.recipients.all()] == ["Purpleview GmbH"]
+    salesforce = Recipient.objects.get(name="Salesforce, Inc.")
+    assert salesforce.country == "US"
+    assert salesforce.safeguard == "bcr"
+
+
+def test_texts_come_in_the_readers_language():
+    load_register()
+    chat = ProcessingActivity.objects.get(key="customer-service-chat")
+    assert chat.text("name", "de") == "Text-Chat des Kundenservice"
+    assert chat.text("name", "nl") == "Tekstchat van de klantenservice"
+    assert chat.text("name", "en") == "Customer service text chat"
+    assert chat.text("data_categories", "de") == chat.data_categories  # falls back to English
+    with pytest.raises(ValueError, match="not a translated field"):
+        chat.text("key", "de")
+
+
+def test_a_system_finds_its_activities_and_recipients(settings):
+    load_register()
+    settings.DSR_CONNECTORS = {
+        "chat": {
+            "BACKEND": "connectors.backends.fake.FakeConnector",
+            "RECIPIENTS": ["Zendesk, Inc. (processor)"],
+        },
+        "shop": {
+            "BACKEND": "connectors.backends.fake.FakeConnector",
+            "ACTIVITIES": ["video-ident"],
+        },
+    }
+    registry.reset()
+    try:
+        assert [a.key for a in activities_for_system("chat")] == ["customer-service-chat"]
+        assert recipients_for_system("chat") == ["Salesforce, Inc.", "Zendesk, Inc. (processor)"]
+        assert [a.key for a in activities_for_system("shop")] == ["video-ident"]
+        assert activities_for_system("unknown") == []
+    finally:
+        registry.reset()
