@@ -211,6 +211,12 @@ def _finish(request: SubjectRequest) -> None:
         return
     record(request, EventKind.PROCESSING_FINISHED)
     _plan_recipient_notices(request)
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    if rights & {Right.ACCESS, Right.PORTABILITY}:
+        from dsr.exports.tasks import build_answer_package
+
+        request_id = request.pk
+        transaction.on_commit(lambda: build_answer_package.delay(request_id))
     logger.info("fan-out of request %s finished", request.reference)
 
 

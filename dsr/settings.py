@@ -324,6 +324,9 @@ DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 
+# Days an answer package can be downloaded before it is deleted.
+DSR_PACKAGE_DAYS = env.int("DSR_PACKAGE_DAYS", default=30)
+
 # --- Connectors -----------------------------------------------------------------------------------
 
 # Source systems: a YAML file (see connectors.example.yaml), or DSR_CONNECTORS in code.

@@ -1,5 +1,6 @@
 """The case domain's models."""
 
+from dsr.models.answers import AnswerPackage
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.outbox import OutboxMessage
 from dsr.models.register import (
@@ -33,6 +34,7 @@ from dsr.models.requests import (
 __all__ = [
     "CLOSED_STATUSES",
     "AgentAuthority",
+    "AnswerPackage",
     "CaseMessage",
     "ChallengePurpose",
     "Channel",

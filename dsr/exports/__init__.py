@@ -1,0 +1,1 @@
+"""The answer: packages of the subject's data (and, to come, the report and letters)."""

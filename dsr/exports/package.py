@@ -1,0 +1,311 @@
+"""The answer package: a ZIP of the subject's data, streamed page by page, stored encrypted.
+
+    data/<system>/<category>.csv   UTF-8, header row, one row per record, formulas neutralised
+    data.json                      the same data, machine-readable
+    schema.json                    the JSON Schema data.json follows
+    manifest.json                  every file with its SHA-256, and what each system returned
+
+Memory holds one page of records at a time, whatever the number of rows.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from dsr.crypto import decrypt_bytes, encrypt_stream
+from dsr.models import AnswerPackage, SubjectRequest
+from dsr.rights import Right
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Personal data held about the requester",
+    "type": "object",
+    "required": ["request", "systems"],
+    "properties": {
+        "request": {
+            "type": "object",
+            "required": ["reference", "received_on", "rights"],
+            "properties": {
+                "reference": {"type": "string"},
+                "received_on": {"type": "string", "format": "date"},
+                "rights": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "systems": {
+            "type": "object",
+            "description": "System name -> data category -> records.",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    },
+}
+
+
+def neutralise(value: Any) -> str:
+    """A cell's text, safe to open in a spreadsheet."""
+    if value is None:
+        return ""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class _Hashed(io.RawIOBase):
+    """Writes through to a ZIP entry, counting bytes and hashing them on the way."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.digest, self.size = target, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        self.target.write(chunk)
+        return len(chunk)
+
+
+def _records(part: Any) -> Iterator[dict[str, Any]]:
+    with default_storage.open(part.storage_name, "rb") as handle:
+        text = decrypt_bytes(handle.read()).decode()
+    for line in text.splitlines():
+        if line:
+            yield json.loads(line)
+
+
+def _parts(request: SubjectRequest) -> dict[tuple[str, str], list[Any]]:
+    """(system, category) -> its pages, in order; only the finished run of each export."""
+    from connectors.models import ExportPart, JobStatus
+
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    parts = (
+        ExportPart.objects.filter(
+            job__request=request,
+            job__action="export",
+            job__status=JobStatus.SUCCEEDED,
+            media_type="application/jsonl",
+        )
+        .select_related("job")
+        .order_by("job__system", "category", "sequence")
+    )
+    for part in parts:
+        if part.attempt != part.job.runs:
+            continue  # a page left by a run that did not finish
+        grouped.setdefault((part.job.system, part.category), []).append(part)
+    return grouped
+
+
+def _portable_systems(request: SubjectRequest) -> set[str]:
+    """Art. 20 covers processing on consent or contract only."""
+    from connectors.registry import systems as configured
+    from dsr.services.register import activities_for_system
+
+    return {
+        alias
+        for alias in configured()
+        if any(a.legal_basis in ("consent", "contract") for a in activities_for_system(alias))
+    }
+
+
+def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """What each system returned: searched / found / not found / failed / retained."""
+    from connectors.models import JobStatus
+
+    outcomes: dict[str, Any] = {}
+    for job in request.jobs.all():
+        entry = outcomes.setdefault(
+            job.system, {"searched": True, "status": "not found", "records": 0, "categories": {}}
+        )
+        if job.status == JobStatus.FAILED:
+            entry["status"] = "failed"
+        elif (
+            job.status == JobStatus.SKIPPED
+            and job.skipped_reason
+            and "does not support" not in job.skipped_reason
+            and "No data" not in job.skipped_reason
+        ):
+            entry.setdefault("skipped", job.skipped_reason)
+        if job.result.get("retained"):
+            entry["retained"] = job.result["retained"]
+    for system, categories in counts.items():
+        entry = outcomes.setdefault(
+            system, {"searched": True, "status": "not found", "records": 0, "categories": {}}
+        )
+        entry["categories"] = categories
+        entry["records"] = sum(categories.values())
+        if entry["records"] and entry["status"] != "failed":
+            entry["status"] = "found"
+    return outcomes
+
+
+def build(request: SubjectRequest) -> AnswerPackage:
+    """Write the package, encrypt it into storage, and record it. Idempotent per request."""
+    existing = request.packages.filter(deleted_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    portability_only = Right.PORTABILITY in rights and Right.ACCESS not in rights
+    portable = _portable_systems(request) if portability_only else set()
+    grouped = _parts(request)
+    files: dict[str, dict[str, Any]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    scratch = Path(settings.VAR_DIR) / "tmp"
+    scratch.mkdir(exist_ok=True)
+    with tempfile.TemporaryFile(dir=scratch) as clear:
+        with zipfile.ZipFile(clear, "w", zipfile.ZIP_DEFLATED) as archive:
+            for (system, category), parts in grouped.items():
+                if portability_only and system not in portable:
+                    continue
+                provided = parts[0].provided_fields if portability_only else None
+                if portability_only and not provided:
+                    continue  # nothing known to be provided by the subject
+                name = f"data/{system}/{category}.csv"
+                files[name] = _write_csv(archive, name, parts, provided)
+                counts.setdefault(system, {})[category] = files[name]["records"]
+            files["data.json"] = _write_json(
+                archive, request, grouped, counts, portability_only, portable
+            )
+            files["schema.json"] = _write_bytes(
+                archive, "schema.json", json.dumps(SCHEMA, indent=2).encode()
+            )
+            manifest = {
+                "reference": request.reference,
+                "created": timezone.now().isoformat(),
+                "portability": portability_only,
+                "no_personal_data": not any(counts.values()),
+                "files": files,
+                "systems": _system_outcomes(request, counts),
+            }
+            _write_bytes(
+                archive,
+                "manifest.json",
+                json.dumps(manifest, indent=2, ensure_ascii=False).encode(),
+            )
+        size = clear.tell()
+        clear.seek(0)
+        digest = hashlib.sha256()
+        for block in iter(lambda: clear.read(1024 * 1024), b""):
+            digest.update(block)
+        clear.seek(0)
+        with tempfile.TemporaryFile(dir=scratch) as sealed:
+            encrypt_stream(clear, sealed)
+            sealed.seek(0)
+            stored = default_storage.save(f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed))
+    with transaction.atomic():
+        return AnswerPackage.objects.create(
+            request=request,
+            storage_name=stored,
+            size=size,
+            sha256=digest.hexdigest(),
+            records=sum(sum(c.values()) for c in counts.values()),
+            manifest=manifest,
+            expires_at=timezone.now() + timedelta(days=settings.DSR_PACKAGE_DAYS),
+        )
+
+
+def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
+    with archive.open(name, "w") as entry:
+        hashed = _Hashed(entry)
+        hashed.write(data)
+    return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
+
+
+def _write_csv(
+    archive: zipfile.ZipFile, name: str, parts: list[Any], provided: list[str] | None
+) -> dict[str, Any]:
+    header: dict[str, None] = {}
+    for part in parts:  # first pass: the columns (keys only, page by page)
+        for record in _records(part):
+            header.update(dict.fromkeys(record))
+    columns = [c for c in header if provided is None or c in provided]
+    rows = 0
+    with archive.open(name, "w", force_zip64=True) as entry:
+        hashed = _Hashed(entry)
+        text = io.TextIOWrapper(
+            hashed,  # type: ignore[type-var]  # a raw writable stream is all it needs
+            encoding="utf-8",
+            newline="",
+            write_through=True,
+        )
+        writer = csv.writer(text)
+        writer.writerow(columns)
+        for part in parts:
+            for record in _records(part):
+                writer.writerow([neutralise(record.get(c)) for c in columns])
+                rows += 1
+        text.flush()
+        text.detach()
+    return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size, "records": rows}
+
+
+def _write_json(
+    archive: zipfile.ZipFile,
+    request: SubjectRequest,
+    grouped: dict[tuple[str, str], list[Any]],
+    counts: dict[str, dict[str, int]],
+    portability_only: bool,
+    portable: set[str],
+) -> dict[str, Any]:
+    head = {
+        "reference": request.reference,
+        "received_on": request.received_on.isoformat(),
+        "rights": sorted(request.requested_rights.values_list("right", flat=True)),
+    }
+    with archive.open("data.json", "w", force_zip64=True) as entry:
+        hashed = _Hashed(entry)
+        hashed.write(b'{"request": ' + json.dumps(head).encode() + b', "systems": {')
+        first_system = True
+        for system in sorted({s for s, _ in grouped if s in counts}):
+            hashed.write((b"" if first_system else b", ") + json.dumps(system).encode() + b": {")
+            first_system = False
+            first_category = True
+            for (owner, category), parts in grouped.items():
+                if owner != system or category not in counts[system]:
+                    continue
+                provided = parts[0].provided_fields if portability_only else None
+                hashed.write(
+                    (b"" if first_category else b", ") + json.dumps(category).encode() + b": ["
+                )
+                first_category = False
+                first_record = True
+                for part in parts:
+                    for record in _records(part):
+                        if provided is not None:
+                            record = {k: v for k, v in record.items() if k in provided}
+                        hashed.write(
+                            (b"" if first_record else b", ")
+                            + json.dumps(record, ensure_ascii=False).encode()
+                        )
+                        first_record = False
+                hashed.write(b"]")
+            hashed.write(b"}")
+        hashed.write(b"}}")
+    return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
+
+
+def read_package(package: AnswerPackage) -> Iterator[bytes]:
+    """The clear ZIP, chunk by chunk (for the download and for tests)."""
+    from dsr.crypto import decrypt_stream
+
+    with default_storage.open(package.storage_name, "rb") as handle:
+        yield from decrypt_stream(handle)  # type: ignore[arg-type]  # a File reads like one

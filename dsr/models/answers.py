@@ -1,0 +1,27 @@
+"""The answer package a data subject downloads: stored encrypted, with its manifest."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dsr.models.requests import SubjectRequest
+
+
+class AnswerPackage(models.Model):
+    request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="packages")
+    storage_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)  # of the clear ZIP
+    sha256 = models.CharField(max_length=64, blank=True)  # of the clear ZIP
+    records = models.PositiveIntegerField(default=0)
+    # The manifest's summary (no personal data): files, hashes, what each system returned.
+    manifest = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer package")
+        verbose_name_plural = _("answer packages")
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.created_at:%Y-%m-%d}"

@@ -1,0 +1,135 @@
+"""The answer package from a real access request: manifest, CSV, JSON + schema, encryption."""
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+import jsonschema
+import pytest
+from django.core.files.storage import default_storage
+
+from connectors import registry
+from dsr.demo_register import load_register
+from dsr.exports.package import neutralise, read_package
+from dsr.models import AnswerPackage
+from dsr.services import requests as services
+from tests.connectors import sources
+from tests.factories import submit
+from tests.helpers import code_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+@pytest.fixture
+def crm(settings, tmp_path):
+    url = sources.database_url("sqlite", "package", tmp_path)
+    sources.seed(url)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE notes SET body = :f WHERE id = 100"), {"f": FORMULA})
+    engine.dispose()
+    settings.DSR_CONNECTORS = {
+        "crm": {
+            "BACKEND": "connectors.backends.sql.SQLConnector",
+            "NAME": "CRM",
+            "OPTIONS": {"url": url, "mapping": sources.CRM_MAPPING, "batch_size": 2},
+        }
+    }
+    registry.reset()
+    yield url
+    registry.reset()
+
+
+def answered(outbox, right="access", email=sources.SUBJECT):
+    item = submit(right=right, email=email)
+    services.verify_with_code(item, code_in(outbox.last_to(email)))
+    return AnswerPackage.objects.get(request=item)
+
+
+def unpack(package):
+    return zipfile.ZipFile(io.BytesIO(b"".join(read_package(package))))
+
+
+def test_the_package_holds_the_data_with_a_manifest_that_checks_out(crm, outbox):
+    package = answered(outbox)
+    archive = unpack(package)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert set(manifest["files"]) == {
+        "data/crm/contact.csv",
+        "data/crm/service_notes.csv",
+        "data.json",
+        "schema.json",
+    }
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"], name
+    assert manifest["systems"]["crm"]["status"] == "found"
+    assert manifest["systems"]["crm"]["categories"] == {"contact": 1, "service_notes": 3}
+
+    notes = list(csv.DictReader(io.StringIO(archive.read("data/crm/service_notes.csv").decode())))
+    expected = sources.rows(crm, "notes", "contact_id = 1")
+    assert [int(r["id"]) for r in notes] == [r["id"] for r in expected]
+    assert notes[0]["body"] == "'" + FORMULA  # neutralised for spreadsheets
+    assert [r["body"] for r in notes[1:]] == [r["body"] for r in expected[1:]]
+
+    data = json.loads(archive.read("data.json"))
+    jsonschema.validate(data, json.loads(archive.read("schema.json")))
+    assert data["systems"]["crm"]["service_notes"][0]["body"] == FORMULA  # JSON keeps the value
+    assert sources.DECOY not in archive.read("data.json").decode()
+
+
+def test_the_stored_package_cannot_be_read_without_the_key(crm, outbox, settings):
+    package = answered(outbox)
+    with default_storage.open(package.storage_name, "rb") as handle:
+        stored = handle.read()
+    assert not stored.startswith(b"PK")
+    assert b"Mustermann" not in stored
+    settings.DSR_ENCRYPTION_KEYS = ["q0NwJ1Cm0bZC8S6l6cY6c0ZQyS8QvJ5rW4rYp2bX1xI="]
+    with pytest.raises(ValueError, match="altered or the key is wrong"):
+        b"".join(read_package(package))
+
+
+def test_nobody_found_means_an_explicit_no_data_answer(crm, outbox):
+    package = answered(outbox, email="nobody@example.org")
+    manifest = json.loads(unpack(package).read("manifest.json"))
+    assert manifest["no_personal_data"] is True
+    assert manifest["systems"]["crm"]["status"] == "not found"
+
+
+def test_a_portability_package_holds_only_what_the_subject_provided(crm, outbox):
+    load_register()  # the CRM's activity rests on the contract
+    package = answered(outbox, right="portability")
+    archive = unpack(package)
+    assert set(archive.namelist()) == {
+        "data/crm/contact.csv",
+        "data.json",
+        "schema.json",
+        "manifest.json",
+    }  # notes are not provided data
+    header = archive.read("data/crm/contact.csv").decode().splitlines()[0]
+    assert header.split(",") == ["email", "name", "phone"]  # no customer number, no flags
+    data = json.loads(archive.read("data.json"))
+    assert set(data["systems"]["crm"]["contact"][0]) == {"email", "name", "phone"}
+    assert json.loads(archive.read("manifest.json"))["portability"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+49 30 1", "'+49 30 1"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("plain", "plain"),
+        (None, ""),
+        (3, "3"),
+        ({"a": 1}, '{"a": 1}'),
+    ],
+)
+def test_cells_a_spreadsheet_would_run_are_neutralised(value, cell):
+    assert neutralise(value) == cell
