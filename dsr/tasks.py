@@ -41,6 +41,14 @@ def purge_orphan_uploads_task() -> int:
     return purge_orphans()
 
 
+@shared_task(name="dsr.tasks.purge_expired_packages")
+def purge_expired_packages_task() -> int:
+    """Answer packages past their download period, and the pages they were made of."""
+    from dsr.services.answers import purge_expired
+
+    return purge_expired()
+
+
 @shared_task(name="dsr.tasks.sweep_unverified")
 def sweep_unverified_task() -> list[int]:
     """Remind requesters who have not confirmed their address; close what expired."""

@@ -14,6 +14,7 @@ request_patterns = (
         path("r/<str:token>/", status.status, name="status"),
         path("r/<str:token>/withdraw/", status.withdraw, name="withdraw"),
         path("r/<str:token>/reply/", status.reply, name="reply"),
+        path("r/<str:token>/download/<int:pk>/", status.download, name="download"),
         path("my-requests/", status.my_requests, name="my_requests"),
     ],
     "dsr",

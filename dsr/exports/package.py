@@ -16,7 +16,6 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -219,7 +218,6 @@ def build(request: SubjectRequest) -> AnswerPackage:
             sha256=digest.hexdigest(),
             records=sum(sum(c.values()) for c in counts.values()),
             manifest=manifest,
-            expires_at=timezone.now() + timedelta(days=settings.DSR_PACKAGE_DAYS),
         )
 
 

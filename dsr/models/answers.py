@@ -17,6 +17,11 @@ class AnswerPackage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Nothing leaves before an officer has looked at it (third parties, exceptions).
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("answer package")
@@ -25,3 +30,13 @@ class AnswerPackage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def available(self) -> bool:
+        from django.utils import timezone
+
+        return (
+            self.released_at is not None
+            and self.deleted_at is None
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )

@@ -175,6 +175,9 @@ class EventKind(models.TextChoices):
         _("Told the requester a restriction will be lifted"),
     )
     RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
+    ANSWER_RELEASED = "answer_released", _("Answer sent")
+    ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
+    ANSWER_REISSUED = "answer_reissued", _("Download link renewed")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")

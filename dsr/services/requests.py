@@ -84,6 +84,7 @@ _STATUS_AFTER = {
     EventKind.VERIFIED: Status.VERIFIED,
     EventKind.PROCESSING_STARTED: Status.IN_PROGRESS,
     EventKind.PROCESSING_FINISHED: Status.IN_REVIEW,
+    EventKind.ANSWER_RELEASED: Status.COMPLETED,
     EventKind.WITHDRAWN: Status.WITHDRAWN,
     EventKind.EXPIRED: Status.REFUSED,
     EventKind.REFUSED: Status.REFUSED,

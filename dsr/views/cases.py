@@ -75,6 +75,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
             "JobStatus": JobStatus,
             "notices": item.notices.all(),
+            "package": item.packages.first(),
             "changes_form": ChangesForm(),
             "rectify_waiting": item.jobs.filter(
                 action="rectify", status=JobStatus.WAITING
@@ -99,6 +100,8 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "lift": ApproveForm,
         "notice": NoticeForm,
         "changes": ChangesForm,
+        "release": ApproveForm,
+        "reissue": ApproveForm,
     }
     form = forms[action](request.POST)
     if not form.is_valid():
@@ -181,6 +184,18 @@ def _job_action(
         changes = fanout.parse_changes(str(data["changes"]))
         fanout.set_rectification(item, officer=officer, changes=changes)
         messages.success(request, _("The corrections are being made."))
+    elif action in ("release", "reissue"):
+        from dsr.services import answers
+
+        package = item.packages.filter(deleted_at__isnull=True).first()
+        if package is None:
+            raise services.RequestError(_("There is no answer package yet."))
+        if action == "release":
+            answers.release(package, officer=officer)
+            messages.success(request, _("The answer was sent; the request is completed."))
+        else:
+            answers.reissue(package, officer=officer)
+            messages.success(request, _("The download was renewed and the requester told."))
     elif action == "notice":
         notice = get_object_or_404(item.notices, pk=data["notice"])
         fanout.decide_notice(
@@ -202,6 +217,8 @@ CASE_ACTIONS = {
     "lift",
     "notice",
     "changes",
+    "release",
+    "reissue",
 }
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -63,6 +64,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "reply_form": ReplyForm() if open_question else None,
             "Status": Status,
             "MessageDirection": MessageDirection,
+            "package": subject_request.packages.filter(released_at__isnull=False).first(),
         },
     )
 
@@ -129,6 +131,30 @@ def reply(request: HttpRequest, token: str) -> HttpResponse:
         for error in errors:
             messages.error(request, str(error))
     return redirect("dsr:status", token)
+
+
+def download(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
+    """The answer package, decrypted on the way out; only for whoever may see the request."""
+    from django.http import StreamingHttpResponse
+
+    from dsr.exports.package import read_package
+    from dsr.models import AnswerPackage
+    from dsr.services import answers
+
+    subject_request = _load(token)
+    if subject_request is None:
+        return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
+    if not may_see(request, subject_request):
+        return redirect("dsr:status", token)  # the e-mailed code first
+    package = AnswerPackage.objects.filter(pk=pk, request=subject_request).first()
+    if package is None or not package.available:
+        return render(request, "dsr/package_gone.html", {"token": token}, status=410)
+    answers.downloaded(package, subject_request)
+    response = StreamingHttpResponse(read_package(package), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{subject_request.reference}.zip"'
+    response["Content-Length"] = str(package.size)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -133,3 +133,57 @@ def test_a_portability_package_holds_only_what_the_subject_provided(crm, outbox)
 )
 def test_cells_a_spreadsheet_would_run_are_neutralised(value, cell):
     assert neutralise(value) == cell
+
+
+def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_expires(
+    crm, outbox, client
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from dsr.models import EventKind, Status
+    from dsr.services import answers
+    from tests.factories import make_officer
+
+    officer, _ = make_officer()
+    package = answered(outbox)
+    item = package.request
+    token = services.status_token(item)
+    url = reverse("dsr:download", args=[token, package.pk])
+    # Not released yet: nothing to download, even for the requester.
+    session = client.session
+    session["dsr_status_access"] = {str(item.pk): 9e12}
+    session.save()
+    assert client.get(url).status_code == 410
+    answers.release(package, officer=officer)
+    item.refresh_from_db()
+    assert item.status == Status.COMPLETED
+    assert "is ready" in outbox.last_to(sources.SUBJECT).subject
+
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == package.sha256
+    assert item.events.filter(kind=EventKind.ANSWER_DOWNLOADED).count() == 1
+
+    stranger = client.__class__()  # someone with the link but without the e-mailed code
+    assert stranger.get(url).status_code == 302
+    other = submit(email="max@example.org")
+    other_url = reverse("dsr:download", args=[services.status_token(other), package.pk])
+    assert client.get(other_url).status_code in (302, 410)  # not theirs to take
+
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        later = client.__class__()  # the old session expired too: the request opened again
+        session = later.session
+        session["dsr_status_access"] = {str(item.pk): 9e12}
+        session.save()
+        expired = later.get(url, headers={"accept-language": "de"})
+        assert expired.status_code == 410
+        assert "nicht mehr verfügbar" in expired.content.decode()
+        assert answers.purge_expired() == 1
+    package.refresh_from_db()
+    assert package.deleted_at is not None
+    assert not default_storage.exists(package.storage_name)
