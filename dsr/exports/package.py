@@ -195,6 +195,12 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 "files": files,
                 "systems": _system_outcomes(request, counts),
             }
+            if not portability_only:  # Art. 20 answers are data only, never a PDF
+                from dsr.exports.report import render
+
+                files["report.pdf"] = _write_bytes(
+                    archive, "report.pdf", render(request, manifest, grouped)
+                )
             _write_bytes(
                 archive,
                 "manifest.json",

@@ -64,6 +64,7 @@ def test_the_package_holds_the_data_with_a_manifest_that_checks_out(crm, outbox)
         "data/crm/service_notes.csv",
         "data.json",
         "schema.json",
+        "report.pdf",
     }
     for name, entry in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"], name
@@ -187,3 +188,81 @@ def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_e
     package.refresh_from_db()
     assert package.deleted_at is not None
     assert not default_storage.exists(package.storage_name)
+
+
+def pdf_text(archive):
+    import subprocess
+
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=archive.read("report.pdf"),
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode()
+
+
+def test_the_report_names_the_controller_and_every_article_15_item(crm, outbox):
+    from dsr.demo import load_demo
+
+    load_demo()  # the controller of the seeds and its register
+    package = answered(outbox)
+    archive = unpack(package)
+    assert "report.pdf" in json.loads(archive.read("manifest.json"))["files"]
+    text = pdf_text(archive)
+    assert "T-Systems International GmbH" in text
+    for item in (
+        "Art. 15(1)(a)",
+        "Art. 15(1)(b)",
+        "Art. 15(1)(c)",
+        "Art. 15(1)(d)",
+        "Art. 15(1)(g)",
+        "Art. 15(1)(h)",
+        "Art. 15(1)(e)",
+        "Art. 15(2)",
+    ):
+        assert item in text, item
+    assert "Salesforce, Inc." in text  # recipients by name
+    assert "BfDI" in text
+    assert "Erika" in text  # the data itself
+
+
+def test_a_dutch_request_gets_a_dutch_report(crm, outbox):
+    from dsr.demo import load_demo
+
+    load_demo()
+    item = submit(email=sources.SUBJECT, language="nl")
+    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    text = pdf_text(unpack(AnswerPackage.objects.get(request=item)))
+    assert "Uw gegevens" in text
+    assert "Contractgegevens" in text
+
+
+def test_the_report_fetches_nothing_from_the_network(crm, outbox, settings):
+    from tests.fakes.base import FakeServer
+
+    with FakeServer() as tracker:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(crm)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE notes SET body = :b WHERE id = 101"),
+                {
+                    "b": f'<img src="{tracker.url}/pixel.png"><link rel="stylesheet" '
+                    f'href="{tracker.url}/x.css">'
+                },
+            )
+        engine.dispose()
+        package = answered(outbox)
+        assert tracker.log == []  # no request reached the server
+    assert "<img src=" in pdf_text(unpack(package))  # shown as text, not as markup
+
+
+def test_the_url_fetcher_refuses_everything_but_inline_data():
+    from dsr.exports.report import NoNetwork
+
+    with pytest.raises(ValueError, match="fetches nothing"):
+        NoNetwork().fetch("http://127.0.0.1:9/x.png")
+    with pytest.raises(ValueError, match="fetches nothing"):
+        NoNetwork().fetch("file:///etc/passwd")
