@@ -183,6 +183,7 @@ class EventKind(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")
+    PARTLY_REFUSED = "partly_refused", _("Partly refused")
 
 
 class RequestEventQuerySet(models.QuerySet["RequestEvent"]):

@@ -24,8 +24,33 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     return subject, text, html
 
 
-def send_email(*, template: str, to: str, context: dict[str, Any], language: str) -> None:
+def send_email(
+    *, template: str, to: str, context: dict[str, Any], language: str, letter: str = ""
+) -> None:
+    """``letter``: also attach the text as a PDF letter under this file name."""
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
+    if letter:
+        message.attach(letter, letter_pdf(subject, text, language), "application/pdf")
     message.send()
+
+
+def letter_pdf(subject: str, text: str, language: str) -> bytes:
+    """The e-mail's text as a letter on the controller's letterhead (WeasyPrint, offline)."""
+    from weasyprint import HTML
+
+    from dsr.exports.report import NoNetwork
+
+    controller = get_controller()
+    with translation.override(language), timezone.override(controller.time_zone):
+        html = render_to_string(
+            "reports/letter.html",
+            {
+                "controller": controller,
+                "subject": subject,
+                "text": text,
+                "today": timezone.now(),
+            },
+        )
+        return bytes(HTML(string=html, url_fetcher=NoNetwork()).write_pdf())

@@ -12,6 +12,9 @@ from dsr.services.clock import clock_for
 from dsr.services.controller import get_controller
 from dsr.services.mail import send_email
 
+# Notices that are letters too (a PDF copy the requester can keep or print).
+LETTERS = frozenset({"refused", "extended", "expired", "agent_rejected"})
+
 
 def _url(name: str, *args: str) -> str:
     return str(settings.DSR_BASE_URL) + reverse(name, args=args)
@@ -67,7 +70,8 @@ def deliver(
             context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
     if not to:
         return False
-    send_email(template=template, to=to, context=context, language=request.language)
+    letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
+    send_email(template=template, to=to, context=context, language=request.language, letter=letter)
     if challenge is not None:
         verification.mark_sent(challenge)
     return True

@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+"""Benchmark: building the answer package, against a plain csv.writer over the same rows.
+
+For each size (10,000 and 1,000,000 records by default) a fresh child process fills encrypted
+export pages (as connectors leave them), then builds the package (CSV + data.json + schema +
+manifest, encrypted into storage) and reports the time and its peak memory (ru_maxrss). The
+report PDF is timed once, for 10,000 records. The floor is csv.writer writing the same rows to
+a file, in its own process. Runs on SQLite in a temporary folder; prints JSON.
+Usage: .venv/bin/python bench/export.py [--sizes 10000 1000000]
+"""
+
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = 1000
+
+
+def record(index: int) -> dict[str, object]:
+    return {
+        "id": index,
+        "email": "erika.mustermann@example.org",
+        "item": f"Order {index}",
+        "amount": "49.90",
+        "status": "paid",
+        "created": "2026-03-01T12:00:00",
+    }
+
+
+def _setup(folder: str) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "dsr.settings",
+            "DSR_VAR_DIR": folder,
+            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+            "DSR_LOG_LEVEL": "WARNING",
+            "DSR_OUTBOX_PRINT": "false",
+        }
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _fill(size: int) -> object:
+    from accounts.models import User
+    from connectors.models import ConnectorJob
+    from connectors.services import store_part
+    from dsr.services import requests as services
+
+    officer = User.objects.create_user(f"bench-{size}@example.org", "x" * 16)
+    item = services.submit_request(
+        intake=services.Intake(
+            rights={"access": {}},
+            subject=services.SubjectDetails(email="e@example.org"),
+            language="en",
+            channel="post",
+        ),
+        entered_by=officer,
+    )
+    job = ConnectorJob.objects.create(
+        request=item, system="shop", action="export", status="succeeded", runs=1
+    )
+    for start in range(0, size, PAGE):
+        lines = "\n".join(json.dumps(record(i)) for i in range(start, min(size, start + PAGE)))
+        store_part(
+            job,
+            category="orders",
+            payload=lines.encode(),
+            records=min(PAGE, size - start),
+            attempt=1,
+            sequence=start // PAGE,
+        )
+    return item
+
+
+def build_child(folder: str, size: int, queue: "multiprocessing.Queue[dict]") -> None:
+    _setup(folder)
+    item = _fill(size)
+    from dsr.exports import package
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    built = package.build(item)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    queue.put(
+        {
+            "records": built.records,
+            "seconds": round(seconds, 2),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rss_before_mib": round(before / 1024, 1),
+            "zip_mib": round(built.size / 2**20, 1),
+        }
+    )
+
+
+def pdf_child(folder: str, size: int, queue: "multiprocessing.Queue[dict]") -> None:
+    _setup(folder)
+    item = _fill(size)
+    from dsr.exports.package import _parts
+    from dsr.exports.report import render
+
+    started = time.perf_counter()
+    pdf = render(
+        item,
+        {"systems": {"shop": {"status": "found", "records": size}}},  # type: ignore[arg-type]
+        _parts(item),
+    )  # type: ignore[arg-type]
+    queue.put(
+        {
+            "records": size,
+            "seconds": round(time.perf_counter() - started, 2),
+            "pdf_kib": len(pdf) // 1024,
+        }
+    )
+
+
+def floor_child(folder: str, size: int, queue: "multiprocessing.Queue[dict]") -> None:
+    started = time.perf_counter()
+    with open(Path(folder) / f"floor-{size}.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(record(0).keys())
+        for index in range(size):
+            writer.writerow(record(index).values())
+    queue.put(
+        {
+            "records": size,
+            "seconds": round(time.perf_counter() - started, 2),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
+
+
+def run(target: object, folder: str, size: int) -> dict:
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[dict] = context.Queue()
+    process = context.Process(target=target, args=(folder, size, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--pdf-size", type=int, default=10_000)
+    args = parser.parse_args()
+    results: dict[str, object] = {"benchmark": "export", "package": [], "csv_writer_floor": []}
+    for size in args.sizes:
+        folder = tempfile.mkdtemp(prefix="dsr-bench-export-")
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dsr.settings",
+            "DSR_VAR_DIR": folder,
+            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        results["package"].append(run(build_child, folder, size))  # type: ignore[attr-defined]
+        results["csv_writer_floor"].append(run(floor_child, folder, size))  # type: ignore[attr-defined]
+    folder = tempfile.mkdtemp(prefix="dsr-bench-pdf-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dsr.settings",
+        "DSR_VAR_DIR": folder,
+        "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    results["report_pdf"] = run(pdf_child, folder, args.pdf_size)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Refusing a request, wholly or in part, with the Art. 12(4) notice that must go with it.
+
+The notice cannot be sent without its three elements: the reasons, the right to complain to a
+supervisory authority (the competent one named, and the subject's own), and the judicial
+remedy. It goes as an e-mail with the same text as a PDF letter.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from dsr.models import EventKind, SubjectRequest
+from dsr.services.clock import clock_for, today
+from dsr.services.controller import get_controller
+from dsr.services.requests import RequestError, _send, record
+
+GROUNDS = {
+    "manifestly_unfounded": gettext_lazy("Manifestly unfounded (Art. 12(5) GDPR)"),
+    "excessive": gettext_lazy("Excessive, in particular because repetitive (Art. 12(5) GDPR)"),
+    "exception": gettext_lazy("An exception in law applies (e.g. Art. 17(3) GDPR)"),
+    "not_identifiable": gettext_lazy("We cannot identify you (Art. 11(2), 12(2) GDPR)"),
+    "rights_of_others": gettext_lazy("It would affect the rights of others (Art. 15(4) GDPR)"),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    ground: str
+    reasons: str
+    statute: str = ""  # for an exception: which provision
+    partial: bool = False
+
+
+@transaction.atomic
+def refuse(request: SubjectRequest, *, officer: User, refusal: Refusal) -> None:
+    if refusal.ground not in GROUNDS:
+        raise RequestError(_("Please choose the ground of the refusal."))
+    if not refusal.reasons.strip():
+        raise RequestError(_("A refusal must give the requester its reasons (Art. 12(4) GDPR)."))
+    if refusal.ground == "exception" and not refusal.statute.strip():
+        raise RequestError(_("Name the provision that makes the exception."))
+    if not get_controller().authorities.exists():
+        raise RequestError(
+            _(
+                "Name the competent supervisory authority in the configuration first: the "
+                "requester must be told where to complain (Art. 12(4) GDPR)."
+            )
+        )
+    if not request.is_open:
+        raise RequestError(_("This request is already closed."))
+    clock = clock_for(request)
+    late = today() > clock.deadlines.policy_due
+    record(
+        request,
+        EventKind.PARTLY_REFUSED if refusal.partial else EventKind.REFUSED,
+        actor=officer,
+        reason=refusal.reasons.strip(),
+        data={"ground": refusal.ground, "statute": refusal.statute.strip(), "late": late},
+    )
+    _send(
+        request,
+        "refused",
+        ground=str(GROUNDS[refusal.ground]),
+        reasons=refusal.reasons.strip(),
+        statute=refusal.statute.strip(),
+        partial=refusal.partial,
+    )

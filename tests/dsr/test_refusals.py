@@ -1,0 +1,87 @@
+"""A refusal carries the Art. 12(4) elements, or it is not sent."""
+
+import subprocess
+
+import pytest
+
+from dsr.demo import load_demo
+from dsr.models import EventKind, Status
+from dsr.services import requests as services
+from dsr.services.refusals import Refusal, refuse
+from tests.factories import make_officer, submit
+from tests.helpers import code_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def verified(outbox, language="en"):
+    item = submit(language=language)
+    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    item.refresh_from_db()
+    return item
+
+
+def test_a_refusal_without_reasons_or_without_an_authority_is_not_sent(outbox):
+    officer, _ = make_officer()
+    item = verified(outbox)
+    sent = len(outbox.messages)
+    with pytest.raises(services.RequestError, match="reasons"):
+        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="  "))
+    with pytest.raises(services.RequestError, match="supervisory authority"):
+        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Third request"))
+    load_demo()
+    with pytest.raises(services.RequestError, match="provision"):
+        refuse(item, officer=officer, refusal=Refusal("exception", reasons="Kept by law"))
+    assert len(outbox.messages) == sent
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+
+
+def test_the_refusal_names_reasons_authority_and_court_in_mail_and_letter(outbox):
+    officer, _ = make_officer()
+    load_demo()
+    item = verified(outbox, language="de")
+    refuse(
+        item,
+        officer=officer,
+        refusal=Refusal(
+            "exception",
+            reasons="Die Rechnungen müssen wir aufbewahren.",
+            statute="Art. 17 Abs. 3 lit. b DSGVO, § 147 AO",
+            partial=True,
+        ),
+    )
+    message = outbox.last_to("erika@example.org")
+    for text in (
+        "Die Rechnungen müssen wir aufbewahren.",
+        "§ 147 AO",
+        "BfDI",
+        "LDI NRW",
+        "Aufsichtsbehörde",
+        "Art. 78",
+    ):
+        assert text in message.body, text
+    ((name, pdf, mimetype),) = message.attachments
+    assert mimetype == "application/pdf"
+    assert name.endswith("-refused.pdf")
+    letter = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Die Rechnungen müssen wir aufbewahren." in letter
+    assert "BfDI" in letter
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED  # a partial refusal leaves the rest to do
+    assert item.events.get(kind=EventKind.PARTLY_REFUSED).actor == officer
+
+
+def test_a_full_refusal_closes_the_request(outbox):
+    officer, _ = make_officer()
+    load_demo()
+    item = verified(outbox)
+    refuse(
+        item,
+        officer=officer,
+        refusal=Refusal("manifestly_unfounded", reasons="The request names no person."),
+    )
+    item.refresh_from_db()
+    assert item.status == Status.REFUSED
