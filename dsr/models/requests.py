@@ -176,6 +176,7 @@ class EventKind(models.TextChoices):
     )
     RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
     ANSWER_RELEASED = "answer_released", _("Answer sent")
+    COMPLETED = "completed", _("Request completed")
     ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
     ANSWER_REISSUED = "answer_reissued", _("Download link renewed")
     JOB_RETRIED = "job_retried", _("A system's job was started again")

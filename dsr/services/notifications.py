@@ -13,7 +13,7 @@ from dsr.services.controller import get_controller
 from dsr.services.mail import send_email
 
 # Notices that are letters too (a PDF copy the requester can keep or print).
-LETTERS = frozenset({"refused", "extended", "expired", "agent_rejected"})
+LETTERS = frozenset({"refused", "extended", "expired", "agent_rejected", "completed"})
 
 
 def _url(name: str, *args: str) -> str:
@@ -54,6 +54,14 @@ def deliver(
     if request is None:
         return False
     context = request_context(request) | (extra or {})
+    if template == "refused":
+        from dsr.services.refusals import refusal_context
+
+        context |= refusal_context(request)
+    elif template == "completed":
+        from dsr.services.completion import outcome
+
+        context |= outcome(request)
     to = request.answer_email
     challenge = None
     if challenge_id is not None:

@@ -60,11 +60,20 @@ def refuse(request: SubjectRequest, *, officer: User, refusal: Refusal) -> None:
         reason=refusal.reasons.strip(),
         data={"ground": refusal.ground, "statute": refusal.statute.strip(), "late": late},
     )
-    _send(
-        request,
-        "refused",
-        ground=str(GROUNDS[refusal.ground]),
-        reasons=refusal.reasons.strip(),
-        statute=refusal.statute.strip(),
-        partial=refusal.partial,
+    _send(request, "refused")  # the worker reads the reasons from the event, not the message
+
+
+def refusal_context(request: SubjectRequest) -> dict[str, object]:
+    event = (
+        request.events.filter(kind__in=[EventKind.REFUSED, EventKind.PARTLY_REFUSED])
+        .order_by("-at", "-pk")
+        .first()
     )
+    if event is None:
+        return {}
+    return {
+        "ground": str(GROUNDS.get(event.data.get("ground", ""), "")),
+        "statute": event.data.get("statute", ""),
+        "reasons": event.reason,
+        "partial": event.kind == EventKind.PARTLY_REFUSED,
+    }

@@ -76,6 +76,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "JobStatus": JobStatus,
             "notices": item.notices.all(),
             "package": item.packages.first(),
+            "completable": item.status == "in_review" and not item.packages.exists(),
             "changes_form": ChangesForm(),
             "rectify_waiting": item.jobs.filter(
                 action="rectify", status=JobStatus.WAITING
@@ -101,6 +102,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "notice": NoticeForm,
         "changes": ChangesForm,
         "release": ApproveForm,
+        "complete": ApproveForm,
         "reissue": ApproveForm,
     }
     form = forms[action](request.POST)
@@ -184,6 +186,11 @@ def _job_action(
         changes = fanout.parse_changes(str(data["changes"]))
         fanout.set_rectification(item, officer=officer, changes=changes)
         messages.success(request, _("The corrections are being made."))
+    elif action == "complete":
+        from dsr.services.completion import complete
+
+        complete(item, officer=officer)
+        messages.success(request, _("The request is completed and the requester told."))
     elif action in ("release", "reissue"):
         from dsr.services import answers
 
@@ -219,6 +226,7 @@ CASE_ACTIONS = {
     "changes",
     "release",
     "reissue",
+    "complete",
 }
 
 

@@ -1,0 +1,74 @@
+"""Completing a request that changes data (rectification, erasure, restriction, objection,
+consent withdrawal): the letter says what was done where, what was kept and why, and whom we
+told (Art. 19)."""
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from dsr.models import EventKind, SubjectRequest
+from dsr.rights import Right
+from dsr.services.requests import RequestError, _send, record
+
+ANSWERED_BY_PACKAGE = frozenset({Right.ACCESS, Right.PORTABILITY})
+
+
+def outcome(request: SubjectRequest) -> dict[str, Any]:
+    """What each system did, for the letter (counts and kept items: no personal data)."""
+    from connectors.registry import systems
+
+    configured = systems()
+    done: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []
+    for job in request.jobs.filter(status="succeeded").exclude(action="locate"):
+        name = configured[job.system].name if job.system in configured else job.system
+        result = job.result or {}
+        done.append(
+            {
+                "system": name,
+                "action": job.action,
+                "erased": result.get("erased", 0),
+                "anonymised": result.get("anonymised", 0),
+                "changed": result.get("changed", 0),
+            }
+        )
+        kept += [{**item, "system": name} for item in result.get("retained", [])]
+    informed = [n.recipient for n in request.notices.filter(status="notified")]
+    for item in kept:
+        if item.get("erase_after"):
+            item["erase_after"] = date.fromisoformat(item["erase_after"])
+    return {
+        "done": done,
+        "kept": kept,
+        "informed": informed,
+        "backups": settings.DSR_BACKUP_STATEMENT,
+        "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
+    }
+
+
+@transaction.atomic
+def complete(request: SubjectRequest, *, officer: User) -> None:
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    if rights & ANSWERED_BY_PACKAGE:
+        raise RequestError(_("This request is answered by sending its package."))
+    if not request.is_open:
+        raise RequestError(_("This request is already closed."))
+    if not request.events.filter(kind=EventKind.PROCESSING_FINISHED).exists():
+        raise RequestError(_("Not every system has answered yet."))
+    if request.jobs.exclude(status__in=["succeeded", "skipped"]).exists():
+        raise RequestError(_("A system's job failed or is still open."))
+    if request.notices.filter(status="pending").exists():
+        raise RequestError(_("Record for each recipient whether it was told (Art. 19) first."))
+    summary = outcome(request)
+    record(
+        request,
+        EventKind.COMPLETED,
+        actor=officer,
+        data={"systems": len(summary["done"]), "kept": len(summary["kept"])},
+    )
+    _send(request, "completed")  # the worker builds the letter from the jobs, by id

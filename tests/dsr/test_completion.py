@@ -1,0 +1,75 @@
+"""Completing a data-changing request: the letter says what was done, kept, and whom we told."""
+
+import subprocess
+
+import pytest
+
+from connectors import registry
+from connectors import services as fanout
+from dsr.models import Status
+from dsr.services import requests as services
+from dsr.services.completion import complete
+from tests.connectors import sources
+from tests.factories import make_officer, submit
+from tests.helpers import code_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def billing(settings, tmp_path):
+    url = sources.database_url("sqlite", "completion", tmp_path)
+    sources.seed(url)
+    settings.DSR_CONNECTORS = {
+        "billing": {
+            "BACKEND": "connectors.backends.sql.SQLConnector",
+            "NAME": "Billing",
+            "RECIPIENTS": ["DATEV eG"],
+            "OPTIONS": {"url": url, "mapping": sources.BILLING_MAPPING},
+        }
+    }
+    registry.reset()
+    yield url
+    registry.reset()
+
+
+def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(billing, outbox):
+    officer, _ = make_officer()
+    item = submit(
+        right="erasure",
+        email=sources.SUBJECT,
+        details={"scope": "all", "parts": ""},
+        customer_number=sources.CUSTOMER_NO,
+        channel="post",
+        entered_by=officer,
+    )
+    services.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
+    fanout.approve(item, officer=officer)
+    item.refresh_from_db()
+    assert item.status == Status.IN_REVIEW
+    with pytest.raises(services.RequestError, match=r"Art\. 19"):
+        complete(item, officer=officer)  # the recipient's notice is still open
+    notice = item.notices.get()
+    fanout.decide_notice(notice, officer=officer, notified=True)
+    complete(item, officer=officer)
+    item.refresh_from_db()
+    assert item.status == Status.COMPLETED
+    letter = outbox.last_to(sources.SUBJECT)
+    assert "Billing: 1 records erased, 1 anonymised" in letter.body
+    assert "§ 147" in letter.body
+    assert "restricted to that purpose" in letter.body
+    assert "Backups:" in letter.body
+    assert "DATEV eG" in letter.body
+    ((_name, pdf, _),) = letter.attachments
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "DATEV eG" in text
+
+
+def test_an_access_request_is_answered_by_its_package_not_by_a_letter(billing, outbox):
+    officer, _ = make_officer()
+    item = submit(email=sources.SUBJECT)
+    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    with pytest.raises(services.RequestError, match="package"):
+        complete(item, officer=officer)
