@@ -13,7 +13,9 @@ from dsr.services.controller import get_controller
 from dsr.services.mail import send_email
 
 # Notices that are letters too (a PDF copy the requester can keep or print).
-LETTERS = frozenset({"refused", "extended", "expired", "agent_rejected", "completed"})
+LETTERS = frozenset(
+    {"verified", "info_requested", "refused", "extended", "expired", "agent_rejected", "completed"}
+)
 
 
 def _url(name: str, *args: str) -> str:

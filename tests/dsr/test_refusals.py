@@ -85,3 +85,17 @@ def test_a_full_refusal_closes_the_request(outbox):
     )
     item.refresh_from_db()
     assert item.status == Status.REFUSED
+
+
+def test_the_acknowledgement_and_questions_come_with_a_pdf_letter_too(outbox):
+    officer, _ = make_officer()
+    item = verified(outbox, language="nl")
+    acknowledgement = outbox.last_to("erika@example.org")
+    assert acknowledgement.attachments[0][0] == f"{item.reference}-verified.pdf"
+    services.request_information(item, officer=officer, question="Welk contractnummer?")
+    question = outbox.last_to("erika@example.org")
+    pdf = question.attachments[0][1]
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Welk contractnummer?" in text
