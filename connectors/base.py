@@ -21,6 +21,9 @@ class Capability(StrEnum):
     OBJECT = "object"
 
 
+ALL_CAPABILITIES = frozenset(Capability)
+
+
 class ObjectionKind(StrEnum):
     DIRECT_MARKETING = "direct_marketing"
     PROCESSING = "processing"  # Art. 21(1): stop pending the officer's assessment

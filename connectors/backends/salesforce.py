@@ -19,7 +19,7 @@ from typing import Any
 
 from connectors.backends.http import HTTPVendor
 from connectors.base import (
-    Capability,
+    ALL_CAPABILITIES,
     ChangeResult,
     Connector,
     ErasureResult,
@@ -40,17 +40,7 @@ def soql_literal(value: str) -> str:
 
 
 class SalesforceConnector(Connector):
-    capabilities = frozenset(
-        {
-            Capability.LOCATE,
-            Capability.EXPORT,
-            Capability.RECTIFY,
-            Capability.ERASE,
-            Capability.RESTRICT,
-            Capability.LIFT_RESTRICTION,
-            Capability.OBJECT,
-        }
-    )
+    capabilities = ALL_CAPABILITIES
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)

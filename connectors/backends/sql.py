@@ -56,7 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, SQLAlchemyError
 
 from connectors.base import (
-    Capability,
+    ALL_CAPABILITIES,
     ChangeResult,
     Connector,
     ConnectorMisconfigured,
@@ -165,17 +165,7 @@ def _validate(tables: list[TableMap]) -> None:
 
 
 class SQLConnector(Connector):
-    capabilities = frozenset(
-        {
-            Capability.LOCATE,
-            Capability.EXPORT,
-            Capability.RECTIFY,
-            Capability.ERASE,
-            Capability.RESTRICT,
-            Capability.LIFT_RESTRICTION,
-            Capability.OBJECT,
-        }
-    )
+    capabilities = ALL_CAPABILITIES
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
