@@ -127,6 +127,20 @@ class NoticeForm(forms.Form):
     reason = forms.CharField(label=_("Why not"), required=False, max_length=TEXT)
 
 
+class RedactForm(forms.Form):
+    text = forms.CharField(
+        label=_("Text to redact"),
+        max_length=200,
+        help_text=_("For example another chat participant's name; matched in any case."),
+    )
+    system = forms.CharField(label=_("System"), required=False, max_length=64)
+    reason = forms.CharField(
+        label=_("Reason (kept in the case log)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ApproveForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 

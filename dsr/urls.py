@@ -29,6 +29,7 @@ staff_patterns = (
         path("requests/new/", cases.manual_intake, name="manual_intake"),
         path("requests/<str:reference>/", cases.case_detail, name="case"),
         path("requests/<str:reference>/files/<int:pk>/", cases.case_file, name="case_file"),
+        path("requests/<str:reference>/package/", cases.case_package, name="case_package"),
         path("requests/<str:reference>/<slug:action>/", cases.case_action, name="case_action"),
     ],
     "staff",

@@ -12,10 +12,11 @@ import csv
 import hashlib
 import io
 import json
+import re
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -59,6 +60,33 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+REDACTED = "[REDACTED]"
+
+
+def redactor(texts: list[str]) -> Callable[[Any], Any] | None:
+    """A function that takes every occurrence of the texts (any case) out of a record's values."""
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        return None
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(set(texts), key=len, reverse=True)), re.IGNORECASE
+    )
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(REDACTED, value)
+        if isinstance(value, dict):
+            return {key: redact(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [redact(item) for item in value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+            return pattern.sub(REDACTED, text) if pattern.search(text) else value
+        return value
+
+    return redact
+
+
 def neutralise(value: Any) -> str:
     """A cell's text, safe to open in a spreadsheet."""
     if value is None:
@@ -85,16 +113,29 @@ class _Hashed(io.RawIOBase):
 
 
 def _records(part: Any) -> Iterator[dict[str, Any]]:
+    """A page's records, with the officer's redactions applied (see ``_parts``)."""
+    redact = getattr(part, "redact", None)
     with default_storage.open(part.storage_name, "rb") as handle:
         text = decrypt_bytes(handle.read()).decode()
     for line in text.splitlines():
         if line:
-            yield json.loads(line)
+            record = json.loads(line)
+            yield redact(record) if redact else record
 
 
 def _parts(request: SubjectRequest) -> dict[tuple[str, str], list[Any]]:
-    """(system, category) -> its pages, in order; only the finished run of each export."""
+    """(system, category) -> its pages, in order; only the finished run of each export.
+
+    Each page carries the redaction for its system, so every file written from it (CSV,
+    data.json, the report) leaves the same third-party data out.
+    """
     from connectors.models import ExportPart, JobStatus
+
+    redactions = list(request.redactions.values_list("system", "text"))
+    redacts = {
+        system: redactor([t for s, t in redactions if s in ("", system)])
+        for system in {s for s, _ in redactions} | {""}
+    }
 
     grouped: dict[tuple[str, str], list[Any]] = {}
     parts = (
@@ -110,6 +151,7 @@ def _parts(request: SubjectRequest) -> dict[tuple[str, str], list[Any]]:
     for part in parts:
         if part.attempt != part.job.runs:
             continue  # a page left by a run that did not finish
+        part.redact = redacts.get(part.job.system, redacts[""])  # type: ignore[attr-defined]  # read by _records
         grouped.setdefault((part.job.system, part.category), []).append(part)
     return grouped
 
@@ -157,6 +199,20 @@ def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]])
     return outcomes
 
 
+def scratch_dir() -> Path:
+    """Where clear files live while they are built or read (never the storage)."""
+    scratch = Path(settings.VAR_DIR) / "tmp"
+    scratch.mkdir(exist_ok=True)
+    return scratch
+
+
+def _redaction_counts(request: SubjectRequest) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for system in request.redactions.values_list("system", flat=True):
+        counts[system or "*"] = counts.get(system or "*", 0) + 1
+    return counts
+
+
 def build(request: SubjectRequest) -> AnswerPackage:
     """Write the package, encrypt it into storage, and record it. Idempotent per request."""
     existing = request.packages.filter(deleted_at__isnull=True).first()
@@ -168,8 +224,7 @@ def build(request: SubjectRequest) -> AnswerPackage:
     grouped = _parts(request)
     files: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
-    scratch = Path(settings.VAR_DIR) / "tmp"
-    scratch.mkdir(exist_ok=True)
+    scratch = scratch_dir()
     with tempfile.TemporaryFile(dir=scratch) as clear:
         with zipfile.ZipFile(clear, "w", zipfile.ZIP_DEFLATED) as archive:
             for (system, category), parts in grouped.items():
@@ -192,6 +247,9 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 "created": timezone.now().isoformat(),
                 "portability": portability_only,
                 "no_personal_data": not any(counts.values()),
+                # Said, not hidden: how many items were taken out to protect other people, per
+                # system ("*": all). The texts and the officer's reasons stay in the case log.
+                "redactions": _redaction_counts(request),
                 "files": files,
                 "systems": _system_outcomes(request, counts),
             }

@@ -1,6 +1,6 @@
 """The case domain's models."""
 
-from dsr.models.answers import AnswerPackage
+from dsr.models.answers import AnswerPackage, Redaction
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.outbox import OutboxMessage
 from dsr.models.register import (
@@ -48,6 +48,7 @@ __all__ = [
     "ProcessingActivity",
     "Recipient",
     "RecipientRole",
+    "Redaction",
     "ReferenceCounter",
     "RequestEvent",
     "RequestFile",

@@ -40,3 +40,28 @@ class AnswerPackage(models.Model):
             and self.deleted_at is None
             and (self.expires_at is None or self.expires_at > timezone.now())
         )
+
+
+class Redaction(models.Model):
+    """Third-party data the officer took out of the answer (Art. 15(4)), with the reason.
+
+    The text is matched in every value of every record, whatever its case, and replaced in every
+    file of the package: the CSV files, data.json and the report.
+    """
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="redactions")
+    text = models.CharField(_("text to redact"), max_length=200)
+    system = models.CharField(_("system"), max_length=64, blank=True)  # blank: every system
+    reason = models.TextField(_("reason"))
+    officer = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("redaction")
+        verbose_name_plural = _("redactions")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.system or '*'}"

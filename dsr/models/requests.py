@@ -179,6 +179,7 @@ class EventKind(models.TextChoices):
     COMPLETED = "completed", _("Request completed")
     ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
     ANSWER_REISSUED = "answer_reissued", _("Download link renewed")
+    REDACTED = "redacted", _("Third-party data redacted from the answer")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")

@@ -1,6 +1,13 @@
-"""Releasing the answer package, renewing its link, and deleting it when it expires."""
+"""The answer package: previewing and redacting it, releasing it, renewing its link, and
+deleting it when it expires."""
 
+import csv
+import io
+import itertools
+import tempfile
+import zipfile
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -20,6 +27,8 @@ def release(package: AnswerPackage, *, officer: User) -> None:
     request = package.request
     if package.released_at is not None:
         raise RequestError(_("This answer has already been sent."))
+    if package.deleted_at is not None:
+        raise RequestError(_("This package has been replaced; send the new one."))
     if not request.events.filter(kind=EventKind.PROCESSING_FINISHED).exists():
         raise RequestError(_("Not every system has answered yet."))
     if request.jobs.exclude(status__in=["succeeded", "skipped"]).exists():
@@ -47,6 +56,80 @@ def reissue(package: AnswerPackage, *, officer: User) -> None:
     package.save(update_fields=["expires_at"])
     record(package.request, EventKind.ANSWER_REISSUED, actor=officer, data={"package": package.pk})
     _send(package.request, "answer_ready")
+
+
+PREVIEW_ROWS = 25
+
+
+@transaction.atomic
+def redact(
+    request: SubjectRequest, *, officer: User, text: str, reason: str, system: str = ""
+) -> None:
+    """Take third-party data out of the answer before it goes; the package is built again."""
+    from dsr.exports.tasks import build_answer_package
+    from dsr.models import Redaction
+
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    text, reason, system = text.strip(), reason.strip(), system.strip()
+    if len(text) < 2:
+        raise RequestError(_("Give the text to redact (at least two characters)."))
+    if not reason:
+        raise RequestError(_("Give the reason for the redaction; it is kept in the case log."))
+    if system and not request.jobs.filter(system=system).exists():
+        raise RequestError(_("That system did not take part in this request."))
+    package = request.packages.filter(deleted_at__isnull=True).first()
+    if package is None:
+        raise RequestError(_("There is no answer package yet."))
+    if package.released_at is not None:
+        raise RequestError(_("This answer has already been sent."))
+    redaction = Redaction.objects.create(
+        request=request, text=text, reason=reason, system=system, officer=officer
+    )
+    # The reason goes into the log; the redacted text itself stays in the redaction only.
+    record(
+        request,
+        EventKind.REDACTED,
+        actor=officer,
+        reason=reason,
+        data={"redaction": redaction.pk, "system": system or "*", "package": package.pk},
+    )
+    _discard(package)
+    transaction.on_commit(lambda: build_answer_package.delay(request.pk))
+
+
+def _discard(package: AnswerPackage) -> None:
+    if package.storage_name:
+        default_storage.delete(package.storage_name)
+    package.deleted_at = timezone.now()
+    package.save(update_fields=["deleted_at"])
+
+
+def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[str, Any]]:
+    """What the package's data files hold, as sent: each file's header and first rows."""
+    from dsr.exports.package import read_package, scratch_dir
+
+    files = []
+    with tempfile.TemporaryFile(dir=scratch_dir()) as clear:
+        for chunk in read_package(package):
+            clear.write(chunk)
+        clear.seek(0)
+        with zipfile.ZipFile(clear) as archive:
+            for name in sorted(archive.namelist()):
+                if not (name.startswith("data/") and name.endswith(".csv")):
+                    continue
+                with archive.open(name) as entry:
+                    reader = csv.reader(io.TextIOWrapper(entry, encoding="utf-8", newline=""))
+                    header = next(reader, [])
+                    shown = list(itertools.islice(reader, rows))
+                files.append(
+                    {
+                        "name": name,
+                        "header": header,
+                        "rows": shown,
+                        "total": package.manifest["files"][name]["records"],
+                    }
+                )
+    return files
 
 
 def downloaded(package: AnswerPackage, request: SubjectRequest) -> None:

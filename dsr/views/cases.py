@@ -26,6 +26,7 @@ from dsr.staff_forms import (
     JobForm,
     ManualIntakeForm,
     NoticeForm,
+    RedactForm,
     VerifyForm,
 )
 
@@ -75,12 +76,35 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
             "JobStatus": JobStatus,
             "notices": item.notices.all(),
-            "package": item.packages.first(),
+            "package": item.packages.filter(deleted_at__isnull=True).first()
+            or item.packages.first(),
             "completable": item.status == "in_review" and not item.packages.exists(),
             "changes_form": ChangesForm(),
             "rectify_waiting": item.jobs.filter(
                 action="rectify", status=JobStatus.WAITING
             ).exists(),
+        },
+    )
+
+
+@staff_required
+def case_package(request: HttpRequest, reference: str) -> HttpResponse:
+    """What the answer holds, file by file as it will be sent, and the redactions made."""
+    from dsr.services import answers
+
+    item = _case(reference)
+    package = item.packages.filter(deleted_at__isnull=True).first()
+    return render(
+        request,
+        "staff/case_package.html",
+        {
+            "item": item,
+            "package": package,
+            "files": answers.preview(package) if package else [],
+            "rebuilding": package is None and item.packages.exists() and item.is_open,
+            "redactions": item.redactions.select_related("officer"),
+            "systems": sorted(set(item.jobs.values_list("system", flat=True))),
+            "form": RedactForm(),
         },
     )
 
@@ -104,13 +128,16 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "release": ApproveForm,
         "complete": ApproveForm,
         "reissue": ApproveForm,
+        "redact": RedactForm,
     }
+    back = "staff:case_package" if action == "redact" else "staff:case"
     form = forms[action](request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
             for error in errors:
-                messages.error(request, str(error))
-        return redirect("staff:case", reference)
+                messages.error(request, f"{label}: {error}" if label else str(error))
+        return redirect(back, reference)
     data = form.cleaned_data
     try:
         if action == "verify":
@@ -148,7 +175,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             _job_action(request, item, action, data)
     except (services.RequestError, fanout.JobError) as exc:
         messages.error(request, str(exc))
-    return redirect("staff:case", reference)
+    return redirect(back, reference)
 
 
 def _job_action(
@@ -203,6 +230,19 @@ def _job_action(
         else:
             answers.reissue(package, officer=officer)
             messages.success(request, _("The download was renewed and the requester told."))
+    elif action == "redact":
+        from dsr.services import answers
+
+        answers.redact(
+            item,
+            officer=officer,
+            text=str(data["text"]),
+            reason=str(data["reason"]),
+            system=str(data["system"]),
+        )
+        messages.success(
+            request, _("The text is redacted in every file; the package is being built again.")
+        )
     elif action == "notice":
         notice = get_object_or_404(item.notices, pk=data["notice"])
         fanout.decide_notice(
@@ -227,6 +267,7 @@ CASE_ACTIONS = {
     "release",
     "reissue",
     "complete",
+    "redact",
 }
 
 

@@ -270,3 +270,97 @@ def test_the_url_fetcher_refuses_everything_but_inline_data():
         NoNetwork().fetch("http://127.0.0.1:9/x.png")
     with pytest.raises(ValueError, match="fetches nothing"):
         NoNetwork().fetch("file:///etc/passwd")
+
+
+def test_the_redactor_takes_the_text_out_of_every_value_whatever_its_case():
+    from dsr.exports.package import REDACTED, redactor
+
+    redact = redactor(["Anna Schmidt", "01715550123"])
+    assert redact is not None
+    record = {
+        "body": "Spoke to ANNA SCHMIDT and anna schmidt",
+        "phone": 1715550123,
+        "other": 1715550123.5,
+        "tags": ["x", {"with": "Anna Schmidt"}],
+        "flag": True,
+        "none": None,
+    }
+    assert redact(record) == {
+        "body": f"Spoke to {REDACTED} and {REDACTED}",
+        "phone": 1715550123,  # the number does not contain the text
+        "other": 1715550123.5,
+        "tags": ["x", {"with": REDACTED}],
+        "flag": True,
+        "none": None,
+    }
+    by_number = redactor(["1715550123"])
+    assert by_number is not None
+    assert by_number({"phone": 1715550123}) == {"phone": REDACTED}
+    assert redactor(["  "]) is None
+
+
+def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason(
+    crm, outbox, client
+):
+    from django.urls import reverse
+    from sqlalchemy import create_engine, text
+
+    from dsr.models import EventKind
+    from dsr.services import answers
+    from tests.factories import PASSWORD, make_officer
+    from tests.helpers import login_with_totp
+
+    other = "Anna Schmidt"
+    engine = create_engine(crm)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE notes SET body = :b WHERE id = 101"),
+            {"b": f"Called back; {other} (her colleague) answered"},
+        )
+    engine.dispose()
+    officer, secret = make_officer()
+    package = answered(outbox)
+    item = package.request
+    assert "Schmidt" in pdf_text(unpack(package))  # before: in the report, like everywhere
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    preview_url = reverse("staff:case_package", args=[item.reference])
+    page = client.get(preview_url).content.decode()
+    assert other in page
+    assert "data/crm/service_notes.csv" in page
+
+    redact_url = reverse("staff:case_action", args=[item.reference, "redact"])
+    refused = client.post(redact_url, {"text": other, "reason": ""}, follow=True)
+    assert "Reason" in refused.content.decode()
+    assert item.redactions.count() == 0
+    assert AnswerPackage.objects.get(pk=package.pk).deleted_at is None  # nothing changed
+
+    reason = "A colleague who is not the data subject (Art. 15(4))."
+    client.post(redact_url, {"text": other.lower(), "system": "crm", "reason": reason})
+    package.refresh_from_db()
+    assert package.deleted_at is not None
+    assert not default_storage.exists(package.storage_name)
+    rebuilt = item.packages.get(deleted_at__isnull=True)
+    archive = unpack(rebuilt)
+    for name in archive.namelist():
+        body = pdf_text(archive) if name == "report.pdf" else archive.read(name).decode()
+        assert "Schmidt" not in body, name
+    notes = list(csv.DictReader(io.StringIO(archive.read("data/crm/service_notes.csv").decode())))
+    assert notes[1]["body"] == "Called back; [REDACTED] (her colleague) answered"
+    data = json.loads(archive.read("data.json"))
+    assert data["systems"]["crm"]["service_notes"][1]["body"] == notes[1]["body"]
+    assert data["systems"]["crm"]["service_notes"][2]["body"] == "Note 2 about Erika Mustermann"
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["redactions"] == {"crm": 1}
+    assert reason not in json.dumps(manifest)  # the reason stays in the case log
+    event = item.events.get(kind=EventKind.REDACTED)
+    assert event.reason == reason
+    assert event.actor == officer
+    assert "Schmidt" not in json.dumps(event.data)
+
+    page = client.get(preview_url).content.decode()
+    assert "[REDACTED]" in page
+    assert reason in page
+    answers.release(rebuilt, officer=officer)
+    late = client.post(redact_url, {"text": "Erika", "reason": "too late"}, follow=True)
+    assert "already been sent" in late.content.decode()
+    assert item.redactions.count() == 1
