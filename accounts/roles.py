@@ -32,7 +32,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "dsr.view_outboxmessage",
         *(
             f"dsr.{action}_{model}"
-            for model in ("processingactivity", "recipient")
+            for model in ("processingactivity", "recipient", "lettertemplate")
             for action in ("view", "add", "change", "delete")
         ),
     ),

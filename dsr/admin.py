@@ -1,9 +1,13 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from dsr.models import (
     Controller,
+    LetterTemplate,
     OutboxMessage,
     ProcessingActivity,
     Recipient,
@@ -54,3 +58,28 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(LetterTemplate)
+class LetterTemplateAdmin(admin.ModelAdmin[LetterTemplate]):
+    """The privacy admin's own wording for a letter; the built-in text is used otherwise."""
+
+    list_display = ("kind", "language", "subject", "active", "updated_at")
+    list_filter = ("kind", "language", "active")
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: LetterTemplate | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        from dsr.services.letters import REQUIRED, VARIABLES
+
+        required = ", ".join(f"{kind}: {' + '.join(names)}" for kind, names in REQUIRED.items())
+        variables = ", ".join(f"{{{{ {name} }}}} ({text})" for name, text in VARIABLES.items())
+        kwargs["help_texts"] = {
+            "body": _("Variables: %(variables)s. Required: %(required)s.")
+            % {"variables": variables, "required": required}
+        }
+        return super().get_form(request, obj, change, **kwargs)

@@ -2,6 +2,7 @@
 
 from dsr.models.answers import AnswerPackage, Redaction
 from dsr.models.controller import Controller, SupervisoryAuthority
+from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.outbox import OutboxMessage
 from dsr.models.register import (
     LegalBasis,
@@ -43,6 +44,8 @@ __all__ = [
     "FileKind",
     "IdDocumentType",
     "LegalBasis",
+    "LetterKind",
+    "LetterTemplate",
     "MessageDirection",
     "OutboxMessage",
     "ProcessingActivity",

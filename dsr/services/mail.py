@@ -7,6 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from dsr.services import letters
 from dsr.services.controller import get_controller
 
 
@@ -16,8 +17,14 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     # Dates and times in the e-mail are the controller's local ones.
     with translation.override(language), timezone.override(controller.time_zone):
         context = {"controller": controller, "base_url": settings.DSR_BASE_URL, **context}
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"
+        edited = letters.override(template, language)
+        if edited is not None:  # the privacy admin's text, variables filled in, nothing run
+            filled = letters.values(template, context)
+            subject = " ".join(letters.fill(edited.subject, filled).split())
+            text = letters.fill(edited.body, filled).strip() + "\n"
+        else:
+            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+            text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"
         html = render_to_string(
             "emails/base_message.html", {**context, "text": text, "subject": subject}
         )

@@ -1,0 +1,106 @@
+"""Letters the privacy admin rewrites: fixed variables only, the legal parts always in."""
+
+import subprocess
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.roles import Role
+from dsr.models import LetterKind, LetterTemplate
+from dsr.services import requests as services
+from tests.factories import PASSWORD, make_officer, submit
+from tests.helpers import code_in, login_with_totp
+
+pytestmark = pytest.mark.django_db
+
+REFUSAL_BODY = (
+    "Guten Tag {{ requester_name }},\n\n{{ details }}\n\n{{ remedies }}\n\n{{ signature }}"
+)
+
+
+def template(kind: str = LetterKind.REFUSED, body: str = REFUSAL_BODY):
+    return LetterTemplate(kind=kind, language="de", subject="Ihr Antrag {{ reference }}", body=body)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{{ details }} {{ remedies }} {{ request.email }}", "Unknown variables"),
+        ("{{ details }} {{ remedies }} {{ password }}", "Unknown variables: password"),
+        ("{{ details }} {{ remedies }} {% include 'x.txt' %}", "no other template code"),
+        ("{{ details }} {{ remedies }} {{ details|safe }}", "Unknown variables: details|safe"),
+        ("{{ details }} {# hidden #}{{ remedies }}", "no other template code"),
+        ("Wir lehnen ab. {{ signature }}", "must contain {{ details }}, {{ remedies }}"),
+        ("{{ details }}", "must contain {{ remedies }}"),
+    ],
+)
+def test_an_unsafe_or_incomplete_letter_cannot_be_saved(body, message):
+    with pytest.raises(ValidationError) as error:
+        template(body=body).full_clean()
+    assert message in str(error.value)
+
+
+def test_details_exist_only_for_letters_that_have_them():
+    with pytest.raises(ValidationError, match="Unknown variables: details"):
+        template(kind=LetterKind.VERIFIED, body="{{ details }}").full_clean()
+    template(kind=LetterKind.VERIFIED, body="Bestätigt: {{ reference }}").full_clean()
+    template().full_clean()
+
+
+def pdf_text(pdf: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_wording_is_sent_with_the_legal_parts_and_nothing_runs(outbox):
+    from dsr.demo import load_demo
+    from dsr.services.refusals import Refusal, refuse
+
+    load_demo()  # the controller, its authority and DPO
+    LetterTemplate.objects.create(
+        kind=LetterKind.REFUSED,
+        language="de",
+        subject="Ihr Antrag {{ reference }}: unsere Entscheidung",
+        body=REFUSAL_BODY,
+    )
+    officer, _ = make_officer()
+    item = submit(language="de", name="{{ remedies }} {% debug %}")
+    services.verify_with_code(item, code_in(outbox.last_to(item.email)))
+    refuse(
+        item,
+        officer=officer,
+        refusal=Refusal("excessive", reasons="Sie haben dieselbe Auskunft gestern erhalten."),
+    )
+    mail = outbox.last_to(item.email)
+    assert mail.subject == f"Ihr Antrag {item.reference}: unsere Entscheidung"
+    body = mail.body
+    # The requester's name is put in as text: not expanded, not run.
+    assert body.startswith("Guten Tag {{ remedies }} {% debug %},")
+    assert "Sie haben dieselbe Auskunft gestern erhalten." in body  # {{ details }}
+    assert "Aufsichtsbehörde" in body  # {{ remedies }}, in German
+    assert "Datenschutzbeauftragte" in body  # {{ signature }}
+    html = mail.alternatives[0][0]
+    assert "{% debug %}" in html  # escaped text, not markup
+    assert "&lt;" not in body
+    ((_name, pdf, _type),) = [a for a in mail.attachments if a[0].endswith(".pdf")]
+    assert "Sie haben dieselbe Auskunft gestern erhalten." in pdf_text(pdf)
+
+
+def test_a_privacy_admin_edits_letters_in_the_admin_and_is_told_what_is_wrong(client):
+    admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
+    login_with_totp(client, admin_user.email, PASSWORD, secret)
+    url = reverse("admin:dsr_lettertemplate_add")
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "{{ remedies }}" in page  # the variables are listed for the admin
+    data = {"kind": "refused", "language": "de", "subject": "Antrag {{ reference }}"}
+    refused = client.post(url, data | {"body": "Abgelehnt.", "active": "on"})
+    assert refused.status_code == 200
+    assert "must contain" in refused.content.decode()
+    assert not LetterTemplate.objects.exists()
+    client.post(url, data | {"body": REFUSAL_BODY, "active": "on"})
+    assert LetterTemplate.objects.get().body == REFUSAL_BODY
