@@ -280,6 +280,7 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-outbox": {"task": "dsr.tasks.purge_outbox", "schedule": 3600.0},
     "sweep-unverified": {"task": "dsr.tasks.sweep_unverified", "schedule": 3600.0},
+    "audit-catch-up": {"task": "dsr.tasks.audit_catch_up", "schedule": 300.0},
     "purge-orphan-uploads": {"task": "dsr.tasks.purge_orphan_uploads", "schedule": 3600.0},
     "purge-expired-packages": {"task": "dsr.tasks.purge_expired_packages", "schedule": 3600.0},
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},

@@ -49,6 +49,14 @@ def purge_expired_packages_task() -> int:
     return purge_expired()
 
 
+@shared_task(name="dsr.tasks.audit_catch_up")
+def audit_catch_up_task() -> int:
+    """Request events a dead process did not get to log in the audit chain."""
+    from dsr.services.audit import catch_up
+
+    return catch_up()
+
+
 @shared_task(name="dsr.tasks.sweep_unverified")
 def sweep_unverified_task() -> list[int]:
     """Remind requesters who have not confirmed their address; close what expired."""

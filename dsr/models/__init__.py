@@ -1,6 +1,7 @@
 """The case domain's models."""
 
 from dsr.models.answers import AnswerPackage, Redaction
+from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.outbox import OutboxMessage
@@ -36,6 +37,9 @@ __all__ = [
     "CLOSED_STATUSES",
     "AgentAuthority",
     "AnswerPackage",
+    "AuditEntry",
+    "AuditHead",
+    "AuditKind",
     "CaseMessage",
     "ChallengePurpose",
     "Channel",

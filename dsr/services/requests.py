@@ -36,7 +36,7 @@ from dsr.models import (
     VerificationMethod,
 )
 from dsr.rights import Right
-from dsr.services import verification
+from dsr.services import audit, verification
 from dsr.services.clock import clock_for, local_date, today
 from dsr.services.controller import get_controller
 from dsr.services.files import Upload, delete_file, store_upload
@@ -123,6 +123,7 @@ def record(
         data=data or {},
         at=at or timezone.now(),
     )
+    audit.event_recorded(event)
     refresh(request)
     if request.status in CLOSED_STATUSES:
         _purge_verification_files(request)

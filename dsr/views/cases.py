@@ -13,6 +13,7 @@ from connectors.models import JobStatus
 from dsr.forms import detail_rows
 from dsr.models import CLOSED_STATUSES, FileKind, SubjectRequest
 from dsr.rights import Right
+from dsr.services import audit
 from dsr.services import requests as services
 from dsr.services.clock import clock_for, today
 from dsr.services.controller import get_controller
@@ -48,6 +49,7 @@ def _case(reference: str) -> SubjectRequest:
 @staff_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     item = _case(reference)
+    audit.staff_viewed(item.pk, staff_user(request).pk, "case")
     clock = clock_for(item)
     return render(
         request,
@@ -93,6 +95,7 @@ def case_package(request: HttpRequest, reference: str) -> HttpResponse:
     from dsr.services import answers
 
     item = _case(reference)
+    audit.staff_viewed(item.pk, staff_user(request).pk, "package")
     package = item.packages.filter(deleted_at__isnull=True).first()
     return render(
         request,
@@ -283,9 +286,27 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
 def case_file(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     item = _case(reference)
     file = get_object_or_404(item.files, pk=pk, deleted_at__isnull=True)
+    audit.staff_viewed(item.pk, staff_user(request).pk, f"file:{file.pk}")
     response = HttpResponse(read_file(file), content_type=file.content_type)
     response["Content-Disposition"] = f'inline; filename="{item.reference}-{file.kind}"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+def case_audit(request: HttpRequest, reference: str) -> HttpResponse:
+    """The request's audit log entries with their hashes, as evidence (privacy admins only)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import JsonResponse
+
+    officer = staff_user(request)
+    if not officer.has_perm("accounts.configure_portal"):
+        raise PermissionDenied(_("Only a privacy admin can export the audit log."))
+    item = _case(reference)
+    response = JsonResponse(
+        {"reference": item.reference, "entries": audit.export(item.pk, actor_id=officer.pk)}
+    )
+    response["Content-Disposition"] = f'attachment; filename="{item.reference}-audit.json"'
     return response
 
 

@@ -1,0 +1,113 @@
+"""The audit log: every event and staff view, hash-chained; `dsr_audit verify` finds tampering."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts.roles import Role
+from dsr.models import AuditEntry, AuditKind, EventKind, RequestEvent
+from dsr.services import audit
+from dsr.services import requests as services
+from tests.factories import PASSWORD, make_officer, submit
+from tests.helpers import code_in, login_with_totp
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def verified(outbox):
+    item = submit()
+    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    return item
+
+
+def verify_output(capsys) -> str:
+    call_command("dsr_audit", "verify")
+    return capsys.readouterr().out
+
+
+def broken(capsys) -> str:
+    with pytest.raises(CommandError, match="audit log is broken"):
+        call_command("dsr_audit", "verify")
+    return capsys.readouterr().err
+
+
+def sql(statement: str, *params) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_every_event_is_chained_once_and_the_chain_checks_out(outbox, capsys):
+    item = verified(outbox)
+    events = set(item.events.values_list("pk", flat=True))
+    logged = AuditEntry.objects.filter(kind=AuditKind.EVENT, request_id=item.pk)
+    assert {entry.data["event"] for entry in logged} == events
+    assert logged.count() == len(events)
+    assert "Erika" not in json.dumps(list(logged.values_list("data", flat=True)))  # ids only
+    assert f"intact: {AuditEntry.objects.count()} entries" in verify_output(capsys)
+    with pytest.raises(TypeError):
+        AuditEntry.objects.filter(pk=logged[0].pk).update(kind="x")
+    with pytest.raises(TypeError):
+        logged[0].delete()
+
+
+def test_an_edited_entry_is_found(outbox, capsys):
+    verified(outbox)
+    sql("UPDATE dsr_auditentry SET actor_id = 99 WHERE seq = 2")
+    assert "entry 2: was changed after it was written" in broken(capsys)
+
+
+def test_an_entry_deleted_in_the_middle_or_at_the_end_is_found(outbox, capsys):
+    verified(outbox)
+    last = AuditEntry.objects.latest("seq").seq
+    sql("DELETE FROM dsr_auditentry WHERE seq = 2")
+    errors = broken(capsys)
+    assert "entries 2..2 are missing" in errors
+    assert "entry 3: does not follow the entry before it" in errors
+    sql("DELETE FROM dsr_auditentry WHERE seq >= 2")
+    assert f"entry {last}: the last entries were deleted" in broken(capsys)
+
+
+def test_an_edited_or_deleted_request_event_is_found(outbox, capsys):
+    item = verified(outbox)
+    event = item.events.get(kind=EventKind.VERIFIED)
+    sql("UPDATE dsr_requestevent SET reason = 'nothing to see' WHERE id = %s", event.pk)
+    assert "its request event was changed" in broken(capsys)
+
+
+def test_events_a_dead_process_did_not_log_are_caught_up(outbox, capsys):
+    item = verified(outbox)
+    orphan = RequestEvent.objects.create(
+        request=item, kind=EventKind.MESSAGE_SENT, at=item.received_at
+    )
+    assert not AuditEntry.objects.filter(source=f"event:{orphan.pk}").exists()
+    assert audit.catch_up() == 1
+    assert audit.catch_up() == 0
+    audit.log_event(orphan.pk)  # the late on-commit hook: still logged once
+    assert AuditEntry.objects.filter(source=f"event:{orphan.pk}").count() == 1
+    assert "intact" in verify_output(capsys)
+
+
+def test_staff_views_are_logged_and_an_admin_exports_the_evidence(outbox, client):
+    item = verified(outbox)
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    assert client.get(reverse("staff:case", args=[item.reference])).status_code == 200
+    view = AuditEntry.objects.get(kind=AuditKind.STAFF_VIEW)
+    assert (view.request_id, view.actor_id, view.data) == (item.pk, officer.pk, {"page": "case"})
+    url = reverse("staff:case_audit", args=[item.reference])
+    assert client.get(url).status_code == 403  # officers work cases; admins hand out evidence
+
+    admin_client = client.__class__()
+    admin, admin_secret = make_officer(email="admin@example.org", role=Role.ADMIN)
+    login_with_totp(admin_client, admin.email, PASSWORD, admin_secret)
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    entries = response.json()["entries"]
+    assert {e["kind"] for e in entries} == {"event", "staff_view"}
+    for entry in entries:
+        fields = {k: v for k, v in entry.items() if k not in ("prev_hash", "hash")}
+        assert audit.entry_hash(entry["prev_hash"], fields) == entry["hash"]
+    assert AuditEntry.objects.filter(kind=AuditKind.EXPORT, actor_id=admin.pk).exists()
