@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 # Lets admin classes be written as ModelAdmin[Model] for the type checker.
@@ -262,6 +263,8 @@ else:
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1500)
 CELERY_TASK_SERIALIZER = "json"
+# Schedules with a time of day (the officers' digest) follow the controller's clock.
+CELERY_TIMEZONE = env.str("DSR_TIME_ZONE", default="Europe/Berlin")
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
@@ -281,6 +284,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-outbox": {"task": "dsr.tasks.purge_outbox", "schedule": 3600.0},
     "sweep-unverified": {"task": "dsr.tasks.sweep_unverified", "schedule": 3600.0},
     "audit-catch-up": {"task": "dsr.tasks.audit_catch_up", "schedule": 300.0},
+    "officer-digests": {
+        "task": "dsr.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),  # 07:00 in CELERY_TIMEZONE
+    },
     "purge-orphan-uploads": {"task": "dsr.tasks.purge_orphan_uploads", "schedule": 3600.0},
     "purge-expired-packages": {"task": "dsr.tasks.purge_expired_packages", "schedule": 3600.0},
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
@@ -307,6 +314,8 @@ DSR_CONTROLLER = {
 
 # --- Requests: verification, the clock, uploads, abuse limits ----------------------------------
 
+# The officers' daily digest: requests due within this many days.
+DSR_DIGEST_DAYS = env.int("DSR_DIGEST_DAYS", default=7)
 DSR_VERIFICATION_TTL_HOURS = env.int("DSR_VERIFICATION_TTL_HOURS", default=24)
 DSR_VERIFICATION_MAX_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_ATTEMPTS", default=5)
 DSR_VERIFICATION_RESEND_SECONDS = env.int("DSR_VERIFICATION_RESEND_SECONDS", default=60)

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from dsr.models import Channel
 from dsr.rights import Right
 
@@ -125,6 +126,21 @@ class NoticeForm(forms.Form):
     notice = forms.IntegerField(widget=forms.HiddenInput)
     notified = forms.BooleanField(required=False)
     reason = forms.CharField(label=_("Why not"), required=False, max_length=TEXT)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assigned to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("nobody"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from dsr.services.requests import staff_members
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_members()  # type: ignore[attr-defined]
 
 
 class RedactForm(forms.Form):

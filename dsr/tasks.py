@@ -57,6 +57,14 @@ def audit_catch_up_task() -> int:
     return catch_up()
 
 
+@shared_task(name="dsr.tasks.send_digests")
+def send_digests_task() -> int:
+    """The daily e-mail to each officer of their due-soon and overdue requests."""
+    from dsr.services.digest import send_digests
+
+    return send_digests()
+
+
 @shared_task(name="dsr.tasks.sweep_unverified")
 def sweep_unverified_task() -> list[int]:
     """Remind requesters who have not confirmed their address; close what expired."""

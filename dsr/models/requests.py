@@ -65,6 +65,14 @@ class SubjectRequest(models.Model):
     due_on = models.DateField(_("due"), db_index=True)
     strict_due_on = models.DateField(_("due without pauses"))
     extended = models.BooleanField(_("extended"), default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
     paused = models.BooleanField(_("clock paused"), default=False)
 
     # Who the request is about. Used only to find and answer the request (Art. 11, 12(6)).
@@ -179,6 +187,7 @@ class EventKind(models.TextChoices):
     COMPLETED = "completed", _("Request completed")
     ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
     ANSWER_REISSUED = "answer_reissued", _("Download link renewed")
+    ASSIGNED = "assigned", _("Assigned to an officer")
     REDACTED = "redacted", _("Third-party data redacted from the answer")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")

@@ -683,3 +683,36 @@ def refresh_open_clocks() -> int:
             refresh(request)
         count += 1
     return count
+
+
+def staff_members() -> Any:
+    """Everyone who may work cases (the privacy officer and admin roles)."""
+    from accounts.models import User
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            groups__permissions__codename="work_cases",
+            groups__permissions__content_type__app_label="accounts",
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+@transaction.atomic
+def assign(request: SubjectRequest, *, officer: User, assignee: User | None) -> None:
+    """Give the case to an officer (or back to the pool); recorded with who did it."""
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if assignee is not None and not staff_members().filter(pk=assignee.pk).exists():
+        raise RequestError(_("Cases can only be assigned to privacy officers."))
+    if request.assignee_id == (assignee.pk if assignee else None):
+        return
+    request.assignee = assignee
+    request.save(update_fields=["assignee"])
+    record(
+        request,
+        EventKind.ASSIGNED,
+        actor=officer,
+        data={"assignee": assignee.pk if assignee else None},
+    )

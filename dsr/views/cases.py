@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
+from accounts.models import User
 from connectors import services as fanout
 from connectors.models import JobStatus
 from dsr.forms import detail_rows
@@ -21,6 +22,7 @@ from dsr.services.files import read_file
 from dsr.staff_forms import (
     ApproveForm,
     AskForm,
+    AssignForm,
     ChangesForm,
     DecideIdForm,
     ExtendForm,
@@ -67,6 +69,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "files": item.files.filter(deleted_at__isnull=True),
             "case_messages": item.messages.select_related("author"),
             "verify_form": VerifyForm(),
+            "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
             "decide_form": DecideIdForm(),
@@ -132,6 +135,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "complete": ApproveForm,
         "reissue": ApproveForm,
         "redact": RedactForm,
+        "assign": AssignForm,
     }
     back = "staff:case_package" if action == "redact" else "staff:case"
     form = forms[action](request.POST)
@@ -233,6 +237,12 @@ def _job_action(
         else:
             answers.reissue(package, officer=officer)
             messages.success(request, _("The download was renewed and the requester told."))
+    elif action == "assign":
+        assignee = data["assignee"]
+        services.assign(
+            item, officer=officer, assignee=assignee if isinstance(assignee, User) else None
+        )
+        messages.success(request, _("The assignment is recorded."))
     elif action == "redact":
         from dsr.services import answers
 
@@ -271,6 +281,7 @@ CASE_ACTIONS = {
     "reissue",
     "complete",
     "redact",
+    "assign",
 }
 
 

@@ -1,0 +1,89 @@
+"""The officers' daily digest lists exactly their due-soon and overdue requests."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import Role
+from dsr.models import EventKind, Status, SubjectRequest
+from dsr.services import requests as services
+from dsr.services.digest import sections, send_digests
+from tests.factories import PASSWORD, UserFactory, make_officer, submit
+from tests.helpers import login_with_totp
+
+pytestmark = pytest.mark.django_db(transaction=True)
+DAY = date(2026, 11, 23)
+
+
+def case(assignee, due_in: int, *, strict_in: int | None = None, status: str = ""):
+    item = submit(email=f"p{SubjectRequest.objects.count()}@example.org")
+    if assignee is not None:
+        services.assign(item, officer=assignee, assignee=assignee)
+    changes: dict[str, object] = {
+        "due_on": DAY + timedelta(days=due_in),
+        "strict_due_on": DAY + timedelta(days=due_in if strict_in is None else strict_in),
+    }
+    if status:
+        changes["status"] = status
+    SubjectRequest.objects.filter(pk=item.pk).update(**changes)
+    return item.reference
+
+
+def refs(lines):
+    return [line["reference"] for line in lines]
+
+
+def test_each_officer_gets_their_due_soon_overdue_and_last_chance_requests(outbox):
+    anna, _ = make_officer(email="anna@example.org")
+    anna.language = "de"
+    anna.save()
+    ben, _ = make_officer(email="ben@example.org")
+    admin, _ = make_officer(email="admin@example.org", role=Role.ADMIN)
+    overdue = case(anna, -2)
+    soon = case(anna, 3)
+    case(anna, 20)  # not yet
+    last_chance = case(anna, 25, strict_in=1)
+    case(anna, -5, status=Status.COMPLETED)  # closed: never listed
+    bens = case(ben, -1)
+    unassigned = case(None, 10)
+
+    mine = sections(anna, DAY)
+    assert refs(mine["overdue"]) == [overdue]
+    assert refs(mine["due_soon"]) == [soon]
+    assert refs(mine["last_chance"]) == [last_chance]
+    assert mine["unassigned"] == mine["all_overdue"] == []
+    assert refs(sections(ben, DAY)["overdue"]) == [bens]
+    admins = sections(admin, DAY)
+    assert refs(admins["unassigned"]) == [unassigned]
+    assert refs(admins["all_overdue"]) == [overdue, bens]
+
+    outbox.messages.clear()
+    assert send_digests(DAY) == 3
+    german = outbox.last_to("anna@example.org")
+    assert german.subject.startswith("Anträge zur Bearbeitung")
+    assert "2 Tage überfällig" in german.body
+    for reference in (overdue, soon, last_chance):
+        assert reference in german.body
+    for reference in (bens, unassigned):
+        assert reference not in german.body
+    assert "@example.org" not in german.body  # references and dates, no requester's address
+    assert unassigned in outbox.last_to("admin@example.org").body
+
+
+def test_an_officer_assigns_a_case_only_to_staff(client, outbox):
+    anna, secret = make_officer(email="anna@example.org")
+    ben, _ = make_officer(email="ben@example.org")
+    stranger = UserFactory(email="stranger@example.org")
+    item = submit()
+    login_with_totp(client, anna.email, PASSWORD, secret)
+    url = reverse("staff:case_action", args=[item.reference, "assign"])
+    client.post(url, {"assignee": stranger.pk})
+    assert SubjectRequest.objects.get(pk=item.pk).assignee is None
+    client.post(url, {"assignee": ben.pk})
+    item.refresh_from_db()
+    assert item.assignee == ben
+    event = item.events.get(kind=EventKind.ASSIGNED)
+    assert (event.actor, event.data) == (anna, {"assignee": ben.pk})
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert f'<option value="{ben.pk}" selected>' in page
