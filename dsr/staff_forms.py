@@ -128,6 +128,14 @@ class NoticeForm(forms.Form):
     reason = forms.CharField(label=_("Why not"), required=False, max_length=TEXT)
 
 
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Internal note (never shown to the requester)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assigned to"),

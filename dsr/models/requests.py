@@ -188,6 +188,7 @@ class EventKind(models.TextChoices):
     ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
     ANSWER_REISSUED = "answer_reissued", _("Download link renewed")
     ASSIGNED = "assigned", _("Assigned to an officer")
+    NOTE_ADDED = "note_added", _("Internal note added")
     REDACTED = "redacted", _("Third-party data redacted from the answer")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
@@ -324,6 +325,25 @@ class CaseMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.direction}"
+
+
+class CaseNote(models.Model):
+    """An officer's internal note on a case: never shown or sent to the requester."""
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(_("internal note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.created_at:%Y-%m-%d}"
 
 
 class ReferenceCounter(models.Model):

@@ -716,3 +716,14 @@ def assign(request: SubjectRequest, *, officer: User, assignee: User | None) -> 
         actor=officer,
         data={"assignee": assignee.pk if assignee else None},
     )
+
+
+@transaction.atomic
+def add_note(request: SubjectRequest, *, officer: User, body: str) -> None:
+    """An internal note; the timeline records that one was written, not what it says."""
+    from dsr.models import CaseNote
+
+    if not body.strip():
+        raise RequestError(_("Write the note first."))
+    note = CaseNote.objects.create(request=request, author=officer, body=body.strip())
+    record(request, EventKind.NOTE_ADDED, actor=officer, data={"note": note.pk})

@@ -28,6 +28,7 @@ from dsr.staff_forms import (
     ExtendForm,
     JobForm,
     ManualIntakeForm,
+    NoteForm,
     NoticeForm,
     RedactForm,
     VerifyForm,
@@ -68,6 +69,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "can_extend": item.is_open and clock.extension_allowed(today()),
             "files": item.files.filter(deleted_at__isnull=True),
             "case_messages": item.messages.select_related("author"),
+            "notes": item.notes.select_related("author"),
+            "note_form": NoteForm(),
             "verify_form": VerifyForm(),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
@@ -136,6 +139,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "reissue": ApproveForm,
         "redact": RedactForm,
         "assign": AssignForm,
+        "note": NoteForm,
     }
     back = "staff:case_package" if action == "redact" else "staff:case"
     form = forms[action](request.POST)
@@ -237,6 +241,9 @@ def _job_action(
         else:
             answers.reissue(package, officer=officer)
             messages.success(request, _("The download was renewed and the requester told."))
+    elif action == "note":
+        services.add_note(item, officer=officer, body=str(data["body"]))
+        messages.success(request, _("The note is saved."))
     elif action == "assign":
         assignee = data["assignee"]
         services.assign(
@@ -282,6 +289,7 @@ CASE_ACTIONS = {
     "complete",
     "redact",
     "assign",
+    "note",
 }
 
 

@@ -87,3 +87,33 @@ def test_an_officer_assigns_a_case_only_to_staff(client, outbox):
     assert (event.actor, event.data) == (anna, {"assignee": ben.pk})
     page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
     assert f'<option value="{ben.pk}" selected>' in page
+
+
+def test_internal_notes_stay_internal(client, outbox):
+    from dsr.models import CaseNote
+
+    anna, secret = make_officer(email="anna@example.org")
+    item = submit()
+    login_with_totp(client, anna.email, PASSWORD, secret)
+    sent = len(outbox.messages)
+    url = reverse("staff:case_action", args=[item.reference, "note"])
+    client.post(url, {"body": "   "})
+    assert not CaseNote.objects.exists()
+    client.post(url, {"body": "Caller sounded like her brother; check the ID carefully."})
+    note = CaseNote.objects.get()
+    assert note.author == anna
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert "check the ID carefully" in page
+    event = item.events.get(kind=EventKind.NOTE_ADDED)
+    assert event.data == {"note": note.pk}
+    assert event.reason == ""  # the timeline says a note was written, not what
+    assert len(outbox.messages) == sent  # nobody is told
+
+    requester = client.__class__()
+    session = requester.session
+    session["dsr_status_access"] = {str(item.pk): 9e12}  # as after the e-mailed code
+    session.save()
+    status = requester.get(reverse("dsr:status", args=[services.status_token(item)]))
+    assert item.reference in status.content.decode()
+    assert "check the ID carefully" not in status.content.decode()
+    assert "Internal note" not in status.content.decode()
