@@ -346,6 +346,29 @@ class CaseNote(models.Model):
         return f"{self.request_id} {self.created_at:%Y-%m-%d}"
 
 
+class SentLetter(models.Model):
+    """A copy of every e-mail and letter sent to the requester, for the case page.
+
+    E-mails that carry a one-time code keep their subject only: the code is a secret.
+    """
+
+    request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="letters")
+    template = models.CharField(max_length=40)
+    to = models.EmailField()
+    subject = models.CharField(max_length=998)
+    body = models.TextField(blank=True)
+    with_pdf = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("letter sent")
+        verbose_name_plural = _("letters sent")
+        ordering = ("sent_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.template}"
+
+
 class ReferenceCounter(models.Model):
     """The last number handed out per year, for references like DSR-2026-00042."""
 

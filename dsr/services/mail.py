@@ -33,14 +33,16 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
 
 def send_email(
     *, template: str, to: str, context: dict[str, Any], language: str, letter: str = ""
-) -> None:
-    """``letter``: also attach the text as a PDF letter under this file name."""
+) -> tuple[str, str]:
+    """``letter``: also attach the text as a PDF letter under this file name. Returns the
+    subject and text that were sent."""
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     if letter:
         message.attach(letter, letter_pdf(subject, text, language), "application/pdf")
     message.send()
+    return subject, text
 
 
 def letter_pdf(subject: str, text: str, language: str) -> bytes:

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from dsr.models import ChallengePurpose, SubjectRequest, VerificationChallenge
+from dsr.models import ChallengePurpose, SentLetter, SubjectRequest, VerificationChallenge
 from dsr.rights import RIGHTS, Right
 from dsr.services import verification
 from dsr.services.clock import clock_for
@@ -81,7 +81,17 @@ def deliver(
     if not to:
         return False
     letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
-    send_email(template=template, to=to, context=context, language=request.language, letter=letter)
+    subject, text = send_email(
+        template=template, to=to, context=context, language=request.language, letter=letter
+    )
+    SentLetter.objects.create(
+        request=request,
+        template=template,
+        to=to,
+        subject=subject,
+        body="" if challenge is not None else text,  # never keep a one-time code
+        with_pdf=bool(letter),
+    )
     if challenge is not None:
         verification.mark_sent(challenge)
     return True

@@ -70,6 +70,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "files": item.files.filter(deleted_at__isnull=True),
             "case_messages": item.messages.select_related("author"),
             "notes": item.notes.select_related("author"),
+            "letters": item.letters.all(),
             "note_form": NoteForm(),
             "verify_form": VerifyForm(),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),

@@ -117,3 +117,25 @@ def test_internal_notes_stay_internal(client, outbox):
     assert item.reference in status.content.decode()
     assert "check the ID carefully" not in status.content.decode()
     assert "Internal note" not in status.content.decode()
+
+
+def test_the_case_page_lists_the_letters_sent_without_one_time_codes(client, outbox):
+    from dsr.models import SentLetter
+    from tests.helpers import code_in
+
+    item = submit()
+    code = code_in(outbox.last_to(item.email))
+    services.verify_with_code(item, code)
+    letters = list(SentLetter.objects.filter(request=item))
+    assert len(letters) == len([m for m in outbox.messages if item.email in m.to])
+    first, verified = letters[0], letters[-1]
+    assert first.body == ""  # it carried the code
+    assert verified.template == "verified"
+    assert verified.with_pdf
+    assert item.reference in verified.body
+    assert all(code not in letter.body for letter in letters)
+    anna, secret = make_officer(email="anna@example.org")
+    login_with_totp(client, anna.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert verified.subject in page
+    assert first.subject in page
