@@ -129,21 +129,26 @@ def event_recorded(event: RequestEvent) -> None:
     transaction.on_commit(lambda: log_event(event.pk), robust=True)
 
 
-def catch_up() -> int:
-    """Log events a dead process never got to log; returns how many."""
-    logged = {
-        int(str(source).split(":", 1)[1])
-        for source in AuditEntry.objects.filter(kind=AuditKind.EVENT).values_list(
+CATCH_UP_WINDOW = 10_000
+
+
+def catch_up(window: int = CATCH_UP_WINDOW) -> int:
+    """Log events a dead process never got to log; returns how many.
+
+    A lost hook can only concern the events written just before the process died, and this
+    runs every few minutes: it looks at the newest ``window`` events, not the whole table.
+    """
+    recent = list(RequestEvent.objects.order_by("-pk").values_list("pk", flat=True)[:window])
+    logged = set(
+        AuditEntry.objects.filter(source__in=[f"event:{pk}" for pk in recent]).values_list(
             "source", flat=True
         )
-    }
-    missing = (
-        RequestEvent.objects.exclude(pk__in=logged).order_by("pk").values_list("pk", flat=True)
     )
     count = 0
-    for event_id in missing:
-        log_event(event_id)
-        count += 1
+    for event_id in sorted(recent):
+        if f"event:{event_id}" not in logged:
+            log_event(event_id)
+            count += 1
     return count
 
 
