@@ -97,11 +97,13 @@ def redact(
     transaction.on_commit(lambda: build_answer_package.delay(request.pk))
 
 
-def _discard(package: AnswerPackage) -> None:
-    if package.storage_name:
-        default_storage.delete(package.storage_name)
-    package.deleted_at = timezone.now()
+def _discard(package: AnswerPackage, now: datetime | None = None) -> None:
+    """Mark the package deleted; its file goes once that is committed (a rollback keeps both)."""
+    name = package.storage_name
+    package.deleted_at = now or timezone.now()
     package.save(update_fields=["deleted_at"])
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
 
 
 def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[str, Any]]:
@@ -143,12 +145,9 @@ def purge_expired(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     purged = 0
     for package in AnswerPackage.objects.filter(deleted_at__isnull=True, expires_at__lt=now):
-        if package.storage_name:
-            default_storage.delete(package.storage_name)
         for part in ExportPart.objects.filter(job__request=package.request):
             default_storage.delete(part.storage_name)
             part.delete()
-        package.deleted_at = now
-        package.save(update_fields=["deleted_at"])
+        _discard(package, now)
         purged += 1
     return purged

@@ -38,7 +38,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     LetterKind.COMPLETED: ("details",),
     LetterKind.INFO_REQUESTED: ("details",),
 }
-DETAILS = {kind for kind in REQUIRED}
+DETAILS = set(REQUIRED)
 
 
 def allowed(kind: str) -> set[str]:

@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -685,7 +686,7 @@ def refresh_open_clocks() -> int:
     return count
 
 
-def staff_members() -> Any:
+def staff_members() -> "QuerySet[User]":
     """Everyone who may work cases (the privacy officer and admin roles)."""
     from accounts.models import User
 
