@@ -6,6 +6,7 @@ Privacy admins also get every unassigned open request and every overdue one. Ref
 dates only: no requester's name or address goes into these e-mails.
 """
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from dsr.models import CLOSED_STATUSES, SubjectRequest
 from dsr.services.clock import today
 from dsr.services.mail import send_email
 from dsr.services.requests import staff_members
+
+logger = logging.getLogger(__name__)
 
 
 def _line(item: SubjectRequest, day: date) -> dict[str, Any]:
@@ -61,11 +64,15 @@ def send_digests(day: date | None = None) -> int:
         context = sections(user, day)
         if not any(context.values()):
             continue
-        send_email(
-            template="digest",
-            to=user.email,
-            context=context | {"day": day, "window": settings.DSR_DIGEST_DAYS},
-            language=user.language or settings.LANGUAGE_CODE,
-        )
+        try:
+            send_email(
+                template="digest",
+                to=user.email,
+                context=context | {"day": day, "window": settings.DSR_DIGEST_DAYS},
+                language=user.language or settings.LANGUAGE_CODE,
+            )
+        except Exception:  # one officer's mail server trouble does not cost the others theirs
+            logger.exception("The digest for staff member %s was not sent", user.pk)
+            continue
         sent += 1
     return sent

@@ -139,3 +139,32 @@ def test_the_case_page_lists_the_letters_sent_without_one_time_codes(client, out
     page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
     assert verified.subject in page
     assert first.subject in page
+
+
+class RefusingBackend:
+    """A mail server that refuses one address and takes the rest (like a full mailbox)."""
+
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        for message in messages:
+            if "anna@" in message.to[0]:
+                raise ConnectionError("552 mailbox full")
+            self.sent.append(message)
+        return len(messages)
+
+
+def test_one_refused_digest_does_not_cost_the_others_theirs(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    RefusingBackend.sent = []
+    anna, _ = make_officer(email="anna@example.org")
+    ben, _ = make_officer(email="ben@example.org")
+    case(anna, -1)
+    bens = case(ben, -1)
+    RefusingBackend.sent = []  # the requesters' own e-mails
+    assert send_digests(DAY) == 1
+    assert [m.to for m in RefusingBackend.sent] == [["ben@example.org"]]
+    assert bens in RefusingBackend.sent[0].body
