@@ -71,7 +71,13 @@ class ConnectorJob(models.Model):
                 fields=["request", "system", "action"], name="one_job_per_system_action"
             )
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="job_status_next")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="job_status_next"),
+            # The queue's "connector problems": the few failed jobs, found per request.
+            models.Index(
+                fields=["request"], condition=models.Q(status="failed"), name="job_failed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id}:{self.system}:{self.action}"

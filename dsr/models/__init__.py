@@ -5,6 +5,7 @@ from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.outbox import OutboxMessage
+from dsr.models.queue import SavedFilter
 from dsr.models.register import (
     LegalBasis,
     ProcessingActivity,
@@ -64,6 +65,7 @@ __all__ = [
     "RequestFile",
     "RequestedRight",
     "RequesterType",
+    "SavedFilter",
     "SentLetter",
     "Status",
     "SubjectRequest",

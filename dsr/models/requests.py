@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from dsr.rights import Right
@@ -119,7 +120,17 @@ class SubjectRequest(models.Model):
         verbose_name = _("request")
         verbose_name_plural = _("requests")
         ordering = ("due_on", "pk")
-        indexes = [models.Index(fields=["status", "due_on"], name="request_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="request_status_due"),
+            # The queue: open requests by due date, an officer's own, a search by address.
+            models.Index(
+                fields=["due_on", "id"],
+                condition=~models.Q(status__in=["completed", "refused", "withdrawn"]),
+                name="request_open_due",
+            ),
+            models.Index(fields=["assignee", "due_on"], name="request_assignee_due"),
+            models.Index(Upper("email"), name="request_email_ci"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
