@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, staff, status
+from dsr.views import cases, intake, public, queue, staff, status
 
 request_patterns = (
     [
@@ -25,8 +25,11 @@ staff_patterns = (
         path("", staff.dashboard, name="dashboard"),
         path("outbox/", staff.outbox, name="outbox"),
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
-        path("requests/", cases.case_list, name="cases"),
+        path("requests/", queue.case_list, name="cases"),
         path("requests/new/", cases.manual_intake, name="manual_intake"),
+        path("requests/assign/", queue.bulk_assign, name="bulk_assign"),
+        path("requests/filters/", queue.save_filter, name="save_filter"),
+        path("requests/filters/<int:pk>/delete/", queue.delete_filter, name="delete_filter"),
         path("requests/<str:reference>/", cases.case_detail, name="case"),
         path("requests/<str:reference>/files/<int:pk>/", cases.case_file, name="case_file"),
         path("requests/<str:reference>/package/", cases.case_package, name="case_package"),

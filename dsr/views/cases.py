@@ -12,7 +12,7 @@ from accounts.models import User
 from connectors import services as fanout
 from connectors.models import JobStatus
 from dsr.forms import detail_rows
-from dsr.models import CLOSED_STATUSES, FileKind, SubjectRequest
+from dsr.models import FileKind, SubjectRequest
 from dsr.rights import Right
 from dsr.services import audit
 from dsr.services import requests as services
@@ -33,16 +33,6 @@ from dsr.staff_forms import (
     RedactForm,
     VerifyForm,
 )
-
-
-@staff_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    items = (
-        SubjectRequest.objects.exclude(status__in=CLOSED_STATUSES)
-        .prefetch_related("requested_rights")
-        .order_by("due_on", "pk")[:200]
-    )
-    return render(request, "staff/case_list.html", {"items": items, "today": today()})
 
 
 def _case(reference: str) -> SubjectRequest:
