@@ -47,7 +47,13 @@ def test_the_query_count_does_not_grow_with_the_number_of_requests(client, anna)
     on = today()
     # Six requests, due from 4 days ahead to a day ago: every filter below finds some.
     add_requests(6, on=on, officers=[anna, ben, None], start=36, failed_every=2)
-    filters = ["", "due=overdue", "failed=on&right=rectification", "assignee=me&sort=-received", "page=2"]
+    filters = [
+        "",
+        "due=overdue",
+        "failed=on&right=rectification",
+        "assignee=me&sort=-received",
+        "page=2",
+    ]
     few = [queries(client, query) for query in filters]
     add_requests(240, on=on, officers=[anna, ben, None], start=100, failed_every=2)
     many = [queries(client, query) for query in filters]
