@@ -92,6 +92,9 @@ class ExportPage:
     records: tuple[Mapping[str, Any], ...]
     # Fields the subject provided or that were observed (Art. 20), as opposed to inferred.
     provided_fields: tuple[str, ...] | None = None
+    # The system deletes this category after a fixed time (its own retention rule): older
+    # records are not part of the answer, and the answer says why. Hours; 0 = no such rule.
+    expires_after_hours: int = 0
 
 
 @dataclass(frozen=True)

@@ -393,8 +393,11 @@ def _export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         default_storage.delete(part.storage_name)
         part.delete()
     categories: dict[str, int] = {}
+    expired: dict[str, int] = {}
     sequence = 0
     for page in pages:
+        if page.expires_after_hours:
+            expired[page.category] = page.expires_after_hours
         if not page.records:
             continue
         lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
@@ -409,7 +412,14 @@ def _export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         )
         sequence += 1
         categories[page.category] = categories.get(page.category, 0) + len(page.records)
-    return {"records": sum(categories.values()), "categories": categories, "parts": sequence}
+    result: dict[str, Any] = {
+        "records": sum(categories.values()),
+        "categories": categories,
+        "parts": sequence,
+    }
+    if expired:  # categories the system deletes after so many hours: said in the answer
+        result["expired"] = expired
+    return result
 
 
 def store_part(

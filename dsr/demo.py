@@ -10,11 +10,15 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.mfa.utils import decrypt
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
+from connectors import registry
+from dsr import demo_systems
 from dsr.demo_register import load_register
+from dsr.demo_requests import load_requests
 from dsr.models import Controller
 from dsr.services.controller import seed_controller
 
@@ -48,6 +52,7 @@ DEMO_CONTROLLER = {
 DEMO_PASSWORD = "demo-officer-2026"  # noqa: S105
 DEMO_STAFF = (
     ("officer@demo.example", "Olivia", "Officer", Role.OFFICER),
+    ("officer2@demo.example", "Otto", "Second", Role.OFFICER),  # the second pair of eyes
     ("admin@demo.example", "Adam", "Admin", Role.ADMIN),
 )
 
@@ -60,8 +65,28 @@ class DemoLogin:
     totp_secret: str
 
 
+def load_full_demo() -> list[DemoLogin]:
+    """What `make run` shows: the base below, the source systems and the demo requests."""
+    logins = load_demo()
+    folder = settings.VAR_DIR / "demo"
+    config = demo_systems.build(folder)
+    if not settings.DSR_CONNECTORS_FILE and not settings.DSR_CONNECTORS:
+        # This process (the command) uses the demo systems; `make run` points web and worker
+        # at the same file through DSR_CONNECTORS_FILE.
+        settings.DSR_CONNECTORS_FILE = str(config)
+        registry.reset()
+    officer, second = (User.objects.get(email=login.email) for login in logins[:2])
+    printing, settings.DSR_OUTBOX_PRINT = settings.DSR_OUTBOX_PRINT, False  # quiet start-up
+    try:
+        load_requests(officer, second)
+    finally:
+        settings.DSR_OUTBOX_PRINT = printing
+    return logins
+
+
 @transaction.atomic
 def load_demo() -> list[DemoLogin]:
+    """The controller, the processing register and the staff accounts."""
     if not Controller.objects.exists():
         seed_controller(DEMO_CONTROLLER)
     load_register()

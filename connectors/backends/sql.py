@@ -21,6 +21,12 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         erasure: delete
         retention: {date_column: issued_on, years: 8, from: end_of_year,
                     legal_basis: "Art. 17(3)(b) GDPR", statute: "§ 147 AO, § 14b UStG"}
+      - name: chat_messages        # content the system itself deletes after a day
+        category: chat_content
+        parent: chats
+        parent_key: chat_id
+        expires: {date_column: sent_at, hours: 24}   # (UTC) older rows: "deleted under the
+                                                     # retention rule", not exported
 
 Reads stream in batches; an erasure runs in one transaction per system and reports exact counts.
 E-mail addresses match case-insensitively and exactly (never LIKE).
@@ -31,7 +37,7 @@ import hmac
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +107,18 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """The system's own deletion rule: rows older than ``hours`` are gone (or due to go)."""
+
+    date_column: str
+    hours: int
+
+    def cutoff(self) -> datetime:
+        # Naive UTC: what SQLite stores, and what a timestamp column compares in UTC sessions.
+        return datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=self.hours)
+
+
+@dataclass(frozen=True)
 class TableMap:
     name: str
     category: str
@@ -119,6 +137,7 @@ class TableMap:
     rectifiable: tuple[str, ...] = ()
     # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
     basis: str = ""
+    expires: Expiry | None = None
 
 
 def parse_mapping(raw: Mapping[str, Any]) -> list[TableMap]:
@@ -130,10 +149,13 @@ def parse_mapping(raw: Mapping[str, Any]) -> list[TableMap]:
             retention = dict(retention)
             counted_from = retention.pop("from", "end_of_year")
             retention = Retention(from_end_of_year=counted_from == "end_of_year", **retention)
+        expires = entry.pop("expires", None)
+        if expires:
+            expires = Expiry(str(expires["date_column"]), int(expires["hours"]))
         for name in ("columns", "provided", "rectifiable"):
             if entry.get(name) is not None:
                 entry[name] = tuple(entry[name])
-        tables.append(TableMap(retention=retention, **entry))
+        tables.append(TableMap(retention=retention, expires=expires, **entry))
     _validate(tables)
     return tables
 
@@ -250,6 +272,16 @@ class SQLConnector(Connector):
             conditions.append(self._column(table, mapped.parent_key).in_(keys))
         return or_(*conditions) if conditions else false()
 
+    def _current(
+        self, table: Table, mapped: TableMap, condition: ColumnElement[bool]
+    ) -> ColumnElement[bool]:
+        """Leave out what the system's own deletion rule has taken (for locate and export;
+        an erasure still removes everything)."""
+        if mapped.expires is None:
+            return condition
+        dated = self._column(table, mapped.expires.date_column)
+        return condition & (dated >= mapped.expires.cutoff())
+
     def _depth(self, mapped: TableMap) -> int:
         return 0 if not mapped.parent else 1 + self._depth(self.by_name[mapped.parent])
 
@@ -277,7 +309,7 @@ class SQLConnector(Connector):
             with self.engine.connect() as conn:
                 for mapped in self.maps:
                     table = self._table(conn, mapped.name)
-                    condition = self._condition(conn, mapped, subject)
+                    condition = self._current(table, mapped, self._condition(conn, mapped, subject))
                     total += conn.execute(
                         select(func.count()).select_from(table).where(condition)
                     ).scalar_one()
@@ -305,9 +337,14 @@ class SQLConnector(Connector):
                         if mapped.columns
                         else list(table.c)
                     )
+                    if mapped.expires:
+                        yield ExportPage(
+                            mapped.category, (), expires_after_hours=mapped.expires.hours
+                        )
+                    condition = self._condition(conn, mapped, subject)
                     query: Select[Any] = (
                         select(*columns)
-                        .where(self._condition(conn, mapped, subject))
+                        .where(self._current(table, mapped, condition))
                         .order_by(self._column(table, mapped.key))
                     )
                     result = conn.execution_options(

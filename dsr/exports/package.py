@@ -188,6 +188,8 @@ def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]])
             entry.setdefault("skipped", job.skipped_reason)
         if job.result.get("retained"):
             entry["retained"] = job.result["retained"]
+        if job.result.get("expired"):
+            entry["expired"] = job.result["expired"]
     for system, categories in counts.items():
         entry = outcomes.setdefault(
             system, {"searched": True, "status": "not found", "records": 0, "categories": {}}

@@ -195,3 +195,53 @@ def test_kept_invoices_are_erased_exactly_when_their_duty_ends(url):
     later = date(TODAY.year + 11, 1, 1)
     assert system.erase_kept(kept.location, kept.keys, today=later) == 2
     assert [r["number"] for r in sources.rows(url, "invoices", "customer_id = 1")] == ["NEW"]
+
+
+def test_content_the_system_deletes_after_a_day_is_explained_not_exported(url):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    mapping = {
+        "tables": [
+            {
+                "name": "conversations",
+                "category": "chat_sessions",
+                "identity": {"email": "visitor_email"},
+                "erasure": "delete",
+                "expires": {"date_column": "started_at", "hours": 24},
+            },
+            {
+                "name": "messages",
+                "category": "chat_messages",
+                "parent": "conversations",
+                "parent_key": "conversation_id",
+                "erasure": "delete",
+            },
+        ]
+    }
+    connector = SQLConnector("chat", {"url": url, "mapping": mapping})
+    # Erika's only conversation is from 2025: past the rule, so gone from the answer.
+    pages = list(connector.export(ERIKA))
+    assert (pages[0].category, pages[0].records, pages[0].expires_after_hours) == (
+        "chat_sessions",
+        (),
+        24,
+    )
+    assert not [r for page in pages if page.category == "chat_sessions" for r in page.records]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO conversations (id, visitor_email, started_at) VALUES (9001, :e, :t)"),
+            {"e": SUBJECT, "t": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)},
+        )
+    engine.dispose()
+    records = [
+        r
+        for page in connector.export(ERIKA)
+        if page.category == "chat_sessions"
+        for r in page.records
+    ]
+    assert [r["id"] for r in records] == [9001]
+    # An erasure still removes everything, the old conversation (and its 3 messages) too.
+    assert connector.erase(ERIKA, today=TODAY).erased == 2 + 3

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import User
-from dsr.demo import DEMO_PASSWORD, load_demo
+from dsr.demo import DEMO_PASSWORD, load_demo, load_full_demo
+from dsr.demo_systems import DEMO_SUBJECT
 from dsr.models import Controller
 from tests.helpers import login_with_totp
 
@@ -20,20 +21,36 @@ def test_the_demo_loads_the_seeds_controller_and_can_be_loaded_again(client):
     assert controller.name == "T-Systems International GmbH"
     assert (controller.country, controller.subdivision) == ("DE", "NW")
     assert [a.name.split(" (")[-1] for a in controller.authorities.all()] == ["BfDI)", "LDI NRW)"]
-    assert User.objects.filter(email__endswith="@demo.example").count() == 2
+    # Two officers (four eyes) and a privacy admin.
+    assert User.objects.filter(email__endswith="@demo.example").count() == 3
 
     officer = first[0]
     login_with_totp(client, officer.email, DEMO_PASSWORD, officer.totp_secret)
     assert client.get(reverse("staff:dashboard")).status_code == 200
 
 
-def test_the_demo_command_prints_the_logins(capsys, settings):
+@pytest.fixture
+def demo_home(settings, tmp_path):
+    """The demo's systems under this test's folder, and the registry pointed at them."""
+    from connectors import registry
+
+    settings.VAR_DIR = tmp_path
+    settings.DSR_CONNECTORS_FILE = str(tmp_path / "demo" / "connectors.yaml")
+    registry.reset()
+    yield tmp_path
+    registry.reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_command_prints_the_logins(capsys, settings, demo_home):
     settings.DEBUG = True
     call_command("dsr_demo")
     out = capsys.readouterr().out
     assert "officer@demo.example" in out
     assert DEMO_PASSWORD in out
     assert "TOTP secret:" in out
+    assert "officer2@demo.example" in out
+    assert DEMO_SUBJECT in out
 
 
 def test_the_demo_is_refused_on_a_production_site(settings):
@@ -43,3 +60,70 @@ def test_the_demo_is_refused_on_a_production_site(settings):
     with pytest.raises(CommandError):
         call_command("dsr_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_full_demo_has_requests_in_every_state_and_loads_once(demo_home, outbox):
+    from connectors.models import JobStatus
+    from dsr import demo_requests as demo
+    from dsr.models import Status, SubjectRequest
+    from dsr.services.clock import today
+
+    load_full_demo()
+    by = {item.email: item for item in SubjectRequest.objects.all()}
+    assert set(by) == {demo.OVERDUE, demo.PAUSED, demo.FAILED, demo.COMPLETED, demo.UNCONFIRMED}
+    overdue = by[demo.OVERDUE]
+    assert overdue.is_open
+    assert overdue.due_on < today()
+    assert overdue.status == Status.IN_REVIEW
+    assert overdue.packages.exists()  # built, waiting for the officer to release it
+    assert by[demo.PAUSED].paused
+    failed = by[demo.FAILED].jobs.get(system="crm", action="rectify")
+    assert failed.status == JobStatus.FAILED
+    assert "IntegrityError" in failed.last_error
+    assert by[demo.COMPLETED].status == Status.COMPLETED
+    assert by[demo.UNCONFIRMED].status == Status.AWAITING_VERIFICATION
+
+    load_full_demo()  # again: nothing new, nothing lost
+    assert SubjectRequest.objects.count() == 5
+    assert {p.name for p in (demo_home / "demo").iterdir()} == {
+        "crm.sqlite3",
+        "billing.sqlite3",
+        "chat.sqlite3",
+        "connectors.yaml",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo_home, outbox):
+    import io
+    import json
+    import subprocess
+    import zipfile
+
+    from dsr.exports.package import read_package
+    from dsr.models import AnswerPackage
+    from dsr.services import requests as services
+    from tests.factories import submit
+    from tests.helpers import code_in
+
+    load_full_demo()
+    item = submit(email=DEMO_SUBJECT)
+    services.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    package = AnswerPackage.objects.get(request=item)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(read_package(package))))
+    manifest = json.loads(archive.read("manifest.json"))
+    systems = manifest["systems"]
+    assert {alias: entry["status"] for alias, entry in systems.items()} == {
+        "crm": "found",
+        "billing": "found",
+        "chat": "found",
+    }
+    # Two chats: the one from three days ago has lost its content under the 24-hour rule.
+    assert systems["chat"]["categories"] == {"chat_sessions": 2, "chat_content": 3}
+    assert systems["chat"]["expired"] == {"chat_content": 24}
+    assert systems["billing"]["categories"]["invoices"] == 5
+    report = subprocess.run(
+        ["pdftotext", "-", "-"], input=archive.read("report.pdf"), capture_output=True, check=True
+    ).stdout.decode()
+    assert "deleted under the retention rule" in " ".join(report.split())

@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dsr.demo import load_demo
+from dsr.demo import load_full_demo
+from dsr.demo_systems import DEMO_SUBJECT
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("Refusing to load public demo logins into a production site.")
-        logins = load_demo()
+        logins = load_full_demo()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Staff logins (password, TOTP):"))
         for login in logins:
             self.stdout.write(
@@ -30,5 +31,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "  Add the TOTP secret to an authenticator app, or get the current code with:\n"
-            "  python manage.py dsr_totp officer@demo.example"
+            "  python manage.py dsr_totp officer@demo.example\n"
+            f"  Demo data subject (in the CRM, billing and the support chat): {DEMO_SUBJECT}\n"
+            f"  Source systems: {settings.VAR_DIR / 'demo'} (DSR_CONNECTORS_FILE: "
+            f"{settings.DSR_CONNECTORS_FILE})"
         )

@@ -1,0 +1,159 @@
+"""A handful of demo requests in different states, made through the real services.
+
+The fan-out runs in this process (Celery eager) against the demo's SQLite systems, so every
+state is reached before ``make run`` starts the worker: an overdue access request whose answer
+waits for release, a request paused on a question, a correction the CRM refused (a failed job),
+a marketing objection done and closed, and a request still waiting for its e-mail confirmation.
+Erika Mustermann, the subject of the README's tour, is left alone.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import User
+from dsr.models import Channel, SubjectRequest
+from dsr.rights import Right
+from dsr.services import requests as services
+
+# The demo's requests are recognised by these addresses (loading again adds nothing).
+OVERDUE = "max.mustermann@example.com"
+PAUSED = "jan.jansen@example.nl"
+FAILED = "sophie.devries@example.nl"
+COMPLETED = "lukas.becker@example.de"
+UNCONFIRMED = "noah.weber@example.de"
+
+
+def _eager() -> Callable[[], None]:
+    from dsr.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+
+    def restore() -> None:
+        app.conf.task_always_eager = before
+
+    return restore
+
+
+def _intake(
+    right: Right,
+    email: str,
+    name: str,
+    *,
+    language: str = "en",
+    channel: str = Channel.WEB,
+    days_ago: int = 0,
+    details: dict[str, Any] | None = None,
+) -> services.Intake:
+    return services.Intake(
+        rights={right: details or {}},
+        subject=services.SubjectDetails(email=email, name=name),
+        language=language,
+        channel=channel,
+        received_at=timezone.now() - timedelta(days=days_ago),
+        extra={"send_verification": channel == Channel.WEB},
+    )
+
+
+def load_requests(officer: User, second: User) -> int:
+    """Create the demo requests that are missing; returns how many were made."""
+    from connectors import services as fanout
+
+    existing = set(SubjectRequest.objects.values_list("email", flat=True))
+    made = 0
+    restore = _eager()
+    try:
+        if OVERDUE not in existing:
+            # A letter that came in 40 days ago, entered by the officer: the answer is built
+            # but not yet released, and the one-month date has passed.
+            item = services.submit_request(
+                intake=_intake(
+                    Right.ACCESS,
+                    OVERDUE,
+                    "Max Mustermann",
+                    language="de",
+                    channel=Channel.POST,
+                    days_ago=40,
+                ),
+                entered_by=officer,
+            )
+            services.assign(item, officer=officer, assignee=officer)
+            services.verify_manually(
+                item,
+                officer=officer,
+                reason="Signed letter; name, customer number and address match the CRM.",
+            )
+            made += 1
+        if PAUSED not in existing:
+            item = services.submit_request(
+                intake=_intake(
+                    Right.RECTIFICATION,
+                    PAUSED,
+                    "Jan Jansen",
+                    language="nl",
+                    details={"what": "Mijn adres is veranderd."},
+                )
+            )
+            services.request_information(
+                item,
+                officer=second,
+                question="Welk nieuw adres mogen wij noteren? Vermeld ook uw klantnummer.",
+            )
+            made += 1
+        if FAILED not in existing:
+            item = services.submit_request(
+                intake=_intake(
+                    Right.RECTIFICATION,
+                    FAILED,
+                    "Sophie de Vries",
+                    language="nl",
+                    channel=Channel.EMAIL,
+                    days_ago=6,
+                    details={"what": "Add my mobile number next to the office number."},
+                ),
+                entered_by=officer,
+            )
+            services.assign(item, officer=officer, assignee=second)
+            services.verify_manually(
+                item, officer=second, reason="Reply from the address held in the CRM."
+            )
+            item = SubjectRequest.objects.get(pk=item.pk)
+            # Too long for the CRM's phone column: the CRM refuses, the job fails.
+            fanout.set_rectification(
+                item,
+                officer=second,
+                changes=fanout.parse_changes(
+                    "contacts.phone = +31 10 555 0123 (office), +31 6 1234 5678 (mobile)"
+                ),
+            )
+            made += 1
+        if COMPLETED not in existing:
+            item = services.submit_request(
+                intake=_intake(
+                    Right.OBJECTION,
+                    COMPLETED,
+                    "Lukas Becker",
+                    channel=Channel.EMAIL,
+                    days_ago=12,
+                    details={"kind": "direct_marketing"},
+                ),
+                entered_by=second,
+            )
+            services.verify_manually(
+                item, officer=second, reason="Sent from the address held in the CRM."
+            )
+            from dsr.services.completion import complete
+
+            complete(SubjectRequest.objects.get(pk=item.pk), officer=second)
+            made += 1
+        if UNCONFIRMED not in existing:
+            services.submit_request(
+                intake=_intake(Right.ERASURE, UNCONFIRMED, "Noah Weber", language="de")
+            )
+            made += 1
+    finally:
+        restore()
+    return made

@@ -1,0 +1,353 @@
+"""The demo's source systems: a CRM, billing and a support chat, as SQLite databases.
+
+Each is reached through the real SQL connector, like a customer's own databases would be. The
+people are invented; Erika Mustermann (``DEMO_SUBJECT``) is in all three. Facts follow the
+seeds' privacy notice: contract data for Open Telekom Cloud, invoices kept under § 147 AO and
+§ 14b UStG, chat content deleted after 24 hours and chat metadata anonymised after 28 days.
+
+The databases are created once (``build``) and then left alone, so what a demo erasure removed
+stays removed; delete ``var/demo/`` to start again.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import create_engine, text
+
+DEMO_SUBJECT = "erika.mustermann@example.com"
+
+# email, name, customer number, phone, street, postcode + city, language
+PEOPLE: list[tuple[str, str, str, str, str, str]] = [
+    (
+        DEMO_SUBJECT,
+        "Erika Mustermann",
+        "OTC-100042",
+        "+49 228 4711 0815",
+        "Heidestraße 17",
+        "51147 Köln",
+    ),
+    (
+        "max.mustermann@example.com",
+        "Max Mustermann",
+        "OTC-100043",
+        "+49 221 123 4567",
+        "Heidestraße 17",
+        "51147 Köln",
+    ),
+    (
+        "jan.jansen@example.nl",
+        "Jan Jansen",
+        "OTC-200117",
+        "+31 20 555 0199",
+        "Keizersgracht 12",
+        "1015 CS Amsterdam",
+    ),
+    (
+        "sophie.devries@example.nl",
+        "Sophie de Vries",
+        "OTC-200245",
+        "+31 10 555 0123",
+        "Coolsingel 40",
+        "3011 AD Rotterdam",
+    ),
+    (
+        "lukas.becker@example.de",
+        "Lukas Becker",
+        "OTC-100311",
+        "+49 211 555 0101",
+        "Königsallee 2",
+        "40212 Düsseldorf",
+    ),
+    (
+        "anna.schmidt@example.de",
+        "Anna Schmidt",
+        "OTC-100390",
+        "+49 30 555 0177",
+        "Unter den Linden 5",
+        "10117 Berlin",
+    ),
+]
+
+CRM_MAPPING: dict[str, Any] = {
+    "tables": [
+        {
+            "name": "contacts",
+            "category": "contact",
+            "identity": {"email": "email", "customer_number": "customer_no"},
+            "provides": {"customer_number": "customer_no"},
+            "erasure": "delete",
+            "restriction_column": "processing_restricted",
+            "objection_columns": {"direct_marketing": "marketing_opt_out"},
+            "rectifiable": ["name", "phone", "street", "city"],
+            "basis": "contract",
+        },
+        {
+            "name": "service_notes",
+            "category": "service_notes",
+            "parent": "contacts",
+            "parent_key": "contact_id",
+            "erasure": "delete",
+            "restriction_column": "processing_restricted",
+        },
+    ]
+}
+BILLING_MAPPING: dict[str, Any] = {
+    "tables": [
+        {
+            "name": "customers",
+            "category": "billing_account",
+            "identity": {"email": "email", "customer_number": "customer_no"},
+            "erasure": "anonymise",
+            "anonymise": {"email": "hash", "name": "fixed:Erased", "street": None},
+            "restriction_column": "processing_restricted",
+            "rectifiable": ["name", "street", "city"],
+        },
+        {
+            "name": "invoices",
+            "category": "invoices",
+            "parent": "customers",
+            "parent_key": "customer_id",
+            "erasure": "delete",
+            "restriction_column": "processing_restricted",
+            "retention": {
+                "date_column": "issued_on",
+                "years": 8,
+                "from": "end_of_year",
+                "what": "invoices",
+                "legal_basis": "Art. 17(3)(b) GDPR: legal obligation to keep accounting records",
+                "statute": "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG",
+            },
+        },
+    ]
+}
+CHAT_MAPPING: dict[str, Any] = {
+    "tables": [
+        {
+            "name": "chats",
+            "category": "chat_sessions",
+            "identity": {"email": "email"},
+            "erasure": "delete",
+        },
+        {
+            "name": "chat_messages",
+            "category": "chat_content",
+            "parent": "chats",
+            "parent_key": "chat_id",
+            "erasure": "delete",
+            "expires": {"date_column": "sent_at", "hours": 24},
+        },
+    ]
+}
+
+SCHEMAS = {
+    "crm": [
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, customer_no TEXT UNIQUE, email TEXT,"
+        " name TEXT, phone TEXT CHECK (length(phone) <= 20), street TEXT, city TEXT,"
+        " product TEXT, tenant TEXT, customer_since DATE,"
+        " marketing_opt_out BOOLEAN NOT NULL DEFAULT 0,"
+        " processing_restricted BOOLEAN NOT NULL DEFAULT 0)",
+        "CREATE TABLE service_notes (id INTEGER PRIMARY KEY,"
+        " contact_id INTEGER REFERENCES contacts(id), written_at DATETIME, topic TEXT, note TEXT,"
+        " processing_restricted BOOLEAN NOT NULL DEFAULT 0)",
+    ],
+    "billing": [
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, customer_no TEXT, email TEXT,"
+        " name TEXT, street TEXT, city TEXT, payment_method TEXT,"
+        " processing_restricted BOOLEAN NOT NULL DEFAULT 0)",
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY,"
+        " customer_id INTEGER REFERENCES customers(id), number TEXT, issued_on DATE,"
+        " amount NUMERIC, currency TEXT, processing_restricted BOOLEAN NOT NULL DEFAULT 0)",
+    ],
+    "chat": [
+        "CREATE TABLE chats (id INTEGER PRIMARY KEY, email TEXT, started_at DATETIME,"
+        " duration_seconds INTEGER, topic TEXT, agent TEXT)",
+        "CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, chat_id INTEGER REFERENCES chats(id),"
+        " sent_at DATETIME, sender TEXT, text TEXT)",
+    ],
+}
+
+NOTES = [
+    ("Onboarding", "Tenant set up in eu-de; the customer asked about ECS flavours."),
+    ("Support", "Called about a failed OBS upload; resolved by renewing the access key."),
+    ("Contract", "Asked to move from pay-as-you-go to a reserved package from next quarter."),
+]
+CHAT = [
+    ("visitor", "Hello, my invoice shows two ECS instances but I only run one."),
+    (
+        "agent",
+        "Thanks for waiting. The second instance was stopped, not deleted: stopped "
+        "instances keep their disk, which is billed.",
+    ),
+    ("visitor", "Ah, I see. Then I will delete it. Thank you!"),
+]
+
+
+def _rows(now: datetime) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every table's rows; chat times are relative to ``now`` (UTC, naive as SQLite keeps it)."""
+    contacts: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    customers: list[dict[str, Any]] = []
+    invoices: list[dict[str, Any]] = []
+    chats: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    for n, (email, name, number, phone, street, city) in enumerate(PEOPLE, start=1):
+        contacts.append(
+            {
+                "id": n,
+                "customer_no": number,
+                "email": email,
+                "name": name,
+                "phone": phone,
+                "street": street,
+                "city": city,
+                "product": "Open Telekom Cloud",
+                "tenant": f"eu-de_{number.lower().replace('-', '')}",
+                "customer_since": date(2019 + n % 5, 1 + n % 12, 1),
+                "marketing_opt_out": n % 3 == 0,
+            }
+        )
+        for k, (topic, note) in enumerate(NOTES[: 1 + n % 3]):
+            notes.append(
+                {
+                    "id": n * 10 + k,
+                    "contact_id": n,
+                    "written_at": datetime(2025, 1 + k * 4, 3 + n, 10, 15),
+                    "topic": topic,
+                    "note": note,
+                }
+            )
+        customers.append(
+            {
+                "id": n,
+                "customer_no": number,
+                "email": email,
+                "name": name,
+                "street": street,
+                "city": city,
+                "payment_method": "SEPA direct debit" if n % 2 else "Credit card",
+            }
+        )
+        # Monthly invoices over the last years: the old ones are past the 8-year duty.
+        for k, year in enumerate((2016, 2017, 2024, 2025, 2026)):
+            invoices.append(
+                {
+                    "id": n * 100 + k,
+                    "customer_id": n,
+                    "number": f"RE-{year}-{n:04d}{k}",
+                    "issued_on": date(year, 3, 1),
+                    "amount": f"{39 + n * 10 + k}.90",
+                    "currency": "EUR",
+                }
+            )
+    # Erika chatted three days ago (the content is gone after 24 hours, the metadata stays for
+    # 28 days) and an hour ago (still there). Someone's chat from 40 days ago is anonymised.
+    chat_rows: tuple[tuple[int, str | None, datetime, str], ...] = (
+        (1, DEMO_SUBJECT, now - timedelta(days=3), "Invoice question"),
+        (2, DEMO_SUBJECT, now - timedelta(hours=1), "Invoice question"),
+        (3, "lukas.becker@example.de", now - timedelta(hours=5), "Password reset"),
+        (4, None, now - timedelta(days=40), "Quota increase"),
+    )
+    for chat_id, visitor, started, topic in chat_rows:
+        chats.append(
+            {
+                "id": chat_id,
+                "email": visitor,
+                "started_at": started,
+                "duration_seconds": 420,
+                "topic": topic,
+                "agent": "Agent 17",
+            }
+        )
+        if started > now - timedelta(days=28):
+            for k, (sender, line) in enumerate(CHAT):
+                messages.append(
+                    {
+                        "id": chat_id * 10 + k,
+                        "chat_id": chat_id,
+                        "sent_at": started + timedelta(minutes=k),
+                        "sender": sender,
+                        "text": line,
+                    }
+                )
+    return {
+        "crm": {"contacts": contacts, "service_notes": notes},
+        "billing": {"customers": customers, "invoices": invoices},
+        "chat": {"chats": chats, "chat_messages": messages},
+    }
+
+
+def _create(path: Path, system: str, rows: dict[str, list[dict[str, Any]]]) -> None:
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    engine = create_engine(f"sqlite:///{partial}")
+    with engine.begin() as conn:
+        for statement in SCHEMAS[system]:
+            conn.execute(text(statement))
+        for table, records in rows.items():
+            if records:
+                columns = list(records[0])
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our names)
+                        f"VALUES ({', '.join(':' + c for c in columns)})"
+                    ),
+                    records,
+                )
+    engine.dispose()
+    partial.rename(path)  # a crash half-way leaves no half-built system behind
+
+
+def systems_config(folder: Path) -> dict[str, Any]:
+    """The connector configuration of the three demo systems (as in DSR_CONNECTORS_FILE)."""
+    sql = "connectors.backends.sql.SQLConnector"
+    return {
+        "systems": {
+            "crm": {
+                "backend": sql,
+                "name": "CRM",
+                "category": "crm",
+                "activities": ["contract-data", "customer-communication"],
+                "options": {"url": f"sqlite:///{folder / 'crm.sqlite3'}", "mapping": CRM_MAPPING},
+            },
+            "billing": {
+                "backend": sql,
+                "name": "Billing",
+                "category": "billing",
+                "stage": 1,
+                "activities": ["billing"],
+                "options": {
+                    "url": f"sqlite:///{folder / 'billing.sqlite3'}",
+                    "mapping": BILLING_MAPPING,
+                },
+            },
+            "chat": {
+                "backend": sql,
+                "name": "Support chat",
+                "category": "chat",
+                "activities": ["customer-service-chat"],
+                "options": {
+                    "url": f"sqlite:///{folder / 'chat.sqlite3'}",
+                    "mapping": CHAT_MAPPING,
+                },
+            },
+        }
+    }
+
+
+def build(folder: Path, *, now: datetime | None = None) -> Path:
+    """Create the databases that are missing and (re)write the configuration; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = _rows((now or datetime.now(UTC)).replace(tzinfo=None))
+    for system in SCHEMAS:
+        path = folder / f"{system}.sqlite3"
+        if not path.exists():
+            _create(path, system, rows[system])
+    config = folder / "connectors.yaml"
+    config.write_text(
+        "# Written by `manage.py dsr_demo`: the demo's three source systems.\n"
+        + yaml.safe_dump(systems_config(folder), sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return config
