@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 MANAGE := $(BIN)/python manage.py
 IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles
-# The demo's source systems (written by dsr_demo) unless you point at your own.
-CONNECTORS := $${DSR_CONNECTORS_FILE:-$${DSR_VAR_DIR:-$(CURDIR)/var}/demo/connectors.yaml}
+# The demo's source systems (written by dsr_demo) unless you point at your own;
+# `make run DEMO_SAAS=1` adds fake Salesforce, Stripe and Zendesk APIs (ports 8601-8603).
+CONNECTORS := $${DSR_CONNECTORS_FILE:-$${DSR_VAR_DIR:-$(CURDIR)/var}/demo/connectors$(if $(DEMO_SAAS),-saas).yaml}
+PROCFILE := $(if $(DEMO_SAAS),Procfile.saas,Procfile.dev)
 
 .PHONY: run test lint format messages makemessages vendor lock clean
 
@@ -29,13 +31,13 @@ messages: $(VENV)/.run-installed
 ## make run: set up on a fresh machine, load the demo, start web + worker + beat (Ctrl-C stops)
 run: messages
 	$(MANAGE) migrate --noinput -v0
-	DSR_CONNECTORS_FILE="$(CONNECTORS)" $(MANAGE) dsr_demo
+	$(MANAGE) dsr_demo
 	@echo
 	@echo "  The portal runs at http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}/  (Ctrl-C stops everything)"
 	@echo
 	DSR_BASE_URL="$${DSR_BASE_URL:-http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}}" \
 	DSR_CONNECTORS_FILE="$(CONNECTORS)" \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f $(PROCFILE) start
 
 ## make test: install the test dependencies and run the whole suite
 test: $(VENV)/.test-installed messages

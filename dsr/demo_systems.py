@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from sqlalchemy import create_engine, text
 
-DEMO_SUBJECT = "erika.mustermann@example.com"
+DEMO_SUBJECT = "erika.mustermann@example.org"
+SAAS_PORT = 8601  # fake Salesforce, Stripe, Zendesk: 8601, 8602, 8603 (`make run DEMO_SAAS=1`)
 
 # email, name, customer number, phone, street, postcode + city, language
 PEOPLE: list[tuple[str, str, str, str, str, str]] = [
@@ -336,18 +337,56 @@ def systems_config(folder: Path) -> dict[str, Any]:
     }
 
 
+def saas_systems(salesforce: str, stripe: str, zendesk: str) -> dict[str, Any]:
+    """The fake SaaS APIs of ``manage.py dsr_fake_saas``, as connector configuration."""
+    oauth = {"client_id": "dsr", "client_secret": "s3cret"}  # the fakes' own credentials
+    return {
+        "salesforce": {
+            "backend": "connectors.backends.salesforce.SalesforceConnector",
+            "name": "Salesforce (CRM)",
+            "category": "crm",
+            "options": {
+                "base_url": salesforce,
+                "token_url": f"{salesforce}/services/oauth2/token",
+                **oauth,
+            },
+        },
+        "stripe": {
+            "backend": "connectors.backends.stripe_billing.StripeConnector",
+            "name": "Stripe (billing)",
+            "category": "billing",
+            "options": {"api_key": "sk_test_dsr", "api_base": stripe},
+        },
+        "zendesk": {
+            "backend": "connectors.backends.zendesk.ZendeskConnector",
+            "name": "Zendesk (support chat)",
+            "category": "chat",
+            "options": {"base_url": zendesk, "token_url": f"{zendesk}/oauth/tokens", **oauth},
+        },
+    }
+
+
+def _write(path: Path, config: dict[str, Any]) -> None:
+    path.write_text(
+        "# Written by `manage.py dsr_demo`: the demo's source systems.\n"
+        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+
+
 def build(folder: Path, *, now: datetime | None = None) -> Path:
-    """Create the databases that are missing and (re)write the configuration; returns its path."""
+    """Create the databases that are missing and (re)write the configurations: returns the
+    path of ``connectors.yaml`` (the three SQL systems); ``connectors-saas.yaml`` beside it
+    adds the fake Salesforce, Stripe and Zendesk APIs."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = _rows((now or datetime.now(UTC)).replace(tzinfo=None))
     for system in SCHEMAS:
         path = folder / f"{system}.sqlite3"
         if not path.exists():
             _create(path, system, rows[system])
-    config = folder / "connectors.yaml"
-    config.write_text(
-        "# Written by `manage.py dsr_demo`: the demo's three source systems.\n"
-        + yaml.safe_dump(systems_config(folder), sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-    return config
+    config = systems_config(folder)
+    _write(folder / "connectors.yaml", config)
+    urls = (f"http://127.0.0.1:{SAAS_PORT + n}" for n in range(3))
+    with_saas = {"systems": {**config["systems"], **saas_systems(*urls)}}
+    _write(folder / "connectors-saas.yaml", with_saas)
+    return folder / "connectors.yaml"

@@ -1,5 +1,7 @@
 """The demo `make run` loads: the seeds' controller and staff who can log in with TOTP."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -91,6 +93,7 @@ def test_the_full_demo_has_requests_in_every_state_and_loads_once(demo_home, out
         "billing.sqlite3",
         "chat.sqlite3",
         "connectors.yaml",
+        "connectors-saas.yaml",  # for `make run DEMO_SAAS=1`
     }
 
 
@@ -127,3 +130,17 @@ def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo
         ["pdftotext", "-", "-"], input=archive.read("report.pdf"), capture_output=True, check=True
     ).stdout.decode()
     assert "deleted under the retention rule" in " ".join(report.split())
+
+
+def test_the_saas_configuration_points_at_the_fakes_the_procfile_starts(tmp_path):
+    import yaml
+
+    from dsr.demo_systems import SAAS_PORT, build
+
+    build(tmp_path)
+    systems = yaml.safe_load((tmp_path / "connectors-saas.yaml").read_text())["systems"]
+    assert list(systems) == ["crm", "billing", "chat", "salesforce", "stripe", "zendesk"]
+    assert systems["salesforce"]["options"]["base_url"] == f"http://127.0.0.1:{SAAS_PORT}"
+    assert systems["zendesk"]["options"]["base_url"] == f"http://127.0.0.1:{SAAS_PORT + 2}"
+    procfile = (Path(__file__).resolve().parents[2] / "Procfile.saas").read_text()
+    assert "saas: python manage.py dsr_fake_saas\n" in procfile  # default port: SAAS_PORT

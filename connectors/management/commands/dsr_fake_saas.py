@@ -11,7 +11,7 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_SUBJECT = "erika.mustermann@example.org"
+from dsr.demo_systems import DEMO_SUBJECT, SAAS_PORT, saas_systems
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--port", type=int, default=8601, help="first of three ports (0: any free ports)"
+            "--port", type=int, default=SAAS_PORT, help="first of three ports (0: any free ports)"
         )
         parser.add_argument("--write", help="write the connector YAML to this file")
 
@@ -38,37 +38,7 @@ class Command(BaseCommand):
         for server, server_port in zip((crm, billing, support), ports, strict=True):
             server.start(server_port)
         seed(crm, billing, support)
-        oauth = {"client_id": "dsr", "client_secret": "s3cret"}
-        config = {
-            "systems": {
-                "salesforce": {
-                    "backend": "connectors.backends.salesforce.SalesforceConnector",
-                    "name": "Salesforce (CRM)",
-                    "category": "crm",
-                    "options": {
-                        "base_url": crm.url,
-                        "token_url": f"{crm.url}/services/oauth2/token",
-                        **oauth,
-                    },
-                },
-                "stripe": {
-                    "backend": "connectors.backends.stripe_billing.StripeConnector",
-                    "name": "Stripe (billing)",
-                    "category": "billing",
-                    "options": {"api_key": "sk_test_dsr", "api_base": billing.url},
-                },
-                "zendesk": {
-                    "backend": "connectors.backends.zendesk.ZendeskConnector",
-                    "name": "Zendesk (support chat)",
-                    "category": "chat",
-                    "options": {
-                        "base_url": support.url,
-                        "token_url": f"{support.url}/oauth/tokens",
-                        **oauth,
-                    },
-                },
-            }
-        }
+        config = {"systems": saas_systems(crm.url, billing.url, support.url)}
         text = yaml.safe_dump(config, sort_keys=False)
         if options["write"]:
             with open(options["write"], "w", encoding="utf-8") as handle:
