@@ -1,5 +1,6 @@
 """Load the demo data (idempotent) and print the demo logins."""
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
             raise CommandError("Refusing to load public demo logins into a production site.")
+        for noisy in ("weasyprint", "celery", "connectors", "dsr"):
+            # The demo requests run their jobs in this process: keep the start-up output short.
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         logins = load_full_demo()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Staff logins (password, TOTP):"))
         for login in logins:
