@@ -403,7 +403,7 @@ def describe(proposal: Proposal) -> list[tuple[str, str]]:
     from dsr.services.refusals import GROUNDS
 
     payload = proposal.payload
-    rows = [(_("Decision"), str(proposal.get_kind_display()))]
+    rows: list[tuple[str, str]] = []
     if proposal.kind == ProposalKind.REFUSAL:
         rows.append((_("Ground"), str(GROUNDS.get(payload.get("ground", ""), ""))))
         if payload.get("statute"):
