@@ -28,6 +28,14 @@ from dsr.models import (
 from dsr.rights import Right
 from dsr.services.requests import RequestError, record
 
+# The events that carry a decision out (they name the proposal they carry out, if any).
+APPLIED = (
+    EventKind.APPROVED,
+    EventKind.REFUSED,
+    EventKind.PARTLY_REFUSED,
+    EventKind.OBJECTION_UPHELD,
+)
+
 # The right whose presence in DSR_FOUR_EYES puts each kind of decision under four eyes;
 # a refusal follows the rights of the request instead.
 _RIGHT_OF_KIND = {ProposalKind.ERASURE: Right.ERASURE, ProposalKind.OBJECTION: Right.OBJECTION}
@@ -194,6 +202,14 @@ def authorise(
     )
     if not approved:
         raise RequestError(_("This decision has not been approved by a second officer."))
+    # An approval carries out one decision, once.
+    if request.events.filter(kind__in=APPLIED, data__proposal=proposal.pk).exists():
+        raise RequestError(_("This proposal has already been carried out."))
+
+
+def refusal_of(proposal: Proposal) -> Any:
+    """The exact refusal an approved proposal stands for (nothing else may be sent on it)."""
+    return _refusal(proposal.request, proposal.kind, proposal.reason, proposal.payload)
 
 
 def _needs_second_officer() -> str:

@@ -77,6 +77,8 @@ def refuse(
     validate(request, refusal)
     kind = ProposalKind.OBJECTION if refusal.ground == OBJECTION_GROUND else ProposalKind.REFUSAL
     decisions.authorise(request, kind, officer=officer, proposal=proposal)
+    if proposal is not None and decisions.refusal_of(proposal) != refusal:
+        raise RequestError(_("This refusal is not the one the second officer approved."))
     clock = clock_for(request)
     late = today() > clock.deadlines.policy_due
     data: dict[str, object] = {

@@ -95,6 +95,21 @@ def test_the_proposer_cannot_approve_a_refusal_a_second_officer_sends_it(officer
     assert (proposal.outcome, proposal.decided_by) == (ProposalOutcome.APPROVED, bruno)
 
 
+def test_an_approval_carries_out_exactly_what_was_proposed_once(officers, outbox):
+    olivia, bruno, *_ = officers
+    load_demo()
+    item = verified(outbox)
+    proposal = decisions.propose(
+        item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL | {"partial": True}
+    )
+    decisions.approve(proposal, officer=bruno)
+    proposal.refresh_from_db()
+    other = Refusal("manifestly_unfounded", reasons="Something else.", partial=True)
+    with pytest.raises(services.RequestError, match="already been carried out"):
+        refuse(item, officer=bruno, refusal=other, proposal=proposal)
+    assert item.events.filter(kind=EventKind.PARTLY_REFUSED).count() == 1
+
+
 def test_the_database_refuses_a_decision_by_the_proposer(officers, outbox):
     olivia, *_ = officers
     load_demo()
