@@ -46,7 +46,15 @@ from connectors.models import (
 )
 from connectors.plans import NEEDS_APPROVAL, plan, plan_key
 from dsr.crypto import encrypt_bytes
-from dsr.models import EventKind, RequestedRight, Status, SubjectRequest, VerificationMethod
+from dsr.models import (
+    EventKind,
+    Proposal,
+    ProposalKind,
+    RequestedRight,
+    Status,
+    SubjectRequest,
+    VerificationMethod,
+)
 from dsr.rights import Right
 
 logger = logging.getLogger(__name__)
@@ -754,15 +762,29 @@ def run_scheduled_erasures(*, now: Any = None) -> int:
 
 
 @transaction.atomic
-def approve(request: SubjectRequest, *, officer: Any, reason: str = "") -> None:
-    """An officer approves processing that needs it (erasure). Four eyes come with the queue."""
-    from dsr.services.requests import record
+def approve(
+    request: SubjectRequest, *, officer: Any, reason: str = "", proposal: Proposal | None = None
+) -> None:
+    """An officer approves processing that needs it (erasure). Where erasure is under four
+    eyes (DSR_FOUR_EYES) this runs only as the approval of a proposal that this officer, not
+    the proposer, approved: ``dsr.services.decisions`` is the way in."""
+    from dsr.services import decisions
+    from dsr.services.requests import RequestError, record
 
     if not request.is_open:
         raise JobError(_("This request is already closed."))
     if request.events.filter(kind=EventKind.APPROVED).exists():
         raise JobError(_("This request is already approved."))
-    record(request, EventKind.APPROVED, actor=officer, reason=reason.strip())
+    try:
+        decisions.authorise(request, ProposalKind.ERASURE, officer=officer, proposal=proposal)
+    except RequestError as exc:
+        raise JobError(str(exc)) from exc
+    data = (
+        {}
+        if proposal is None
+        else {"proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
+    )
+    record(request, EventKind.APPROVED, actor=officer, reason=reason.strip(), data=data)
     transaction.on_commit(lambda: start_if_ready(SubjectRequest.objects.get(pk=request.pk)))
 
 

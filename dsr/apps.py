@@ -8,6 +8,12 @@ class DsrConfig(AppConfig):
     name = "dsr"
     verbose_name = _("Data-subject requests")
 
+    def ready(self) -> None:
+        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule.
+        from dsr.services.decisions import four_eyes_rights
+
+        four_eyes_rights()
+
 
 class DSRAdminConfig(admin_apps.AdminConfig):
     # The admin is a staff page too: same role-and-MFA gate, same login.

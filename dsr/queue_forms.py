@@ -13,7 +13,18 @@ from dsr.rights import Right
 from dsr.services.queue import MAX_BULK, SORTS, Filters
 
 OPEN_STATUSES = [(value, label) for value, label in Status.choices if value not in CLOSED_STATUSES]
-FILTER_FIELDS = ("q", "status", "right", "assignee", "due", "failed", "language", "sort")
+FILTER_FIELDS = (
+    "q",
+    "status",
+    "right",
+    "assignee",
+    "due",
+    "failed",
+    "approval",
+    "language",
+    "sort",
+)
+CHECKBOXES = ("failed", "approval")
 
 
 class QueueForm(forms.Form):
@@ -46,6 +57,7 @@ class QueueForm(forms.Form):
         ],
     )
     failed = forms.BooleanField(label=_("Failed connector jobs"), required=False)
+    approval = forms.BooleanField(label=_("Decisions to approve"), required=False)
     language = forms.ChoiceField(
         label=_("Language"), choices=[("", _("any language")), *settings.LANGUAGES], required=False
     )
@@ -69,10 +81,11 @@ class QueueForm(forms.Form):
             *[(str(user.pk), user.email) for user in officers],
         ]
         for name, field in self.fields.items():
-            if name != "failed":
+            if name in CHECKBOXES:
+                field.widget.attrs["class"] = "form-check-input"
+            else:
                 select = isinstance(field.widget, forms.Select)
                 field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
-        self.fields["failed"].widget.attrs["class"] = "form-check-input"
 
     def filters(self) -> Filters:
         """What to show: an invalid field counts as "any" (the form shows the error)."""
@@ -86,6 +99,7 @@ class QueueForm(forms.Form):
             assignee=valid.get("assignee", ""),
             due=valid.get("due", ""),
             failed=bool(valid.get("failed")),
+            approval=bool(valid.get("approval")),
             language=valid.get("language", ""),
             sort=sort if sort in SORTS else "due",
         )

@@ -345,6 +345,25 @@ DSR_BACKUP_STATEMENT = env.str(
 # Days an answer package can be downloaded before it is deleted.
 DSR_PACKAGE_DAYS = env.int("DSR_PACKAGE_DAYS", default=30)
 
+# --- Decisions ------------------------------------------------------------------------------------
+
+# Four eyes: the rights whose decisions need a second officer (comma-separated values of
+# dsr.rights.Right). erasure: the approval to erase; objection: the Art. 21(1) decision; any
+# listed right: a refusal or partial refusal of a request that includes it. Empty: one officer
+# decides alone. Unknown names stop the portal at startup.
+DSR_FOUR_EYES = env.list(
+    "DSR_FOUR_EYES",
+    default=[
+        "access",
+        "rectification",
+        "erasure",
+        "restriction",
+        "portability",
+        "objection",
+        "consent_withdrawal",
+    ],
+)
+
 # --- Connectors -----------------------------------------------------------------------------------
 
 # Source systems: a YAML file (see connectors.example.yaml), or DSR_CONNECTORS in code.

@@ -176,3 +176,98 @@ class ExtendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Complexity or the number of requests; effort alone is not a reason."),
     )
+
+
+# --- Decisions (four eyes) --------------------------------------------------------------------
+
+
+class _DecisionForm(forms.Form):
+    """Several decision forms share the case page: their ids carry the form's name."""
+
+    id_prefix = "decision"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ErasureDecisionForm(_DecisionForm):
+    id_prefix = "erasure"
+    reason = forms.CharField(
+        label=_("Why the erasure may go ahead"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: identity verified, no exception beyond the tax records."),
+    )
+
+
+def _refusal_grounds() -> list[tuple[str, str]]:
+    from dsr.services.refusals import REFUSAL_GROUNDS
+
+    return [("", _("Choose the ground")), *REFUSAL_GROUNDS.items()]  # type: ignore[list-item]
+
+
+class RefusalForm(_DecisionForm):
+    id_prefix = "refusal"
+    ground = forms.ChoiceField(label=_("Ground"), choices=_refusal_grounds)
+    statute = forms.CharField(
+        label=_("Provision that makes the exception"),
+        required=False,
+        max_length=200,
+        help_text=_("Required for an exception, e.g. Art. 17(3)(b) GDPR, § 147 AO."),
+    )
+    partial = forms.BooleanField(
+        label=_("Refuse only part of the request (the rest goes ahead)"), required=False
+    )
+    reason = forms.CharField(
+        label=_("Reasons (sent to the requester)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Show why the ground applies: for a manifestly unfounded or excessive request the "
+            "burden is ours; effort, volume or tone are no grounds."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("ground") == "exception" and not data.get("statute", "").strip():
+            self.add_error("statute", _("Name the provision that makes the exception."))
+        return data
+
+
+class ObjectionDecisionForm(_DecisionForm):
+    id_prefix = "objection"
+    upheld = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("1", _("Upheld: the processing the objection is about stops")),
+            (
+                "0",
+                _("Rejected: compelling legitimate grounds, or legal claims (Art. 21(1) GDPR)"),
+            ),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Assessment (sent to the requester if the objection is rejected)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Weigh the requester's particular situation against our grounds; continuing needs "
+            "compelling grounds that override it, or legal claims."
+        ),
+    )
+
+
+class ProposalForm(forms.Form):
+    """Approve or withdraw a proposal (an optional note)."""
+
+    proposal = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
+
+
+class SendBackForm(forms.Form):
+    proposal = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why it is sent back"), max_length=TEXT)

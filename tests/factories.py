@@ -69,3 +69,18 @@ def submit(
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
         return services.submit_request(intake=intake, account=account, entered_by=entered_by)
+
+
+def second_officer(email: str = "second.officer@example.org") -> User:
+    """Another privacy officer, for decisions under four eyes."""
+    found = User.objects.filter(email=email).first()
+    return found if found is not None else make_officer(email=email, with_totp=False)[0]
+
+
+def approve_erasure(item, *, proposer: User, reason: str = "Identity verified; no exception."):
+    """Erasure under four eyes (the default): one officer proposes, a second one approves."""
+    from dsr.services import decisions
+
+    proposal = decisions.propose(item, officer=proposer, kind="erasure", reason=reason)
+    decisions.approve(proposal, officer=second_officer())
+    return proposal

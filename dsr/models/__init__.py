@@ -3,6 +3,7 @@
 from dsr.models.answers import AnswerPackage, Redaction
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, SupervisoryAuthority
+from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.outbox import OutboxMessage
 from dsr.models.queue import SavedFilter
@@ -57,6 +58,9 @@ __all__ = [
     "MessageDirection",
     "OutboxMessage",
     "ProcessingActivity",
+    "Proposal",
+    "ProposalKind",
+    "ProposalOutcome",
     "Recipient",
     "RecipientRole",
     "Redaction",

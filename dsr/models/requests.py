@@ -207,6 +207,12 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")
     PARTLY_REFUSED = "partly_refused", _("Partly refused")
+    # Four eyes: one officer proposes a decision, another approves it or sends it back.
+    PROPOSED = "proposed", _("Decision proposed")
+    PROPOSAL_APPROVED = "proposal_approved", _("Proposed decision approved by a second officer")
+    PROPOSAL_REJECTED = "proposal_rejected", _("Proposed decision sent back")
+    PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed decision withdrawn")
+    OBJECTION_UPHELD = "objection_upheld", _("Objection upheld: the processing stops")
 
 
 class RequestEventQuerySet(models.QuerySet["RequestEvent"]):

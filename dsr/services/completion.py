@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from dsr.models import EventKind, SubjectRequest
 from dsr.rights import Right
+from dsr.services.decisions import objection_decided, objects_on_particular_situation
 from dsr.services.requests import RequestError, _send, record
 
 ANSWERED_BY_PACKAGE = frozenset({Right.ACCESS, Right.PORTABILITY})
@@ -47,6 +48,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
         "informed": informed,
         "backups": settings.DSR_BACKUP_STATEMENT,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
+        "objection_upheld": request.events.filter(kind=EventKind.OBJECTION_UPHELD).exists(),
     }
 
 
@@ -62,6 +64,8 @@ def complete(request: SubjectRequest, *, officer: User) -> None:
         raise RequestError(_("Not every system has answered yet."))
     if request.jobs.exclude(status__in=["succeeded", "skipped"]).exists():
         raise RequestError(_("A system's job failed or is still open."))
+    if objects_on_particular_situation(request) and not objection_decided(request):
+        raise RequestError(_("Decide on the objection (Art. 21(1) GDPR) first."))
     if request.notices.filter(status="pending").exists():
         raise RequestError(_("Record for each recipient whether it was told (Art. 19) first."))
     summary = outcome(request)

@@ -42,6 +42,12 @@ def _failed_jobs() -> Any:
     return ConnectorJob.objects.filter(request=OuterRef("pk"), status=JobStatus.FAILED)
 
 
+def _pending_proposals() -> Any:
+    from dsr.models import Proposal, ProposalOutcome
+
+    return Proposal.objects.filter(request=OuterRef("pk"), outcome=ProposalOutcome.PENDING)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the officer asked for; every field optional ("" = any)."""
@@ -52,6 +58,7 @@ class Filters:
     assignee: str = ""  # "me", "none" or a user id
     due: str = ""  # "overdue", "paused" or a number of days
     failed: bool = False
+    approval: bool = False  # a proposed decision waits for a second officer
     language: str = ""
     sort: str = "due"
 
@@ -65,7 +72,9 @@ def open_requests(filters: Filters, *, user_id: int, on: date) -> QuerySet[Subje
             Prefetch("requested_rights", RequestedRight.objects.only("request_id", "right"))
         )
         .annotate(
-            failed_jobs=Coalesce(Subquery(failed_count), Value(0), output_field=IntegerField())
+            failed_jobs=Coalesce(Subquery(failed_count), Value(0), output_field=IntegerField()),
+            # Four eyes: a decision proposed by one officer waits for another.
+            proposals_waiting=Exists(_pending_proposals()),
         )
     )
     search = filters.search.strip()
@@ -93,6 +102,8 @@ def open_requests(filters: Filters, *, user_id: int, on: date) -> QuerySet[Subje
         items = items.filter(due_on__gte=on, due_on__lte=on + timedelta(days=int(filters.due)))
     if filters.failed:
         items = items.filter(Exists(_failed_jobs()))
+    if filters.approval:
+        items = items.filter(Exists(_pending_proposals()))
     if filters.language:
         items = items.filter(language=filters.language)
     return items.order_by(*SORTS.get(filters.sort, SORTS["due"]))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from dsr.models import EventKind, SubjectRequest
+from dsr.models import EventKind, Proposal, ProposalKind, SubjectRequest
 from dsr.services.clock import clock_for, today
 from dsr.services.controller import get_controller
 from dsr.services.requests import RequestError, _send, record
@@ -23,7 +23,15 @@ GROUNDS = {
     "exception": gettext_lazy("An exception in law applies (e.g. Art. 17(3) GDPR)"),
     "not_identifiable": gettext_lazy("We cannot identify you (Art. 11(2), 12(2) GDPR)"),
     "rights_of_others": gettext_lazy("It would affect the rights of others (Art. 15(4) GDPR)"),
+    # Only as the decision on an Art. 21(1) objection, never picked as a refusal of its own.
+    "compelling_grounds": gettext_lazy(
+        "Compelling legitimate grounds that override your interests, or the establishment, "
+        "exercise or defence of legal claims (Art. 21(1) GDPR)"
+    ),
 }
+OBJECTION_GROUND = "compelling_grounds"
+# What an officer may choose when refusing (the objection decision brings its own ground).
+REFUSAL_GROUNDS = {key: label for key, label in GROUNDS.items() if key != OBJECTION_GROUND}
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,9 @@ class Refusal:
     partial: bool = False
 
 
-@transaction.atomic
-def refuse(request: SubjectRequest, *, officer: User, refusal: Refusal) -> None:
+def validate(request: SubjectRequest, refusal: Refusal) -> None:
+    """What a refusal needs before it may be sent (Art. 12(4)); checked when it is proposed, so
+    a proposal that could not be sent is refused up front, and again when it is sent."""
     if refusal.ground not in GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
     if not refusal.reasons.strip():
@@ -51,14 +60,40 @@ def refuse(request: SubjectRequest, *, officer: User, refusal: Refusal) -> None:
         )
     if not request.is_open:
         raise RequestError(_("This request is already closed."))
+
+
+@transaction.atomic
+def refuse(
+    request: SubjectRequest,
+    *,
+    officer: User,
+    refusal: Refusal,
+    proposal: Proposal | None = None,
+) -> None:
+    """Send the refusal. Where a second officer is required (DSR_FOUR_EYES) this runs only as
+    the approval of a proposal the officer approved: see ``dsr.services.decisions``."""
+    from dsr.services import decisions
+
+    validate(request, refusal)
+    kind = ProposalKind.OBJECTION if refusal.ground == OBJECTION_GROUND else ProposalKind.REFUSAL
+    decisions.authorise(request, kind, officer=officer, proposal=proposal)
+    if proposal is not None and decisions.refusal_of(proposal) != refusal:
+        raise RequestError(_("This refusal is not the one the second officer approved."))
     clock = clock_for(request)
     late = today() > clock.deadlines.policy_due
+    data: dict[str, object] = {
+        "ground": refusal.ground,
+        "statute": refusal.statute.strip(),
+        "late": late,
+    }
+    if proposal is not None:
+        data |= {"proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
     record(
         request,
         EventKind.PARTLY_REFUSED if refusal.partial else EventKind.REFUSED,
         actor=officer,
         reason=refusal.reasons.strip(),
-        data={"ground": refusal.ground, "statute": refusal.statute.strip(), "late": late},
+        data=data,
     )
     _send(request, "refused")  # the worker reads the reasons from the event, not the message
 

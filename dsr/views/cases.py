@@ -12,9 +12,9 @@ from accounts.models import User
 from connectors import services as fanout
 from connectors.models import JobStatus
 from dsr.forms import detail_rows
-from dsr.models import FileKind, SubjectRequest
+from dsr.models import FileKind, ProposalOutcome, SubjectRequest
 from dsr.rights import Right
-from dsr.services import audit
+from dsr.services import audit, decisions
 from dsr.services import requests as services
 from dsr.services.clock import clock_for, today
 from dsr.services.controller import get_controller
@@ -25,12 +25,17 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    ErasureDecisionForm,
     ExtendForm,
     JobForm,
     ManualIntakeForm,
     NoteForm,
     NoticeForm,
+    ObjectionDecisionForm,
+    ProposalForm,
     RedactForm,
+    RefusalForm,
+    SendBackForm,
     VerifyForm,
 )
 
@@ -82,8 +87,29 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "rectify_waiting": item.jobs.filter(
                 action="rectify", status=JobStatus.WAITING
             ).exists(),
+            **_decisions_context(item, staff_user(request)),
         },
     )
+
+
+def _decisions_context(item: SubjectRequest, officer: User) -> dict[str, object]:
+    pending = item.proposals.filter(outcome=ProposalOutcome.PENDING).select_related("proposed_by")
+    return {
+        "decision": decisions.options(item),
+        "proposals": [
+            {
+                "proposal": proposal,
+                "mine": proposal.proposed_by_id == officer.pk,
+                "details": decisions.describe(proposal),
+            }
+            for proposal in pending
+        ],
+        "erasure_form": ErasureDecisionForm(),
+        "refusal_form": RefusalForm(),
+        "objection_form": ObjectionDecisionForm(),
+        "objection_undecided": decisions.objects_on_particular_situation(item)
+        and not decisions.objection_decided(item),
+    }
 
 
 @staff_required
@@ -117,7 +143,12 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "ask": AskForm,
         "extend": ExtendForm,
         "decide": DecideIdForm,
-        "approve": ApproveForm,
+        "erasure": ErasureDecisionForm,
+        "refusal": RefusalForm,
+        "objection": ObjectionDecisionForm,
+        "approve_proposal": ProposalForm,
+        "send_back": SendBackForm,
+        "withdraw_proposal": ProposalForm,
         "retry": JobForm,
         "skip": JobForm,
         "retry_failed": ApproveForm,
@@ -173,6 +204,10 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                 file, officer=officer, accepted=data["accepted"], reason=data["reason"]
             )
             messages.success(request, _("The document was checked and deleted."))
+        elif action in DECISIONS:
+            _decision(request, item, action, data)
+        elif action in PROPOSAL_ACTIONS:
+            _proposal_action(request, item, action, data)
         else:
             _job_action(request, item, action, data)
     except (services.RequestError, fanout.JobError) as exc:
@@ -180,14 +215,72 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     return redirect(back, reference)
 
 
+# Decisions go through dsr.services.decisions only: it decides whether a second officer is needed.
+DECISIONS = {"erasure", "refusal", "objection"}
+PROPOSAL_ACTIONS = {"approve_proposal", "send_back", "withdraw_proposal"}
+
+
+def _payload(action: str, data: dict[str, object]) -> dict[str, object]:
+    if action == "refusal":
+        return {
+            "ground": data["ground"],
+            "statute": data.get("statute", ""),
+            "partial": bool(data.get("partial")),
+        }
+    if action == "objection":
+        return {"upheld": bool(data["upheld"])}
+    return {}
+
+
+def _decided_message(kind: str, payload: dict[str, object]) -> str:
+    if kind == "erasure":
+        return _("Approved: the systems are being processed.")
+    if kind == "objection" and payload.get("upheld"):
+        return _(
+            "The objection is upheld. Once the systems have answered, complete the request: "
+            "the letter tells the requester that the processing stopped."
+        )
+    return _("The refusal was sent to the requester with the reasons and the remedies.")
+
+
+def _decision(
+    request: HttpRequest, item: SubjectRequest, action: str, data: dict[str, object]
+) -> None:
+    officer = staff_user(request)
+    payload = _payload(action, data)
+    reason = str(data["reason"])
+    if decisions.needs_second_officer(item, action):
+        decisions.propose(item, officer=officer, kind=action, reason=reason, payload=payload)
+        messages.success(
+            request, _("Proposed: another officer must approve it before it takes effect.")
+        )
+    else:
+        decisions.decide(item, officer=officer, kind=action, reason=reason, payload=payload)
+        messages.success(request, _decided_message(action, payload))
+
+
+def _proposal_action(
+    request: HttpRequest, item: SubjectRequest, action: str, data: dict[str, object]
+) -> None:
+    officer = staff_user(request)
+    proposal = get_object_or_404(item.proposals, pk=data["proposal"])
+    reason = str(data.get("reason", ""))
+    if action == "approve_proposal":
+        decisions.approve(proposal, officer=officer, reason=reason)
+        messages.success(request, _decided_message(proposal.kind, proposal.payload))
+    elif action == "send_back":
+        decisions.reject(proposal, officer=officer, reason=reason)
+        messages.success(request, _("The proposal was sent back with your reason."))
+    else:
+        decisions.withdraw(proposal, officer=officer, reason=reason)
+        messages.success(request, _("The proposal is withdrawn."))
+
+
 def _job_action(
     request: HttpRequest, item: SubjectRequest, action: str, data: dict[str, object]
 ) -> None:
     officer = staff_user(request)
-    if action == "approve":
-        fanout.approve(item, officer=officer, reason=str(data.get("reason", "")))
-        messages.success(request, _("Approved: the systems are being processed."))
-    elif action == "retry":
+    if action == "retry":
         fanout.retry_job(get_object_or_404(item.jobs, pk=data["job"]), officer=officer)
         messages.success(request, _("The job was started again."))
     elif action == "retry_failed":
@@ -267,7 +360,12 @@ CASE_ACTIONS = {
     "ask",
     "extend",
     "decide",
-    "approve",
+    "erasure",
+    "refusal",
+    "objection",
+    "approve_proposal",
+    "send_back",
+    "withdraw_proposal",
     "retry",
     "retry_failed",
     "skip",

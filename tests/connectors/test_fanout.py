@@ -13,7 +13,7 @@ from dsr.crypto import decrypt_bytes
 from dsr.models import EventKind, Status, SubjectRequest
 from dsr.services import requests as services
 from tests.connectors import sources
-from tests.factories import make_officer, submit
+from tests.factories import approve_erasure, make_officer, submit
 from tests.fixtures.celery import purge_queues, wait_for
 from tests.helpers import code_in
 
@@ -89,7 +89,7 @@ def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
     assert item.status == Status.VERIFIED
     assert not item.jobs.exists()
-    fanout.approve(item, officer=officer, reason="No exception beyond the tax records.")
+    approve_erasure(item, proposer=officer, reason="No exception beyond the tax records.")
     item = settled(item)
     erase = {j.system: j for j in item.jobs.filter(action="erase")}
     assert erase["crm"].result["erased"] == 4
@@ -245,7 +245,7 @@ def test_backoff_grows_and_honours_retry_after(settings):
     assert fanout.backoff(1, retry_after=30) == 30
 
 
-def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox):
+def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox, settings):
     from django.urls import reverse
 
     from tests.factories import PASSWORD
@@ -257,7 +257,10 @@ def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox):
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
     case = reverse("staff:case", args=[item.reference])
     assert "needs an officer's approval" in client.get(case).content.decode()
-    client.post(reverse("staff:case_action", args=[item.reference, "approve"]), {"reason": ""})
+    settings.DSR_FOUR_EYES = []  # one officer approves here; four eyes: tests/dsr/test_four_eyes
+    client.post(
+        reverse("staff:case_action", args=[item.reference, "erasure"]), {"reason": "All clear."}
+    )
     failed = item.jobs.get(status=JobStatus.FAILED)
     page = client.get(case).content.decode()
     assert f'id="job-{failed.pk}"' in page
@@ -299,7 +302,7 @@ def test_scheduled_erasures_remove_the_kept_invoices_when_the_duty_ends(
 
     officer, _ = make_officer()
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
-    fanout.approve(item, officer=officer)
+    approve_erasure(item, proposer=officer)
     settled(item)
     scheduled = ScheduledErasure.objects.get()
     assert scheduled.location == "invoices"

@@ -10,7 +10,7 @@ from connectors.models import ConnectorJob, JobStatus
 from dsr.models import Status, SubjectRequest
 from dsr.services import requests as services
 from tests.connectors.test_fanout import verified
-from tests.factories import make_officer, submit
+from tests.factories import approve_erasure, make_officer, submit
 from tests.helpers import code_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,7 +78,7 @@ def test_an_erasure_of_some_data_waits_for_the_officer_to_pick_the_systems(fake_
     fake_system()
     officer, _ = make_officer()
     item = verified(outbox, right="erasure", details={"scope": "parts", "parts": "my chats"})
-    fanout.approve(item, officer=officer)
+    approve_erasure(item, proposer=officer)
     erase = item.jobs.get(action="erase")
     assert erase.status == JobStatus.HELD
     assert "Erase only the data the requester named" in erase.result["note"]

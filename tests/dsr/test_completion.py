@@ -10,7 +10,7 @@ from dsr.models import Status
 from dsr.services import requests as services
 from dsr.services.completion import complete
 from tests.connectors import sources
-from tests.factories import make_officer, submit
+from tests.factories import approve_erasure, make_officer, submit
 from tests.helpers import code_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(bil
         entered_by=officer,
     )
     services.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
-    fanout.approve(item, officer=officer)
+    approve_erasure(item, proposer=officer)
     item.refresh_from_db()
     assert item.status == Status.IN_REVIEW
     with pytest.raises(services.RequestError, match=r"Art\. 19"):

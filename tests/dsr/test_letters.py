@@ -55,9 +55,11 @@ def pdf_text(pdf: bytes) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_admin_wording_is_sent_with_the_legal_parts_and_nothing_runs(outbox):
+def test_the_admin_wording_is_sent_with_the_legal_parts_and_nothing_runs(outbox, settings):
     from dsr.demo import load_demo
     from dsr.services.refusals import Refusal, refuse
+
+    settings.DSR_FOUR_EYES = []  # one officer refuses: the wording is the subject here
 
     load_demo()  # the controller, its authority and DPO
     LetterTemplate.objects.create(

@@ -14,6 +14,12 @@ from tests.helpers import code_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _one_officer_decides(settings):
+    """The letter is the subject here; four eyes on refusals: tests/dsr/test_four_eyes.py."""
+    settings.DSR_FOUR_EYES = []
+
+
 def verified(outbox, language="en"):
     item = submit(language=language)
     services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
