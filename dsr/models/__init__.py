@@ -20,6 +20,7 @@ from dsr.models.requests import (
     ChallengePurpose,
     Channel,
     EventKind,
+    ExtensionGround,
     FileKind,
     IdDocumentType,
     MessageDirection,
@@ -34,8 +35,10 @@ from dsr.models.requests import (
     VerificationChallenge,
     VerificationMethod,
 )
+from dsr.models.stats import ANSWERED, Outcome, RequestOutcome
 
 __all__ = [
+    "ANSWERED",
     "CLOSED_STATUSES",
     "AgentAuthority",
     "AnswerPackage",
@@ -48,6 +51,7 @@ __all__ = [
     "Channel",
     "Controller",
     "EventKind",
+    "ExtensionGround",
     "FileKind",
     "IdDocumentType",
     "LegalBasis",
@@ -55,6 +59,7 @@ __all__ = [
     "LetterTemplate",
     "MessageDirection",
     "OutboxMessage",
+    "Outcome",
     "ProcessingActivity",
     "Recipient",
     "RecipientRole",
@@ -62,6 +67,7 @@ __all__ = [
     "ReferenceCounter",
     "RequestEvent",
     "RequestFile",
+    "RequestOutcome",
     "RequestedRight",
     "RequesterType",
     "SentLetter",

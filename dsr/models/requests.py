@@ -198,6 +198,15 @@ class EventKind(models.TextChoices):
     PARTLY_REFUSED = "partly_refused", _("Partly refused")
 
 
+class ExtensionGround(models.TextChoices):
+    """Art. 12(3): the period may be extended "taking into account the complexity and number
+    of the requests"."""
+
+    COMPLEXITY = "complexity", _("Complexity of the request")
+    NUMBER_OF_REQUESTS = "number_of_requests", _("Number of requests")
+    BOTH = "both", _("Complexity and number of requests")
+
+
 class RequestEventQuerySet(models.QuerySet["RequestEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Request events are append-only.")

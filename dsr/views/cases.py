@@ -175,7 +175,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                     ),
                 )
         elif action == "extend":
-            services.extend(item, officer=officer, reasons=data["reasons"])
+            services.extend(item, officer=officer, reasons=data["reasons"], ground=data["ground"])
             messages.success(request, _("The deadline was extended and the requester told why."))
         elif action == "decide":
             file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.ID_DOCUMENT)
