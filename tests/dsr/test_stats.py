@@ -12,17 +12,15 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from connectors import registry
 from connectors import services as fanout
 from connectors.models import ConnectorJob, JobStatus
-from dsr.demo import load_demo
 from dsr.models import EventKind, RequestOutcome, Status, SubjectRequest
 from dsr.services import requests as services
 from dsr.services import stats
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
 from dsr.services.stats import Period
-from tests.factories import PASSWORD, UserFactory, make_officer, submit
+from tests.factories import PASSWORD, UserFactory, submit
 from tests.helpers import login_with_password, login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,28 +29,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def on(day: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def shop(settings, tmp_path):
-    """One source system that answers at once (tasks run inline)."""
-    settings.DSR_CONNECTORS = {
-        "shop": {
-            "BACKEND": "connectors.backends.fake.FakeConnector",
-            "OPTIONS": {"state_dir": str(tmp_path / "fake")},
-        }
-    }
-    registry.reset()
-    yield
-    registry.reset()
-
-
-@pytest.fixture
-def officer():
-    load_demo()  # the supervisory authority that refusals name
-    user, secret = make_officer(email="anna@example.org")
-    user.totp_secret = secret  # for the tests that log in
-    return user
 
 
 def received(day: str, officer, *, right: str = "restriction", email: str = ""):
