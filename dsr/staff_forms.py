@@ -183,6 +183,23 @@ class ExtendForm(forms.Form):
     )
 
 
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("1", _("Place on legal hold")), ("0", _("Release the legal hold"))],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        label=_("Reason (kept on the case)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For example a court case or an inquiry of the supervisory authority. A request on "
+            "legal hold is not deleted when its retention period ends."
+        ),
+    )
+
+
 class StatsPeriodForm(forms.Form):
     """The period of the statistics: a calendar year, or from/to dates (query parameters)."""
 

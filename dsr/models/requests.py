@@ -74,6 +74,10 @@ class SubjectRequest(models.Model):
         related_name="assigned_requests",
     )
     paused = models.BooleanField(_("clock paused"), default=False)
+    # A privacy admin keeps a closed request past its retention period (litigation, a
+    # supervisory authority's inquiry): the retention purge leaves it alone while this is set.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
 
     # Who the request is about. Used only to find and answer the request (Art. 11, 12(6)).
     email = models.EmailField(_("e-mail address"), db_index=True, blank=True)
@@ -196,6 +200,8 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")
     PARTLY_REFUSED = "partly_refused", _("Partly refused")
+    LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
+    LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
 
 
 class ExtensionGround(models.TextChoices):
