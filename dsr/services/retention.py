@@ -139,7 +139,8 @@ def _run(on: date, *, dry_run: bool) -> Result:
 def _purge(request: SubjectRequest) -> Counter[str]:
     from connectors.models import ConnectorJob, ExportPart, RecipientNotice, ScheduledErasure
 
-    stats.snapshot(request)  # up to date with the last job that settled after closure
+    if not RequestOutcome.objects.filter(request_id=request.pk).exists():
+        stats.snapshot(request)  # the figures a report already showed are never rewritten
     files = [
         *ExportPart.objects.filter(job__request=request).values_list("storage_name", flat=True),
         *request.packages.exclude(storage_name="").values_list("storage_name", flat=True),
