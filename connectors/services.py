@@ -635,7 +635,13 @@ def retry_job(job: ConnectorJob, *, officer: Any) -> None:
         stuck=False,
     ):
         raise JobError(_("The job changed meanwhile; please look again."))
-    record(job.request, EventKind.JOB_RETRIED, actor=officer, data={"job": job.pk})
+    # What it was before: the statistics count a restart after a failure as a failure.
+    record(
+        job.request,
+        EventKind.JOB_RETRIED,
+        actor=officer,
+        data={"job": job.pk, "status": job.status},
+    )
     _dispatch(job.pk)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Lets admin classes be written as ModelAdmin[Model] for the type checker.
@@ -294,6 +295,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-connector-jobs": {"task": "connectors.tasks.sweep", "schedule": 60.0},
     "scheduled-erasures": {"task": "connectors.tasks.scheduled_erasures", "schedule": 3600.0},
     "manual-task-reminders": {"task": "connectors.tasks.manual_reminders", "schedule": 3600.0},
+    "purge-records": {
+        "task": "dsr.tasks.purge_records",
+        "schedule": crontab(hour=3, minute=30),  # daily, at a quiet hour
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -344,6 +349,11 @@ DSR_BACKUP_STATEMENT = env.str(
 )
 # Days an answer package can be downloaded before it is deleted.
 DSR_PACKAGE_DAYS = env.int("DSR_PACKAGE_DAYS", default=30)
+# Closed requests are purged this many years after the end of the year they closed in
+# (LEGAL.md §5); their statistics record and audit trail stay.
+DSR_RECORD_RETENTION_YEARS = env.int("DSR_RECORD_RETENTION_YEARS", default=3)
+if DSR_RECORD_RETENTION_YEARS < 0:
+    raise ImproperlyConfigured("DSR_RECORD_RETENTION_YEARS cannot be negative.")
 
 # --- Decisions ------------------------------------------------------------------------------------
 

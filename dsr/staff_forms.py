@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from dsr.models import Channel
+from dsr.models import Channel, ExtensionGround
 from dsr.rights import Right
 
 TEXT = 5000
@@ -170,6 +170,11 @@ class ApproveForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
+    ground = forms.ChoiceField(
+        label=_("Ground (Art. 12(3) GDPR)"),
+        choices=ExtensionGround.choices,
+        widget=forms.RadioSelect,
+    )
     reasons = forms.CharField(
         label=_("Reasons for the extension (sent to the requester)"),
         max_length=TEXT,
@@ -271,3 +276,50 @@ class ProposalForm(forms.Form):
 class SendBackForm(forms.Form):
     proposal = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Why it is sent back"), max_length=TEXT)
+
+
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("1", _("Place on legal hold")), ("0", _("Release the legal hold"))],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        label=_("Reason (kept on the case)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For example a court case or an inquiry of the supervisory authority. A request on "
+            "legal hold is not deleted when its retention period ends."
+        ),
+    )
+
+
+class StatsPeriodForm(forms.Form):
+    """The period of the statistics: a calendar year, or from/to dates (query parameters)."""
+
+    MAX_DAYS = 366 * 10
+
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" and "to" are what the address says; they cannot be attribute names.
+        self.fields["from"] = forms.DateField(
+            label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["to"] = forms.DateField(
+            label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if start and end:
+            if start > end:
+                self.add_error("to", _("The end of the period is before its start."))
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("to", _("Choose a period of at most ten years."))
+        elif start or end:
+            self.add_error("to" if start else "from", _("Give both dates of the period."))
+        return data

@@ -75,3 +75,11 @@ def sweep_unverified_task() -> list[int]:
 @shared_task(name="dsr.tasks.refresh_open_clocks")
 def refresh_open_clocks_task() -> int:
     return request_services.refresh_open_clocks()
+
+
+@shared_task(name="dsr.tasks.purge_records")
+def purge_records_task() -> int:
+    """Closed requests past their retention period (LEGAL.md §5); the statistics stay."""
+    from dsr.services.retention import purge_closed
+
+    return purge_closed().purged

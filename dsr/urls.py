@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, queue, staff, status
+from dsr.views import cases, intake, public, queue, staff, stats, status
 
 request_patterns = (
     [
@@ -25,6 +25,8 @@ staff_patterns = (
         path("", staff.dashboard, name="dashboard"),
         path("outbox/", staff.outbox, name="outbox"),
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
+        path("stats/", stats.dashboard, name="stats"),
+        path("stats.csv", stats.export_csv, name="stats_csv"),
         path("requests/", queue.case_list, name="cases"),
         path("requests/new/", cases.manual_intake, name="manual_intake"),
         path("requests/assign/", queue.bulk_assign, name="bulk_assign"),

@@ -22,6 +22,7 @@ from dsr.models.requests import (
     ChallengePurpose,
     Channel,
     EventKind,
+    ExtensionGround,
     FileKind,
     IdDocumentType,
     MessageDirection,
@@ -36,8 +37,10 @@ from dsr.models.requests import (
     VerificationChallenge,
     VerificationMethod,
 )
+from dsr.models.stats import ANSWERED, Outcome, RequestOutcome
 
 __all__ = [
+    "ANSWERED",
     "CLOSED_STATUSES",
     "AgentAuthority",
     "AnswerPackage",
@@ -50,6 +53,7 @@ __all__ = [
     "Channel",
     "Controller",
     "EventKind",
+    "ExtensionGround",
     "FileKind",
     "IdDocumentType",
     "LegalBasis",
@@ -57,6 +61,7 @@ __all__ = [
     "LetterTemplate",
     "MessageDirection",
     "OutboxMessage",
+    "Outcome",
     "ProcessingActivity",
     "Proposal",
     "ProposalKind",
@@ -67,6 +72,7 @@ __all__ = [
     "ReferenceCounter",
     "RequestEvent",
     "RequestFile",
+    "RequestOutcome",
     "RequestedRight",
     "RequesterType",
     "SavedFilter",

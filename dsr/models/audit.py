@@ -10,6 +10,7 @@ class AuditKind(models.TextChoices):
     EVENT = "event", _("Request event")
     STAFF_VIEW = "staff_view", _("Staff member viewed a requester's data")
     EXPORT = "export", _("Audit log exported")
+    PURGED = "purged", _("Request purged at the end of its retention period")
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):

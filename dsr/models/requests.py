@@ -75,6 +75,10 @@ class SubjectRequest(models.Model):
         related_name="assigned_requests",
     )
     paused = models.BooleanField(_("clock paused"), default=False)
+    # A privacy admin keeps a closed request past its retention period (litigation, a
+    # supervisory authority's inquiry): the retention purge leaves it alone while this is set.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
 
     # Who the request is about. Used only to find and answer the request (Art. 11, 12(6)).
     email = models.EmailField(_("e-mail address"), db_index=True, blank=True)
@@ -213,6 +217,17 @@ class EventKind(models.TextChoices):
     PROPOSAL_REJECTED = "proposal_rejected", _("Proposed decision sent back")
     PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed decision withdrawn")
     OBJECTION_UPHELD = "objection_upheld", _("Objection upheld: the processing stops")
+    LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
+    LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
+
+
+class ExtensionGround(models.TextChoices):
+    """Art. 12(3): the period may be extended "taking into account the complexity and number
+    of the requests"."""
+
+    COMPLEXITY = "complexity", _("Complexity of the request")
+    NUMBER_OF_REQUESTS = "number_of_requests", _("Number of requests")
+    BOTH = "both", _("Complexity and number of requests")
 
 
 class RequestEventQuerySet(models.QuerySet["RequestEvent"]):

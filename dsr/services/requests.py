@@ -24,6 +24,7 @@ from dsr.models import (
     ChallengePurpose,
     Channel,
     EventKind,
+    ExtensionGround,
     FileKind,
     MessageDirection,
     ReferenceCounter,
@@ -106,6 +107,14 @@ def derive_status(events: Iterable[RequestEvent]) -> Status:
     return status
 
 
+_CLOSING = frozenset(kind for kind, status in _STATUS_AFTER.items() if status in CLOSED_STATUSES)
+
+
+def closing_event(events: Iterable[RequestEvent]) -> RequestEvent | None:
+    """The event that closed the request (nothing reopens one, so the first that closes)."""
+    return next((e for e in events if e.kind in _CLOSING), None)
+
+
 def record(
     request: SubjectRequest,
     kind: str,
@@ -127,6 +136,10 @@ def record(
     audit.event_recorded(event)
     refresh(request)
     if request.status in CLOSED_STATUSES:
+        if kind in _CLOSING:
+            from dsr.services import stats
+
+            stats.snapshot(request)  # the statistics outlive the request (LEGAL.md §5)
         _purge_verification_files(request)
         _release_duplicates(request)
     return event
@@ -590,10 +603,15 @@ def decide_id_document(
 
 
 @transaction.atomic
-def extend(request: SubjectRequest, *, officer: User, reasons: str) -> None:
-    """Art. 12(3): once, by two months, with reasons, notified before the one-month date."""
+def extend(request: SubjectRequest, *, officer: User, reasons: str, ground: str = "") -> None:
+    """Art. 12(3): once, by two months, with reasons, notified before the one-month date.
+
+    ``ground`` is which of the two grounds the Article allows applies (the officer's form
+    requires it; "" records none, for callers from before it existed)."""
     if not reasons.strip():
         raise RequestError(_("An extension needs reasons, and they are sent to the requester."))
+    if ground and ground not in ExtensionGround.values:
+        raise RequestError(_("Please choose the ground of the extension."))
     if not request.is_open:
         raise RequestError(_("This request is already closed."))
     clock = clock_for(request)
@@ -601,7 +619,13 @@ def extend(request: SubjectRequest, *, officer: User, reasons: str) -> None:
         raise RequestError(
             _("The deadline can be extended only once, and only until the one-month date.")
         )
-    record(request, EventKind.EXTENDED, actor=officer, reason=reasons.strip())
+    record(
+        request,
+        EventKind.EXTENDED,
+        actor=officer,
+        reason=reasons.strip(),
+        data={"ground": ground} if ground else {},
+    )
     _send(request, "extended")
 
 

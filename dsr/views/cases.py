@@ -1,5 +1,7 @@
 """Staff pages for a request: the list, the case, manual intake, and the identity decisions."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +16,7 @@ from connectors.models import JobStatus
 from dsr.forms import detail_rows
 from dsr.models import FileKind, ProposalOutcome, SubjectRequest
 from dsr.rights import Right
-from dsr.services import audit, decisions
+from dsr.services import audit, decisions, retention
 from dsr.services import requests as services
 from dsr.services.clock import clock_for, today
 from dsr.services.controller import get_controller
@@ -28,6 +30,7 @@ from dsr.staff_forms import (
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
+    LegalHoldForm,
     ManualIntakeForm,
     NoteForm,
     NoticeForm,
@@ -71,6 +74,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
+            "hold_form": LegalHoldForm(auto_id="id_hold_%s"),
+            "purge_from": _purge_from(item),
             "decide_form": DecideIdForm(),
             "jobs": item.jobs.all(),
             "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
@@ -110,6 +115,18 @@ def _decisions_context(item: SubjectRequest, officer: User) -> dict[str, object]
         "objection_undecided": decisions.objects_on_particular_situation(item)
         and not decisions.objection_decided(item),
     }
+
+
+def _purge_from(item: SubjectRequest) -> date | None:
+    """When a closed request's retention period ends (LEGAL.md §5)."""
+    from dsr.models import RequestOutcome
+
+    closed_on = (
+        RequestOutcome.objects.filter(request_id=item.pk)
+        .values_list("closed_on", flat=True)
+        .first()
+    )
+    return retention.purge_from(closed_on) if closed_on and not item.is_open else None
 
 
 @staff_required
@@ -162,6 +179,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         "redact": RedactForm,
         "assign": AssignForm,
         "note": NoteForm,
+        "hold": LegalHoldForm,
     }
     back = "staff:case_package" if action == "redact" else "staff:case"
     form = forms[action](request.POST)
@@ -196,7 +214,7 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
                     ),
                 )
         elif action == "extend":
-            services.extend(item, officer=officer, reasons=data["reasons"])
+            services.extend(item, officer=officer, reasons=data["reasons"], ground=data["ground"])
             messages.success(request, _("The deadline was extended and the requester told why."))
         elif action == "decide":
             file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.ID_DOCUMENT)
@@ -208,9 +226,17 @@ def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             _decision(request, item, action, data)
         elif action in PROPOSAL_ACTIONS:
             _proposal_action(request, item, action, data)
+        elif action == "hold":
+            retention.set_legal_hold(item, admin=officer, hold=data["hold"], reason=data["reason"])
+            messages.success(
+                request,
+                _("The request is on legal hold.")
+                if data["hold"]
+                else _("The legal hold is released."),
+            )
         else:
             _job_action(request, item, action, data)
-    except (services.RequestError, fanout.JobError) as exc:
+    except (services.RequestError, fanout.JobError, retention.HoldError) as exc:
         messages.error(request, str(exc))
     return redirect(back, reference)
 
@@ -379,6 +405,7 @@ CASE_ACTIONS = {
     "redact",
     "assign",
     "note",
+    "hold",
 }
 
 
