@@ -117,5 +117,9 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     assert SubjectRequest.objects.get(pk=item.pk).status == Status.COMPLETED
     letter = outbox.last_to("erika@example.org")
     assert item.reference in letter.subject
+    # The accountability figures count it at once.
+    page.get_by_role("link", name="Statistics").click()
+    expect(page.locator("h1")).to_contain_text("Statistics")
+    screenshot(page, "staff-statistics")
     for context in (page.context, other.context):
         context.close()
