@@ -158,17 +158,21 @@ def advance(request_id: int) -> None:
         request = SubjectRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             return
-        if not request.is_open:
-            # Withdrawn or refused: nothing more happens in the systems.
+        if request.is_open:
+            jobs = list(request.jobs.all())
+        else:
+            # Withdrawn or refused: nothing more happens in the systems, except lifting a
+            # restriction that only held the data while an objection was assessed.
             request.jobs.filter(
                 status__in=[JobStatus.PENDING, JobStatus.QUEUED, JobStatus.HELD, JobStatus.WAITING]
-            ).update(
+            ).exclude(action=Capability.LIFT_RESTRICTION).update(
                 status=JobStatus.SKIPPED,
                 skipped_reason="The request was closed.",
                 finished_at=timezone.now(),
             )
-            return
-        jobs = list(request.jobs.all())
+            jobs = list(request.jobs.filter(action=Capability.LIFT_RESTRICTION))
+            if all(job.status in DONE for job in jobs):
+                return
         open_steps = [job.step for job in jobs if job.status not in DONE]
         if not open_steps:
             _finish(request)
@@ -299,7 +303,7 @@ def run_job(job_id: int) -> str:
             return "held elsewhere, checking again"
         return "not claimed"
     job = ConnectorJob.objects.select_related("request").get(pk=job_id)
-    if not job.request.is_open:
+    if not job.request.is_open and job.action != Capability.LIFT_RESTRICTION:
         _settle(job, status=JobStatus.SKIPPED, skipped_reason="The request was closed.")
         return "request closed"
     if job.attempts > settings.DSR_JOB_MAX_ATTEMPTS:
@@ -804,13 +808,25 @@ def notify_restriction_lift(request: SubjectRequest, *, officer: Any) -> None:
 
 
 @transaction.atomic
-def lift_restriction(request: SubjectRequest, *, officer: Any) -> int:
+def lift_after_rejected_objection(request: SubjectRequest, *, officer: Any) -> int:
+    """Art. 21(1): the objection is rejected, so the restriction that held the data while it
+    was assessed (Art. 18(1)(d)) ends. The refusal letter tells the requester first (Art.
+    18(3)); the lifting runs although the refusal closed the request."""
     from dsr.services.requests import record
 
-    if not request.events.filter(kind=EventKind.RESTRICTION_LIFT_NOTIFIED).exists():
-        raise JobError(_("The requester must be told before the restriction is lifted."))
-    if request.jobs.filter(action=Capability.LIFT_RESTRICTION).exists():
-        raise JobError(_("The restriction is already being lifted."))
+    created = _lift_jobs(request)
+    if created:
+        record(
+            request,
+            EventKind.RESTRICTION_LIFTED,
+            actor=officer,
+            data={"systems": created, "after": "objection_rejected"},
+        )
+        transaction.on_commit(lambda: advance(request.pk))
+    return created
+
+
+def _lift_jobs(request: SubjectRequest) -> int:
     restricted = request.jobs.filter(action=Capability.RESTRICT, status=JobStatus.SUCCEEDED)
     step = max([*request.jobs.values_list("step", flat=True), 0]) + 1
     created = 0
@@ -819,6 +835,18 @@ def lift_restriction(request: SubjectRequest, *, officer: Any) -> int:
             request=request, system=job.system, action=Capability.LIFT_RESTRICTION, step=step
         )
         created += 1
+    return created
+
+
+@transaction.atomic
+def lift_restriction(request: SubjectRequest, *, officer: Any) -> int:
+    from dsr.services.requests import record
+
+    if not request.events.filter(kind=EventKind.RESTRICTION_LIFT_NOTIFIED).exists():
+        raise JobError(_("The requester must be told before the restriction is lifted."))
+    if request.jobs.filter(action=Capability.LIFT_RESTRICTION).exists():
+        raise JobError(_("The restriction is already being lifted."))
+    created = _lift_jobs(request)
     record(request, EventKind.RESTRICTION_LIFTED, actor=officer, data={"systems": created})
     transaction.on_commit(lambda: advance(request.pk))
     return created

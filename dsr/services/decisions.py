@@ -170,6 +170,9 @@ def _apply(
     refusal = _refusal(request, kind, reason, payload)
     if refusal is not None:
         refuse(request, officer=officer, refusal=refusal, proposal=proposal)
+        if kind == ProposalKind.OBJECTION:
+            # The processing goes on: the restriction of the assessment ends (the letter says so).
+            fanout.lift_after_rejected_objection(request, officer=officer)
         return
     # An objection upheld: the processing it was about stops for good (it has been restricted
     # since the objection came in); the completion letter says so.

@@ -111,4 +111,6 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
         "statute": event.data.get("statute", ""),
         "reasons": event.reason,
         "partial": event.kind == EventKind.PARTLY_REFUSED,
+        # A rejected Art. 21(1) objection: the restriction of the assessment is lifted.
+        "lifts_restriction": request.jobs.filter(action="lift_restriction").exists(),
     }

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from connectors import registry
 from connectors import services as fanout
+from connectors.models import JobStatus
 from dsr.demo import load_demo
 from dsr.models import EventKind, Proposal, ProposalOutcome, Status, SubjectRequest
 from dsr.services import decisions
@@ -345,6 +346,14 @@ def test_a_rejected_objection_sends_the_reasons_with_the_remedies(officers, outb
     letter = outbox.last_to("erika@example.org")
     for text in (reasons, "Compelling legitimate grounds", "BfDI", "Art. 78"):
         assert text in letter.body, text
+    # The restriction that held the data during the assessment ends, although the request is
+    # closed, and the letter said so first (Art. 18(3)).
+    assert "we lift that restriction (Art. 18(3) GDPR)" in letter.body
+    lift = item.jobs.get(action="lift_restriction")
+    assert lift.status == JobStatus.SUCCEEDED
+    assert item.events.get(kind=EventKind.RESTRICTION_LIFTED).data["after"] == (
+        "objection_rejected"
+    )
     with pytest.raises(services.RequestError):
         decisions.propose(
             item, officer=olivia, kind="objection", reason=reasons, payload={"upheld": True}
