@@ -18,3 +18,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
 app.conf.update(task_default_exchange="default", task_default_routing_key="default")
 app.autodiscover_tasks()
+# Tasks outside an app's own tasks.py: a worker drops a message whose task it does not know.
+app.autodiscover_tasks(["dsr.exports"])
