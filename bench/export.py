@@ -9,17 +9,21 @@ a file, in its own process. Runs on SQLite in a temporary folder; prints JSON.
 Usage: .venv/bin/python bench/export.py [--sizes 10000 1000000]
 """
 
-import argparse
-import csv
-import json
-import multiprocessing
-import os
-import resource
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+# bench/ holds queue.py: keep the folder off the path so the standard library's queue is used.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = 1000
