@@ -163,9 +163,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=120)
         jobs = ConnectorJob.objects.filter(request_id__in=batch).count()
-        assert SubjectRequest.objects.filter(pk__in=batch, status="in_review").count() == len(
-            batch
-        )
+        assert SubjectRequest.objects.filter(pk__in=batch, status="in_review").count() == len(batch)
         results.append(
             {
                 "processes": processes,
