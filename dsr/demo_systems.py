@@ -214,7 +214,7 @@ def _rows(now: datetime) -> dict[str, dict[str, list[dict[str, Any]]]]:
                 {
                     "id": n * 10 + k,
                     "contact_id": n,
-                    "written_at": datetime(2025, 1 + k * 4, 3 + n, 10, 15),
+                    "written_at": datetime(2025, 1 + k * 4, 1 + n % 28, 10, 15),
                     "topic": topic,
                     "note": note,
                 }
