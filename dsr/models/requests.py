@@ -217,6 +217,7 @@ class EventKind(models.TextChoices):
     PROPOSAL_REJECTED = "proposal_rejected", _("Proposed decision sent back")
     PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed decision withdrawn")
     OBJECTION_UPHELD = "objection_upheld", _("Objection upheld: the processing stops")
+    ERASURE_REPLAYED = "erasure_replayed", _("Erasure done again after a system was restored")
     LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
 
