@@ -27,7 +27,7 @@ COPY deploy deploy
 COPY manage.py ./
 RUN pip install -c constraints.txt . \
  && python manage.py compilemessages -v0 \
- && DJANGO_SECRET_KEY=build DSR_ENCRYPTION_KEY=build DJANGO_ALLOWED_HOSTS=build \
+ && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build DSR_ENCRYPTION_KEY=build DJANGO_ALLOWED_HOSTS=build \
     EMAIL_URL=consolemail:// python manage.py collectstatic --noinput -v0
 
 USER dsr

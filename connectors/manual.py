@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,10 +168,11 @@ def remind_and_escalate(*, now: Any = None) -> tuple[int, int]:
     """Remind owners of open tasks; tell the officers when the due date comes near."""
     now = now or timezone.now()
     reminded = escalated = 0
-    # Only tasks still wanted: the job waits for its owner and the request is open.
+    # Only tasks still wanted: the job waits for its owner and the request is open (or the
+    # task lifts a restriction, which goes on after a rejected objection closed the request).
     open_tasks = (
         ManualTask.objects.filter(completed_at__isnull=True, job__status=JobStatus.WAITING)
-        .exclude(job__request__status__in=CLOSED_STATUSES)
+        .exclude(Q(job__request__status__in=CLOSED_STATUSES) & ~Q(job__action="lift_restriction"))
         .select_related("job__request")
     )
     every = timedelta(days=settings.DSR_MANUAL_TASK_REMIND_DAYS)

@@ -23,7 +23,10 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "dsr/link_invalid.html", {"outcome": "none"}, status=410)
     job = task.job
     open_task = (
-        task.completed_at is None and job.status == JobStatus.WAITING and job.request.is_open
+        task.completed_at is None
+        and job.status == JobStatus.WAITING
+        # Lifting a restriction goes on after the request closed (a rejected objection).
+        and (job.request.is_open or job.action == "lift_restriction")
     )
     form = ManualTaskForm(request.POST or None, request.FILES or None, action=job.action)
     if request.method == "POST" and open_task and form.is_valid():

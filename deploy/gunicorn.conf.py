@@ -22,7 +22,8 @@ max_requests_jitter = 200
 # The TLS proxy in front sets X-Forwarded-Proto; trust it only from these addresses.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
-# No query strings in the access log: status links carry signed tokens.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# No paths in the access log: status pages, verification and system owners' task links carry
+# signed tokens in the path (anyone reading the log could use them). Method, status, size, time.
+access_log_format = '%(h)s "%(m)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -105,10 +105,13 @@ class QueueForm(forms.Form):
         )
 
 
-def filter_query(query: QueryDict) -> str:
-    """The filter part of a query string (no page number, nothing unknown), for saving."""
+def filter_query(query: QueryDict, *, search: bool = True) -> str:
+    """The filter part of a query string (no page number, nothing unknown); without the search
+    for saving (it can be a requester's address, and saved filters outlive requests)."""
     kept = QueryDict(mutable=True)
     for name in FILTER_FIELDS:
+        if name == "q" and not search:
+            continue
         values = [value for value in query.getlist(name) if value]
         if values:
             kept.setlist(name, values)

@@ -142,6 +142,12 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
             raise RequestError(_("Verify the requester's identity before deciding the objection."))
         if objection_decided(request):
             raise RequestError(_("The objection has already been decided."))
+        if request.jobs.filter(
+            action="restrict", status__in=["pending", "queued", "running"]
+        ).exists():
+            raise RequestError(
+                _("The systems are still restricting the data: decide once they have answered.")
+            )
     elif kind == ProposalKind.REFUSAL and payload["ground"] not in REFUSAL_GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
     refusal = _refusal(request, kind, reason, payload)
@@ -170,8 +176,9 @@ def _apply(
     refusal = _refusal(request, kind, reason, payload)
     if refusal is not None:
         refuse(request, officer=officer, refusal=refusal, proposal=proposal)
-        if kind == ProposalKind.OBJECTION:
-            # The processing goes on: the restriction of the assessment ends (the letter says so).
+        if kind == ProposalKind.OBJECTION and not _restriction_wanted(request):
+            # The processing goes on: the restriction of the assessment ends, once the letter
+            # that says so has gone out (Art. 18(3)).
             fanout.lift_after_rejected_objection(request, officer=officer)
         return
     # An objection upheld: the processing it was about stops for good (it has been restricted
@@ -181,6 +188,24 @@ def _apply(
     if proposal is not None:
         data |= {"proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
     record(request, EventKind.OBJECTION_UPHELD, actor=officer, reason=reason.strip(), data=data)
+
+
+def _restriction_wanted(request: SubjectRequest) -> bool:
+    """A restriction the person asked for (Art. 18), in this request or another open one,
+    shares the systems' restriction flag: it is not lifted with the objection's."""
+    from django.db.models import Q
+
+    if request.requested_rights.filter(right=Right.RESTRICTION).exists():
+        return True
+    same_person = Q(email__iexact=request.email) if request.email else Q(pk__in=[])
+    if request.account_id:
+        same_person |= Q(account_id=request.account_id)
+    return (
+        SubjectRequest.objects.filter(same_person, requested_rights__right=Right.RESTRICTION)
+        .exclude(pk=request.pk)
+        .exclude(status__in=["completed", "refused", "withdrawn"])
+        .exists()
+    )
 
 
 def authorise(

@@ -79,6 +79,8 @@ def deliver(
         elif challenge.purpose == ChallengePurpose.CONFIRM_AGENT:
             context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
     if not to:
+        if template == "refused":
+            _release_lifts(request)  # no address: the officer posts the PDF copy of the letter
         return False
     letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
     subject, text = send_email(
@@ -94,4 +96,12 @@ def deliver(
     )
     if challenge is not None:
         verification.mark_sent(challenge)
+    if template == "refused":
+        _release_lifts(request)  # Art. 18(3): told first, then the restriction is lifted
     return True
+
+
+def _release_lifts(request: SubjectRequest) -> None:
+    from connectors import services as fanout
+
+    fanout.release_held_lifts(request)

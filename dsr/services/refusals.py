@@ -51,6 +51,25 @@ def validate(request: SubjectRequest, refusal: Refusal) -> None:
         raise RequestError(_("A refusal must give the requester its reasons (Art. 12(4) GDPR)."))
     if refusal.ground == "exception" and not refusal.statute.strip():
         raise RequestError(_("Name the provision that makes the exception."))
+    if refusal.ground == "rights_of_others" and not refusal.partial:
+        raise RequestError(
+            _(
+                "The rights of others justify withholding their data, never refusing the whole "
+                "request (Art. 15(4) GDPR): refuse only that part."
+            )
+        )
+    if (
+        refusal.ground not in ("not_identifiable", OBJECTION_GROUND)
+        and request.requested_rights.filter(
+            right="objection", details__kind="direct_marketing"
+        ).exists()
+    ):
+        raise RequestError(
+            _(
+                "An objection to direct marketing is absolute (Art. 21(3) GDPR): it can only be "
+                "refused if we cannot identify the person."
+            )
+        )
     if not get_controller().authorities.exists():
         raise RequestError(
             _(
@@ -112,5 +131,6 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
         "reasons": event.reason,
         "partial": event.kind == EventKind.PARTLY_REFUSED,
         # A rejected Art. 21(1) objection: the restriction of the assessment is lifted.
-        "lifts_restriction": request.jobs.filter(action="lift_restriction").exists(),
+        "lifts_restriction": event.data.get("ground") == OBJECTION_GROUND
+        and request.jobs.filter(action="lift_restriction").exists(),
     }

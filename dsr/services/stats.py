@@ -127,6 +127,11 @@ def snapshot(request: SubjectRequest) -> RequestOutcome | None:
     deadlines = clock_for(request, history, controller=controller).deadlines
     closed_on = local_date(closing.at, controller)
     extension = next((e for e in history if e.kind == EventKind.EXTENDED), None)
+    refusal = next(
+        (e for e in history if e.kind in (EventKind.REFUSED, EventKind.PARTLY_REFUSED)), None
+    )
+    # An extension never postpones a refusal notice (LEGAL.md §2): it is due within the month.
+    refused_in_time = refusal is None or local_date(refusal.at, controller) <= deadlines.policy_due
     outcome, _ = RequestOutcome.objects.update_or_create(
         request_id=request.pk,
         defaults={
@@ -142,7 +147,7 @@ def snapshot(request: SubjectRequest) -> RequestOutcome | None:
             "extension_ground": str(extension.data.get("ground", "")) if extension else "",
             "refusal_ground": _refusal_ground(closing, history),
             "on_time": closed_on <= deadlines.policy_due,
-            "on_time_extended": closed_on <= deadlines.due,
+            "on_time_extended": closed_on <= deadlines.due and refused_in_time,
             "days_to_close": max(0, (closed_on - request.received_on).days),
             "systems": _systems(request, history),
         },

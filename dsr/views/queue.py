@@ -101,7 +101,7 @@ def save_filter(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the filter a name."))
         return redirect("staff:cases")
-    query = filter_query(QueryDict(form.cleaned_data["query"]))
+    query = filter_query(QueryDict(form.cleaned_data["query"]), search=False)
     SavedFilter.objects.update_or_create(
         owner=staff_user(request), name=form.cleaned_data["name"], defaults={"query": query}
     )

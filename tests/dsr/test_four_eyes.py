@@ -482,3 +482,45 @@ def test_the_requester_never_sees_proposals(officers, outbox, client):
     assert item.reference in page
     for text in ("Internal:", "proposed", "Proposed", "sent back", "second officer"):
         assert text not in page, text
+
+
+def test_a_rejected_objection_keeps_a_restriction_the_person_asked_for(officers, outbox, shop):
+    olivia, bruno, *_ = officers
+    load_demo()
+    item = submit(right="objection", details=PARTICULAR)
+    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    restriction = verified(outbox, right="restriction", details={})  # another open request
+    assert restriction.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
+    proposal = decisions.propose(
+        SubjectRequest.objects.get(pk=item.pk),
+        officer=olivia,
+        kind="objection",
+        reason="We must keep the data to defend claim 3 O 123/25.",
+        payload={"upheld": False},
+    )
+    decisions.approve(proposal, officer=bruno)
+    assert not item.jobs.filter(action="lift_restriction").exists()
+    assert "we lift that restriction" not in outbox.last_to("erika@example.org").body
+
+
+def test_refusals_the_law_does_not_allow_are_refused(officers, outbox):
+    olivia, *_ = officers
+    load_demo()
+    item = verified(outbox)
+    with pytest.raises(services.RequestError, match=r"Art\. 15\(4\)"):
+        decisions.propose(
+            item,
+            officer=olivia,
+            kind="refusal",
+            reason="Holds the chat partner's messages.",
+            payload={"ground": "rights_of_others"},
+        )
+    marketing = verified(outbox, right="objection", details={"kind": "direct_marketing"})
+    with pytest.raises(services.RequestError, match=r"Art\. 21\(3\)"):
+        decisions.propose(
+            marketing,
+            officer=olivia,
+            kind="refusal",
+            reason="We want to keep mailing.",
+            payload={"ground": "excessive"},
+        )

@@ -332,3 +332,15 @@ def test_the_extension_form_requires_its_ground(shop, officer, client):
     event = item.events.get(kind=EventKind.EXTENDED)
     assert event.data == {"ground": "number_of_requests"}
     assert SubjectRequest.objects.get(pk=item.pk).extended
+
+
+def test_an_extension_does_not_make_a_late_refusal_timely(shop, officer):
+    item = received("2025-01-06", officer, right="access")
+    with time_machine.travel(on("2025-01-20"), tick=False):
+        services.extend(item, officer=officer, reasons="Many systems.", ground="complexity")
+    with time_machine.travel(on("2025-02-20"), tick=False):  # the month ended 6 February
+        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
+    result = outcome_of(item)
+    assert result.extended
+    assert not result.on_time
+    assert not result.on_time_extended  # a refusal is due within the month (LEGAL.md §2)
