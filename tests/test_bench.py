@@ -1,0 +1,46 @@
+"""The benchmarks still run and print their JSON (tiny sizes: speed is measured by hand, the
+figures are in the README)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.postgres]
+
+
+def bench(script: str, *args: str, timeout: float = 300) -> dict:
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_the_queue_benchmark():
+    report = bench("queue.py", "--requests", "150", "--samples", "2")
+    pages = report["pages"]
+    assert pages["unfiltered"]["rows_on_page"] == 50
+    assert len({page["queries"] for page in pages.values() if page["rows_on_page"]}) == 1
+    assert all(page["median_ms"] > 0 for page in pages.values())
+
+
+@pytest.mark.redis
+def test_the_scale_benchmark():
+    report = bench("scale.py", "--requests", "3", "--processes", "1")
+    (run,) = report["runs"]
+    assert (run["requests"], run["jobs"]) == (3, 18)
+    assert run["requests_per_minute"] > 0
+
+
+def test_the_export_benchmark():
+    report = bench("export.py", "--sizes", "300", "--pdf-size", "50")
+    assert report["package"][0]["records"] == 300
