@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from dsr.models import (
+    CLOSED_STATUSES,
     EventKind,
     Proposal,
     ProposalKind,
@@ -203,7 +204,7 @@ def _restriction_wanted(request: SubjectRequest) -> bool:
     return (
         SubjectRequest.objects.filter(same_person, requested_rights__right=Right.RESTRICTION)
         .exclude(pk=request.pk)
-        .exclude(status__in=["completed", "refused", "withdrawn"])
+        .exclude(status__in=CLOSED_STATUSES)
         .exists()
     )
 
@@ -339,18 +340,7 @@ def approve(proposal: Proposal, *, officer: User, reason: str = "") -> None:
     if proposal.proposed_by_id == officer.pk:
         raise RequestError(_("You proposed this decision: another officer must approve it."))
     _check(request, proposal.kind, proposal.reason, proposal.payload)
-    proposal.outcome = ProposalOutcome.APPROVED
-    proposal.decided_by = officer
-    proposal.decided_at = timezone.now()
-    proposal.decision_reason = reason.strip()
-    proposal.save(update_fields=["outcome", "decided_by", "decided_at", "decision_reason"])
-    record(
-        request,
-        EventKind.PROPOSAL_APPROVED,
-        actor=officer,
-        reason=proposal.decision_reason,
-        data=_event_data(proposal) | {"proposed_by": proposal.proposed_by_id},
-    )
+    _settle(request, proposal, ProposalOutcome.APPROVED, officer=officer, reason=reason)
     _apply(
         request,
         proposal.kind,
@@ -370,18 +360,7 @@ def reject(proposal: Proposal, *, officer: User, reason: str) -> None:
         raise RequestError(_("You proposed this decision: withdraw it instead."))
     if not reason.strip():
         raise RequestError(_("Say why the proposal is sent back."))
-    proposal.outcome = ProposalOutcome.REJECTED
-    proposal.decided_by = officer
-    proposal.decided_at = timezone.now()
-    proposal.decision_reason = reason.strip()
-    proposal.save(update_fields=["outcome", "decided_by", "decided_at", "decision_reason"])
-    record(
-        request,
-        EventKind.PROPOSAL_REJECTED,
-        actor=officer,
-        reason=proposal.decision_reason,
-        data=_event_data(proposal) | {"proposed_by": proposal.proposed_by_id},
-    )
+    _settle(request, proposal, ProposalOutcome.REJECTED, officer=officer, reason=reason)
 
 
 @transaction.atomic
@@ -390,16 +369,35 @@ def withdraw(proposal: Proposal, *, officer: User, reason: str = "") -> None:
     request, proposal = _take(proposal)
     if proposal.proposed_by_id != officer.pk:
         raise RequestError(_("Only the officer who proposed this decision can withdraw it."))
-    proposal.outcome = ProposalOutcome.WITHDRAWN
+    _settle(request, proposal, ProposalOutcome.WITHDRAWN, officer=officer, reason=reason)
+
+
+_SETTLED_EVENT = {
+    ProposalOutcome.APPROVED: EventKind.PROPOSAL_APPROVED,
+    ProposalOutcome.REJECTED: EventKind.PROPOSAL_REJECTED,
+    ProposalOutcome.WITHDRAWN: EventKind.PROPOSAL_WITHDRAWN,
+}
+
+
+def _settle(
+    request: SubjectRequest, proposal: Proposal, outcome: str, *, officer: User, reason: str
+) -> None:
+    """Close a proposal and record who did it. A second officer decides it (``decided_by``);
+    a withdrawal is the proposer's own and leaves ``decided_by`` empty."""
+    proposal.outcome = outcome
     proposal.decided_at = timezone.now()
     proposal.decision_reason = reason.strip()
-    proposal.save(update_fields=["outcome", "decided_at", "decision_reason"])
+    data = _event_data(proposal)
+    if outcome != ProposalOutcome.WITHDRAWN:
+        proposal.decided_by = officer
+        data |= {"proposed_by": proposal.proposed_by_id}
+    proposal.save(update_fields=["outcome", "decided_by", "decided_at", "decision_reason"])
     record(
         request,
-        EventKind.PROPOSAL_WITHDRAWN,
+        _SETTLED_EVENT[ProposalOutcome(outcome)],
         actor=officer,
         reason=proposal.decision_reason,
-        data=_event_data(proposal),
+        data=data,
     )
 
 
