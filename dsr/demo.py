@@ -12,10 +12,10 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.db import transaction
+from django.test.utils import override_settings
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
-from connectors import registry
 from dsr import demo_systems
 from dsr.demo_register import load_register
 from dsr.demo_requests import load_requests
@@ -70,17 +70,14 @@ def load_full_demo() -> list[DemoLogin]:
     logins = load_demo()
     folder = settings.VAR_DIR / "demo"
     config = demo_systems.build(folder)
-    if not settings.DSR_CONNECTORS_FILE and not settings.DSR_CONNECTORS:
-        # This process (the command) uses the demo systems; `make run` points web and worker
-        # at the same file through DSR_CONNECTORS_FILE.
-        settings.DSR_CONNECTORS_FILE = str(config)
-        registry.reset()
     officer, second = (User.objects.get(email=login.email) for login in logins[:2])
-    printing, settings.DSR_OUTBOX_PRINT = settings.DSR_OUTBOX_PRINT, False  # quiet start-up
-    try:
+    # The demo requests run against the demo systems, whatever else is configured (the
+    # registry follows the setting, and both come back afterwards); `make run` points web and
+    # worker at the same file through DSR_CONNECTORS_FILE. No e-mails printed while loading.
+    with override_settings(
+        DSR_CONNECTORS_FILE=str(config), DSR_CONNECTORS={}, DSR_OUTBOX_PRINT=False
+    ):
         load_requests(officer, second)
-    finally:
-        settings.DSR_OUTBOX_PRINT = printing
     return logins
 
 

@@ -144,3 +144,24 @@ def test_the_saas_configuration_points_at_the_fakes_the_procfile_starts(tmp_path
     assert systems["zendesk"]["options"]["base_url"] == f"http://127.0.0.1:{SAAS_PORT + 2}"
     procfile = (Path(__file__).resolve().parents[2] / "Procfile.saas").read_text()
     assert "saas: python manage.py dsr_fake_saas\n" in procfile  # default port: SAAS_PORT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_requests_never_reach_systems_configured_for_real(settings, tmp_path, outbox):
+    from connectors import registry
+    from connectors.models import ConnectorJob
+
+    settings.VAR_DIR = tmp_path
+    settings.DSR_CONNECTORS_FILE = ""
+    settings.DSR_CONNECTORS = {
+        "production_crm": {
+            "BACKEND": "connectors.backends.fake.FakeConnector",
+            "OPTIONS": {"state_dir": str(tmp_path / "real")},
+        }
+    }
+    registry.reset()
+    load_full_demo()
+    assert set(ConnectorJob.objects.values_list("system", flat=True)) == {"crm", "billing", "chat"}
+    assert not (tmp_path / "real").exists()  # nothing was asked of it
+    assert list(registry.systems()) == ["production_crm"]  # and the setting is back
+    registry.reset()

@@ -37,6 +37,6 @@ class Command(BaseCommand):
             "  Add the TOTP secret to an authenticator app, or get the current code with:\n"
             "  python manage.py dsr_totp officer@demo.example\n"
             f"  Demo data subject (in the CRM, billing and the support chat): {DEMO_SUBJECT}\n"
-            f"  Source systems: {settings.VAR_DIR / 'demo'} (DSR_CONNECTORS_FILE: "
-            f"{settings.DSR_CONNECTORS_FILE})"
+            f"  Source systems: {settings.VAR_DIR / 'demo'} (`make run` sets DSR_CONNECTORS_FILE "
+            f"to {settings.VAR_DIR / 'demo' / 'connectors.yaml'})"
         )
