@@ -155,3 +155,11 @@ def test_the_image_build_settings_pass_the_production_checks(tmp_path):
     assert env["DJANGO_DEBUG"] == "false"  # the manifest production serves from
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert (tmp_path / "static" / "vendor" / "bootstrap" / "bootstrap.min.css").exists()
+
+
+def test_every_gunicorn_variable_is_documented():
+    config = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+    example = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r'os\.environ\.get\("(GUNICORN_[A-Z_]+)"', config))
+    assert names
+    assert not [name for name in names if f"# {name}=" not in example]
