@@ -744,6 +744,18 @@ def assign(request: SubjectRequest, *, officer: User, assignee: User | None) -> 
 
 
 @transaction.atomic
+def assign_many(ids: Iterable[int], *, officer: User, assignee: User | None) -> int:
+    """Bulk assignment from the queue: each open request of ``ids`` (closed ones are left
+    alone), each recorded; returns how many were assigned."""
+    count = 0
+    for request in SubjectRequest.objects.filter(pk__in=list(ids)).order_by("pk"):
+        if request.is_open:
+            assign(request, officer=officer, assignee=assignee)
+            count += 1
+    return count
+
+
+@transaction.atomic
 def add_note(request: SubjectRequest, *, officer: User, body: str) -> None:
     """An internal note; the timeline records that one was written, not what it says."""
     from dsr.models import CaseNote

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
-from dsr.models import SavedFilter, SubjectRequest
+from dsr.models import SavedFilter
 from dsr.queue_forms import BulkAssignForm, QueueForm, SaveFilterForm, filter_query
 from dsr.services import queue
 from dsr.services import requests as services
@@ -74,12 +73,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(error))
         return _back(request, request.POST.get("next", ""))
     assignee = form.cleaned_data["assignee"]
-    count = 0
-    with transaction.atomic():
-        for item in SubjectRequest.objects.filter(pk__in=form.cleaned_data["ids"]).order_by("pk"):
-            if item.is_open:
-                services.assign(item, officer=officer, assignee=assignee)
-                count += 1
+    count = services.assign_many(form.cleaned_data["ids"], officer=officer, assignee=assignee)
     if assignee is None:
         text = ngettext(
             "%(count)d request is now unassigned.", "%(count)d requests are now unassigned.", count

@@ -169,10 +169,11 @@ def test_saved_filters_belong_to_their_officer(client, anna):
 
 def test_bulk_assign_records_each_assignment(client, anna):
     ben, _ = make_officer(email="ben@example.org")
-    first, second, third = (submit(email=f"p{n}@example.org") for n in range(3))
+    first, second, third, closed = (submit(email=f"p{n}@example.org") for n in range(4))
+    SubjectRequest.objects.filter(pk=closed.pk).update(status=Status.WITHDRAWN)
     response = client.post(
         reverse("staff:bulk_assign"),
-        {"ids": [first.pk, second.pk], "assignee": ben.pk, "next": f"{URL}?due=7"},
+        {"ids": [first.pk, second.pk, closed.pk], "assignee": ben.pk, "next": f"{URL}?due=7"},
     )
     assert response["Location"] == f"{URL}?due=7"
     assert set(SubjectRequest.objects.filter(assignee=ben).values_list("pk", flat=True)) == {
@@ -185,6 +186,7 @@ def test_bulk_assign_records_each_assignment(client, anna):
         (second.pk, anna.pk, ben.pk),
     }
     assert SubjectRequest.objects.get(pk=third.pk).assignee is None
+    assert SubjectRequest.objects.get(pk=closed.pk).assignee is None  # closed: left alone
     # Back to nobody; an outside "next" is not followed.
     response = client.post(
         reverse("staff:bulk_assign"), {"ids": [first.pk], "next": "https://evil.example/"}
