@@ -47,6 +47,8 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
+	$(MANAGE) makemigrations --check --dry-run -v0
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff format .

@@ -1,0 +1,1 @@
+"""Users, roles (privacy officer, privacy admin), allauth adapters and the staff gate."""

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.roles import is_officer
-from dsr.crypto import decrypt_text, encrypt_text
+from dsr.core.crypto import decrypt_text, encrypt_text
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]

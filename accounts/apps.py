@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        # Imported here: the receivers use the models, which load only after the app configs.
         from accounts import signals  # noqa: F401  (connects the receivers)

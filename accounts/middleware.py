@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from dsr.core.controller import get_controller
+
 
 class AccountLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -47,8 +49,6 @@ class ControllerTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.utils import timezone
-
-        from dsr.services.controller import get_controller
 
         with timezone.override(get_controller().time_zone):
             return self.get_response(request)

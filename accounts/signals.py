@@ -7,6 +7,8 @@ from django.contrib.auth.management import create_permissions
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+from accounts.roles import sync_roles
+
 
 @receiver(post_migrate)
 def ensure_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
@@ -15,6 +17,5 @@ def ensure_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> No
     # Our receiver may run before auth's own for the other apps: create them all first.
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
-    from accounts.roles import sync_roles
 
     sync_roles()

@@ -58,15 +58,15 @@ def _setup(folder: str) -> None:
 
 def _fill(size: int) -> object:
     from accounts.models import User
-    from connectors.models import ConnectorJob
-    from connectors.services import store_part
-    from dsr.services import requests as services
+    from dsr.models import ConnectorJob
+    from dsr.processing.outcomes import store_part
+    from dsr.services.intake import Intake, SubjectDetails, submit_request
 
     officer = User.objects.create_user(f"bench-{size}@example.org", "x" * 16)
-    item = services.submit_request(
-        intake=services.Intake(
+    item = submit_request(
+        intake=Intake(
             rights={"access": {}},
-            subject=services.SubjectDetails(email="e@example.org"),
+            subject=SubjectDetails(email="e@example.org"),
             language="en",
             channel="post",
         ),
@@ -111,14 +111,14 @@ def build_child(folder: str, size: int, queue: "multiprocessing.Queue[dict]") ->
 def pdf_child(folder: str, size: int, queue: "multiprocessing.Queue[dict]") -> None:
     _setup(folder)
     item = _fill(size)
-    from dsr.exports.package import _parts
+    from dsr.exports.records import parts_by_category
     from dsr.exports.report import render
 
     started = time.perf_counter()
     pdf = render(
         item,
         {"systems": {"shop": {"status": "found", "records": size}}},  # type: ignore[arg-type]
-        _parts(item),
+        parts_by_category(item),
     )  # type: ignore[arg-type]
     queue.put(
         {

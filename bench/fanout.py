@@ -231,24 +231,25 @@ def main() -> None:
 
     django.setup()
     from accounts.models import User
-    from connectors.models import ConnectorJob
-    from connectors.services import approve, start_if_ready
-    from dsr.models import Status, SubjectRequest
-    from dsr.services import requests as services
+    from dsr.models import ConnectorJob, Status, SubjectRequest
+    from dsr.processing.start import start_if_ready
+    from dsr.services import verification
+    from dsr.services.erasure_approval import approve
+    from dsr.services.intake import Intake, SubjectDetails, submit_request
 
     officer = User.objects.create_user("bench-officer@example.org", "x" * 16)
 
     def run(right: str, email: str) -> tuple[float, int]:
-        item = services.submit_request(
-            intake=services.Intake(
+        item = submit_request(
+            intake=Intake(
                 rights={right: {}},
-                subject=services.SubjectDetails(email=email),
+                subject=SubjectDetails(email=email),
                 language="en",
                 channel="post",
             ),
             entered_by=officer,
         )
-        services.verify_manually(item, officer=officer, reason="benchmark")
+        verification.verify_manually(item, officer=officer, reason="benchmark")
         started = time.perf_counter()
         if right == "erasure":
             approve(item, officer=officer)

@@ -72,7 +72,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.urls import reverse
 
-    from dsr.services.clock import today
+    from dsr.core.clock import today
     from tests.factories import make_officer
     from tests.synthetic import add_requests
 

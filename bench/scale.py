@@ -109,11 +109,11 @@ def main() -> None:
 
     django.setup()
     from accounts.models import User
-    from connectors.models import ConnectorJob, JobStatus
     from dsr import demo_systems
     from dsr.demo import load_demo
-    from dsr.models import AnswerPackage, SubjectRequest
-    from dsr.services import requests as services
+    from dsr.models import AnswerPackage, ConnectorJob, JobStatus, SubjectRequest
+    from dsr.services import verification
+    from dsr.services.intake import Intake, SubjectDetails, submit_request
 
     total = args.requests * len(args.processes)
     demo_systems.PEOPLE[:] = people(total)  # every requester is in all three systems
@@ -126,17 +126,17 @@ def main() -> None:
         batch = []
         started = time.perf_counter()
         for n in range(run * args.requests, (run + 1) * args.requests):
-            item = services.submit_request(
-                intake=services.Intake(
+            item = submit_request(
+                intake=Intake(
                     rights={"portability": {}},
-                    subject=services.SubjectDetails(email=f"person{n}@example.org"),
+                    subject=SubjectDetails(email=f"person{n}@example.org"),
                     language="en",
                     channel="post",
                     extra={"send_verification": False},
                 ),
                 entered_by=officer,
             )
-            services.verify_manually(item, officer=officer, reason="benchmark")
+            verification.verify_manually(item, officer=officer, reason="benchmark")
             batch.append(item.pk)
         queued = time.perf_counter() - started
         process = worker(env, processes, work / "worker.log")

@@ -42,6 +42,11 @@ class SubjectIdentity:
     # An opaque key of the request (its reference): lets asynchronous systems recognise the
     # same request across retries. Not an identifier of the person.
     request_key: str = ""
+    # The controller's country (ISO 3166 code): which statutory retention periods apply.
+    controller_country: str = ""
+    # What an asynchronous system already reported by signed callback, by the request id the
+    # backend gave it (see connectors.backends.webhook); the host stores the callbacks.
+    reports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def values(self, key: str) -> tuple[str, ...]:
         """Every known value of one identifier, from the request and from discoveries."""

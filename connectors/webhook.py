@@ -20,6 +20,13 @@ from django.core.cache import cache
 
 SIGNATURE = "X-OpenDSR-Signature"
 TIMESTAMP = "X-OpenDSR-Timestamp"
+# Where the host project serves signed status callbacks (dsr/urls.py routes this path; a test
+# keeps the two in step). A path, not a URL name: this package knows nothing of the host.
+CALLBACK_PATH = "/systems/webhook/{alias}/{request_id}/"
+
+
+def callback_url(alias: str, request_id: str) -> str:
+    return f"{settings.DSR_BASE_URL}{CALLBACK_PATH.format(alias=alias, request_id=request_id)}"
 
 
 class SignatureError(Exception):

@@ -13,6 +13,7 @@ from dsr.models import (
     Recipient,
     SupervisoryAuthority,
 )
+from dsr.placeholders import REQUIRED, VARIABLES
 
 
 class SupervisoryAuthorityInline(admin.StackedInline[SupervisoryAuthority, Controller]):
@@ -74,8 +75,6 @@ class LetterTemplateAdmin(admin.ModelAdmin[LetterTemplate]):
         change: bool = False,
         **kwargs: Any,
     ) -> Any:
-        from dsr.services.letters import REQUIRED, VARIABLES
-
         required = ", ".join(f"{kind}: {' + '.join(names)}" for kind, names in REQUIRED.items())
         variables = ", ".join(f"{{{{ {name} }}}} ({text})" for name, text in VARIABLES.items())
         kwargs["help_texts"] = {

@@ -1,3 +1,5 @@
+"""The case domain's Django app: on start-up it connects the receivers and loads every task."""
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -9,9 +11,19 @@ class DsrConfig(AppConfig):
     verbose_name = _("Data-subject requests")
 
     def ready(self) -> None:
-        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule.
-        from dsr.services.decisions import four_eyes_rights
+        # Imported here, not at the top: these modules use the models, which Django loads only
+        # after every app's config (the documented place for this is ready()).
+        from dsr import receivers
+        from dsr import tasks as domain_tasks  # noqa: F401
+        from dsr.core.four_eyes import four_eyes_rights
 
+        # Every task module, so that tasks queued by name (dsr.core.taskqueue) always find
+        # their task, in the web process and the workers alike.
+        from dsr.exports import tasks as export_tasks  # noqa: F401
+        from dsr.processing import tasks as processing_tasks  # noqa: F401
+
+        receivers.connect()
+        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule.
         four_eyes_rights()
 
 

@@ -19,4 +19,4 @@ app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for n
 app.conf.update(task_default_exchange="default", task_default_routing_key="default")
 app.autodiscover_tasks()
 # Tasks outside an app's own tasks.py: a worker drops a message whose task it does not know.
-app.autodiscover_tasks(["dsr.exports"])
+app.autodiscover_tasks(["dsr.exports", "dsr.processing"])

@@ -17,10 +17,10 @@ from django.test.utils import override_settings
 from accounts.models import User
 from accounts.roles import Role, grant_role
 from dsr import demo_systems
+from dsr.core.controller import seed_controller
 from dsr.demo_register import load_register
 from dsr.demo_requests import load_requests
 from dsr.models import Controller
-from dsr.services.controller import seed_controller
 
 DEMO_CONTROLLER = {
     "name": "T-Systems International GmbH",

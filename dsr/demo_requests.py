@@ -14,9 +14,12 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from dsr.celery import app
 from dsr.models import Channel, SubjectRequest
 from dsr.rights import Right
-from dsr.services import requests as services
+from dsr.services import assignment, questions, rectification, verification
+from dsr.services.completion import complete
+from dsr.services.intake import Intake, SubjectDetails, submit_request
 
 # The demo's requests are recognised by these addresses (loading again adds nothing).
 OVERDUE = "max.mustermann@example.com"
@@ -27,8 +30,6 @@ UNCONFIRMED = "noah.weber@example.de"
 
 
 def _eager() -> Callable[[], None]:
-    from dsr.celery import app
-
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
 
@@ -47,10 +48,10 @@ def _intake(
     channel: str = Channel.WEB,
     days_ago: int = 0,
     details: dict[str, Any] | None = None,
-) -> services.Intake:
-    return services.Intake(
+) -> Intake:
+    return Intake(
         rights={right: details or {}},
-        subject=services.SubjectDetails(email=email, name=name),
+        subject=SubjectDetails(email=email, name=name),
         language=language,
         channel=channel,
         received_at=timezone.now() - timedelta(days=days_ago),
@@ -60,7 +61,6 @@ def _intake(
 
 def load_requests(officer: User, second: User) -> int:
     """Create the demo requests that are missing; returns how many were made."""
-    from connectors import services as fanout
 
     existing = set(SubjectRequest.objects.values_list("email", flat=True))
     made = 0
@@ -69,7 +69,7 @@ def load_requests(officer: User, second: User) -> int:
         if OVERDUE not in existing:
             # A letter that came in 40 days ago, entered by the officer: the answer is built
             # but not yet released, and the one-month date has passed.
-            item = services.submit_request(
+            item = submit_request(
                 intake=_intake(
                     Right.ACCESS,
                     OVERDUE,
@@ -80,15 +80,15 @@ def load_requests(officer: User, second: User) -> int:
                 ),
                 entered_by=officer,
             )
-            services.assign(item, officer=officer, assignee=officer)
-            services.verify_manually(
+            assignment.assign(item, officer=officer, assignee=officer)
+            verification.verify_manually(
                 item,
                 officer=officer,
                 reason="Signed letter; name, customer number and address match the CRM.",
             )
             made += 1
         if PAUSED not in existing:
-            item = services.submit_request(
+            item = submit_request(
                 intake=_intake(
                     Right.RECTIFICATION,
                     PAUSED,
@@ -97,14 +97,14 @@ def load_requests(officer: User, second: User) -> int:
                     details={"what": "Mijn adres is veranderd."},
                 )
             )
-            services.request_information(
+            questions.request_information(
                 item,
                 officer=second,
                 question="Welk nieuw adres mogen wij noteren? Vermeld ook uw klantnummer.",
             )
             made += 1
         if FAILED not in existing:
-            item = services.submit_request(
+            item = submit_request(
                 intake=_intake(
                     Right.RECTIFICATION,
                     FAILED,
@@ -116,22 +116,22 @@ def load_requests(officer: User, second: User) -> int:
                 ),
                 entered_by=officer,
             )
-            services.assign(item, officer=officer, assignee=second)
-            services.verify_manually(
+            assignment.assign(item, officer=officer, assignee=second)
+            verification.verify_manually(
                 item, officer=second, reason="Reply from the address held in the CRM."
             )
             item = SubjectRequest.objects.get(pk=item.pk)
             # Too long for the CRM's phone column: the CRM refuses, the job fails.
-            fanout.set_rectification(
+            rectification.set_rectification(
                 item,
                 officer=second,
-                changes=fanout.parse_changes(
+                changes=rectification.parse_changes(
                     "contacts.phone = +31 10 555 0123 (office), +31 6 1234 5678 (mobile)"
                 ),
             )
             made += 1
         if COMPLETED not in existing:
-            item = services.submit_request(
+            item = submit_request(
                 intake=_intake(
                     Right.OBJECTION,
                     COMPLETED,
@@ -142,17 +142,14 @@ def load_requests(officer: User, second: User) -> int:
                 ),
                 entered_by=second,
             )
-            services.verify_manually(
+            verification.verify_manually(
                 item, officer=second, reason="Sent from the address held in the CRM."
             )
-            from dsr.services.completion import complete
 
             complete(SubjectRequest.objects.get(pk=item.pk), officer=second)
             made += 1
         if UNCONFIRMED not in existing:
-            services.submit_request(
-                intake=_intake(Right.ERASURE, UNCONFIRMED, "Noah Weber", language="de")
-            )
+            submit_request(intake=_intake(Right.ERASURE, UNCONFIRMED, "Noah Weber", language="de"))
             made += 1
     finally:
         restore()

@@ -6,9 +6,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from dsr.core.files import Upload, UploadRejected, check_upload
 from dsr.models import AgentAuthority, IdDocumentType
 from dsr.rights import Right
-from dsr.services.files import Upload, UploadRejected, check_upload
+from dsr.staff_forms import ManualIntakeForm
 
 TEXT = 5000  # characters in a free-text answer
 
@@ -316,8 +317,6 @@ class ReplyForm(forms.Form):
 
 def detail_rows(right: str, details: dict[str, Any]) -> list[tuple[str, str]]:
     """A right's stored answers with the labels the requester saw (or staff typed)."""
-    from dsr.staff_forms import ManualIntakeForm
-
     fields = {**ManualIntakeForm.base_fields, **FORMS[Right(right)].base_fields}
     fields["as_received"] = ManualIntakeForm.base_fields["details"]
     rows = []

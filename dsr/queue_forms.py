@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from dsr.models import CLOSED_STATUSES, Status
 from dsr.rights import Right
-from dsr.services.queue import MAX_BULK, SORTS, Filters
+from dsr.selectors.queue import MAX_BULK, SORTS, Filters
+from dsr.selectors.staff import staff_members
 
 OPEN_STATUSES = [(value, label) for value, label in Status.choices if value not in CLOSED_STATUSES]
 FILTER_FIELDS = (
@@ -143,8 +144,6 @@ class BulkAssignForm(forms.Form):
     next = forms.CharField(required=False, max_length=600, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from dsr.services.requests import staff_members
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_members()  # type: ignore[attr-defined]
         self.fields["assignee"].widget.attrs.update({"id": "bulk-assignee", "class": "form-select"})

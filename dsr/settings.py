@@ -236,7 +236,7 @@ if env.str("EMAIL_URL", default="") or not DEBUG:
     globals().update(env.email_url("EMAIL_URL"))
 else:
     # Embedded mode: mail is kept in the database and shown on the staff outbox page.
-    EMAIL_BACKEND = "dsr.outbox.OutboxEmailBackend"
+    EMAIL_BACKEND = "dsr.core.outbox.OutboxEmailBackend"
 DSR_OUTBOX_PRINT = env.bool("DSR_OUTBOX_PRINT", default=DEBUG)
 DSR_OUTBOX_RETENTION_DAYS = env.int("DSR_OUTBOX_RETENTION_DAYS", default=14)
 
@@ -273,7 +273,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "connectors.tasks.*": {"queue": "connectors"},
+    "dsr.processing.tasks.*": {"queue": "connectors"},
     "dsr.exports.tasks.*": {"queue": "exports"},
 }
 CELERY_TASK_IGNORE_RESULT = True
@@ -292,9 +292,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-orphan-uploads": {"task": "dsr.tasks.purge_orphan_uploads", "schedule": 3600.0},
     "purge-expired-packages": {"task": "dsr.tasks.purge_expired_packages", "schedule": 3600.0},
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
-    "sweep-connector-jobs": {"task": "connectors.tasks.sweep", "schedule": 60.0},
-    "scheduled-erasures": {"task": "connectors.tasks.scheduled_erasures", "schedule": 3600.0},
-    "manual-task-reminders": {"task": "connectors.tasks.manual_reminders", "schedule": 3600.0},
+    "sweep-connector-jobs": {"task": "dsr.processing.tasks.sweep", "schedule": 60.0},
+    "scheduled-erasures": {"task": "dsr.processing.tasks.scheduled_erasures", "schedule": 3600.0},
+    "manual-task-reminders": {"task": "dsr.processing.tasks.manual_reminders", "schedule": 3600.0},
     "purge-records": {
         "task": "dsr.tasks.purge_records",
         "schedule": crontab(hour=3, minute=30),  # daily, at a quiet hour

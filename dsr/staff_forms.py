@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from dsr.models import Channel, ExtensionGround
 from dsr.rights import Right
+from dsr.selectors.staff import staff_members
+from dsr.services.refusals import REFUSAL_GROUNDS
 
 TEXT = 5000
 
@@ -145,8 +147,6 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from dsr.services.requests import staff_members
-
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_members()  # type: ignore[attr-defined]
 
@@ -207,8 +207,6 @@ class ErasureDecisionForm(_DecisionForm):
 
 
 def _refusal_grounds() -> list[tuple[str, str]]:
-    from dsr.services.refusals import REFUSAL_GROUNDS
-
     return [("", _("Choose the ground")), *REFUSAL_GROUNDS.items()]  # type: ignore[list-item]
 
 

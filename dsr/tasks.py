@@ -7,9 +7,14 @@ from typing import Any
 
 from celery import shared_task
 
-from dsr.services import notifications
-from dsr.services import requests as request_services
-from dsr.services.outbox import purge_outbox
+from dsr.core import events, messages
+from dsr.core.audit import catch_up
+from dsr.core.files import purge_orphans
+from dsr.core.outbox import purge_outbox
+from dsr.services import verification
+from dsr.services.answers import purge_expired
+from dsr.services.digest import send_digests
+from dsr.services.retention import purge_closed
 
 
 @shared_task(name="dsr.tasks.purge_outbox")
@@ -30,56 +35,46 @@ def send_request_email(
     challenge_id: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> bool:
-    return notifications.deliver(request_id, template, challenge_id, extra)
+    return messages.deliver(request_id, template, challenge_id, extra)
 
 
 @shared_task(name="dsr.tasks.purge_orphan_uploads")
 def purge_orphan_uploads_task() -> int:
     """Uploads whose request was never saved (the transaction rolled back)."""
-    from dsr.services.files import purge_orphans
-
     return purge_orphans()
 
 
 @shared_task(name="dsr.tasks.purge_expired_packages")
 def purge_expired_packages_task() -> int:
     """Answer packages past their download period, and the pages they were made of."""
-    from dsr.services.answers import purge_expired
-
     return purge_expired()
 
 
 @shared_task(name="dsr.tasks.audit_catch_up")
 def audit_catch_up_task() -> int:
     """Request events a dead process did not get to log in the audit chain."""
-    from dsr.services.audit import catch_up
-
     return catch_up()
 
 
 @shared_task(name="dsr.tasks.send_digests")
 def send_digests_task() -> int:
     """The daily e-mail to each officer of their due-soon and overdue requests."""
-    from dsr.services.digest import send_digests
-
     return send_digests()
 
 
 @shared_task(name="dsr.tasks.sweep_unverified")
 def sweep_unverified_task() -> list[int]:
     """Remind requesters who have not confirmed their address; close what expired."""
-    reminded, expired = request_services.sweep_unverified()
+    reminded, expired = verification.sweep_unverified()
     return [reminded, expired]
 
 
 @shared_task(name="dsr.tasks.refresh_open_clocks")
 def refresh_open_clocks_task() -> int:
-    return request_services.refresh_open_clocks()
+    return events.refresh_open_clocks()
 
 
 @shared_task(name="dsr.tasks.purge_records")
 def purge_records_task() -> int:
     """Closed requests past their retention period (LEGAL.md §5); the statistics stay."""
-    from dsr.services.retention import purge_closed
-
     return purge_closed().purged

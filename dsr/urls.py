@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, queue, staff, stats, status
+from dsr.views import cases, intake, public, queue, staff, stats, status, systems
 
 request_patterns = (
     [
@@ -41,6 +41,20 @@ staff_patterns = (
     "staff",
 )
 
+# The system owners' task pages and in-house systems' signed callbacks (the callback path is
+# connectors.webhook.CALLBACK_PATH: the backend puts it into its requests).
+system_patterns = (
+    [
+        path("tasks/<str:token>/", systems.manual_task, name="manual_task"),
+        path(
+            "webhook/<slug:alias>/<uuid:request_id>/",
+            systems.webhook_callback,
+            name="webhook_callback",
+        ),
+    ],
+    "systems",
+)
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("", include(request_patterns)),
@@ -48,6 +62,6 @@ urlpatterns = [
     path("healthz", public.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
-    path("systems/", include("connectors.urls")),
+    path("systems/", include(system_patterns)),
     path("admin/", admin.site.urls),
 ]

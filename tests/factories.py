@@ -6,6 +6,8 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
+from dsr.services import decisions
+from dsr.services.intake import Intake, SubjectDetails, submit_request
 
 PASSWORD = "correct horse battery staple"
 
@@ -56,11 +58,9 @@ def submit(
     """A request through the real intake service (e-mails go out as on commit)."""
     from django.test import TestCase
 
-    from dsr.services import requests as services
-
-    intake = services.Intake(
+    intake = Intake(
         rights={right: details or {}},
-        subject=services.SubjectDetails(email=email, **extra),
+        subject=SubjectDetails(email=email, **extra),
         language=language,
         agent=agent,
         received_at=received_at,
@@ -68,7 +68,7 @@ def submit(
         extra={"send_verification": True} if entered_by else {},
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.submit_request(intake=intake, account=account, entered_by=entered_by)
+        return submit_request(intake=intake, account=account, entered_by=entered_by)
 
 
 def second_officer(email: str = "second.officer@example.org") -> User:
@@ -79,7 +79,6 @@ def second_officer(email: str = "second.officer@example.org") -> User:
 
 def approve_erasure(item, *, proposer: User, reason: str = "Identity verified; no exception."):
     """Erasure under four eyes (the default): one officer proposes, a second one approves."""
-    from dsr.services import decisions
 
     proposal = decisions.propose(item, officer=proposer, kind="erasure", reason=reason)
     decisions.approve(proposal, officer=second_officer())

@@ -28,7 +28,7 @@ def add_requests(
 ) -> None:
     """``count`` open requests due from 40 days ago to 40 days ahead of ``on``; every
     ``failed_every``-th has a failed connector job (0: none)."""
-    from connectors.models import ConnectorJob, JobStatus
+    from dsr.models import ConnectorJob, JobStatus
 
     assignees = cycle(officers)
     for first in range(start, start + count, batch):

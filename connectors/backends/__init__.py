@@ -1,0 +1,1 @@
+"""The backends: fake, SQL, Salesforce, Stripe, Zendesk, webhook (signed), manual."""

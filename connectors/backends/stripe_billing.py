@@ -144,7 +144,7 @@ class StripeConnector(Connector):
         if consent_only:
             return ErasureResult()  # billing rests on the contract, not on consent
         v1 = self.client.v1
-        rule = duty("invoices", str(self.options.get("country") or _controller_country()))
+        rule = duty("invoices", str(self.options.get("country") or subject.controller_country))
         erased = 0
         kept: dict[str, list[date]] = {"invoices": [], "charges": []}
         for customer in self._customers(subject):
@@ -199,9 +199,3 @@ def _retry_after(exc: stripe.StripeError) -> float | None:
 
 def _day(timestamp: int) -> date:
     return datetime.fromtimestamp(timestamp, tz=UTC).date()
-
-
-def _controller_country() -> str:
-    from dsr.services.controller import get_controller
-
-    return get_controller().country

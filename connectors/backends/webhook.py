@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.urls import reverse
 
 from connectors.base import (
     Capability,
     ChangeResult,
     Connector,
+    ConnectorMisconfigured,
     ConnectorRefused,
     ConnectorUnavailable,
     ErasureResult,
@@ -34,7 +34,7 @@ from connectors.base import (
     StillWorking,
     SubjectIdentity,
 )
-from connectors.webhook import EgressRefused, check_egress, sign
+from connectors.webhook import EgressRefused, callback_url, check_egress, sign
 
 NAMESPACE = uuid.UUID("5d2c0c5e-2f0e-4f5b-9b1c-6f1d7a0e9d11")
 TYPES = {
@@ -56,8 +56,6 @@ class WebhookConnector(Connector):
         self.url = str(options.get("url", "")).rstrip("/")
         self.secret = str(options.get("secret", ""))
         if not self.url or not self.secret:
-            from connectors.base import ConnectorMisconfigured
-
             raise ConnectorMisconfigured(f"{alias}: the webhook connector needs url and secret")
         self.client = httpx.Client(
             timeout=float(options.get("timeout", 30)), follow_redirects=False
@@ -103,7 +101,7 @@ class WebhookConnector(Connector):
     ) -> dict[str, Any]:
         """Submit (idempotently) and return the finished result, or raise StillWorking."""
         request_id = self.request_id(subject, action)
-        stored = _callback_result(request_id)
+        stored = subject.reports.get(request_id)
         if stored is not None:
             return _finished(self.alias, stored)
         payload = {
@@ -111,7 +109,7 @@ class WebhookConnector(Connector):
             "subject_request_type": TYPES[action],
             "submitted_time": datetime.now(UTC).isoformat(),
             "subject_identities": _identities(subject),
-            "status_callback_urls": [_callback_url(self.alias, request_id)],
+            "status_callback_urls": [callback_url(self.alias, request_id)],
             "extensions": extensions or {},
         }
         created = self._send("POST", f"{self.url}/opengdpr_requests", payload)
@@ -190,22 +188,10 @@ def _identities(subject: SubjectIdentity) -> list[dict[str, str]]:
     return identities
 
 
-def _finished(alias: str, body: dict[str, Any], retry_after: float = 60) -> dict[str, Any]:
+def _finished(alias: str, body: Mapping[str, Any], retry_after: float = 60) -> dict[str, Any]:
     status = body.get("request_status") or body.get("status")
     if status == "completed":
         return dict(body.get("result") or {})
     if status in ("pending", "in_progress", None):
         raise StillWorking(f"{alias}: still working", retry_after=retry_after)
     raise ConnectorRefused(f"{alias}: the system reported {status}")
-
-
-def _callback_url(alias: str, request_id: str) -> str:
-    path = reverse("connectors:webhook_callback", args=[alias, request_id])
-    return f"{settings.DSR_BASE_URL}{path}"
-
-
-def _callback_result(request_id: str) -> dict[str, Any] | None:
-    from connectors.models import WebhookResult
-
-    stored = WebhookResult.objects.filter(payload__subject_request_id=request_id).first()
-    return dict(stored.payload) if stored is not None else None

@@ -1,1 +1,1 @@
-"""The answer: packages of the subject's data (and, to come, the report and letters)."""
+"""The answer package: encrypted export pages read back, CSV, JSON, manifest and the PDF report."""

@@ -12,11 +12,10 @@ import csv
 import hashlib
 import io
 import json
-import re
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,8 +25,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from dsr.crypto import decrypt_bytes, encrypt_stream
-from dsr.models import AnswerPackage, SubjectRequest
+from connectors.registry import systems as configured
+from dsr.core.crypto import decrypt_stream, encrypt_stream
+from dsr.core.register import activities_for_system
+from dsr.exports.records import parts_by_category, read_records
+from dsr.exports.report import render
+from dsr.models import AnswerPackage, JobStatus, SubjectRequest
 from dsr.rights import Right
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -60,33 +63,6 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-REDACTED = "[REDACTED]"
-
-
-def redactor(texts: list[str]) -> Callable[[Any], Any] | None:
-    """A function that takes every occurrence of the texts (any case) out of a record's values."""
-    texts = [t for t in texts if t.strip()]
-    if not texts:
-        return None
-    pattern = re.compile(
-        "|".join(re.escape(t) for t in sorted(set(texts), key=len, reverse=True)), re.IGNORECASE
-    )
-
-    def redact(value: Any) -> Any:
-        if isinstance(value, str):
-            return pattern.sub(REDACTED, value)
-        if isinstance(value, dict):
-            return {key: redact(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [redact(item) for item in value]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            text = str(value)
-            return pattern.sub(REDACTED, text) if pattern.search(text) else value
-        return value
-
-    return redact
-
-
 def neutralise(value: Any) -> str:
     """A cell's text, safe to open in a spreadsheet."""
     if value is None:
@@ -112,55 +88,8 @@ class _Hashed(io.RawIOBase):
         return len(chunk)
 
 
-def _records(part: Any) -> Iterator[dict[str, Any]]:
-    """A page's records, with the officer's redactions applied (see ``_parts``)."""
-    redact = getattr(part, "redact", None)
-    with default_storage.open(part.storage_name, "rb") as handle:
-        text = decrypt_bytes(handle.read()).decode()
-    for line in text.splitlines():
-        if line:
-            record = json.loads(line)
-            yield redact(record) if redact else record
-
-
-def _parts(request: SubjectRequest) -> dict[tuple[str, str], list[Any]]:
-    """(system, category) -> its pages, in order; only the finished run of each export.
-
-    Each page carries the redaction for its system, so every file written from it (CSV,
-    data.json, the report) leaves the same third-party data out.
-    """
-    from connectors.models import ExportPart, JobStatus
-
-    redactions = list(request.redactions.values_list("system", "text"))
-    redacts = {
-        system: redactor([t for s, t in redactions if s in ("", system)])
-        for system in {s for s, _ in redactions} | {""}
-    }
-
-    grouped: dict[tuple[str, str], list[Any]] = {}
-    parts = (
-        ExportPart.objects.filter(
-            job__request=request,
-            job__action="export",
-            job__status=JobStatus.SUCCEEDED,
-            media_type="application/jsonl",
-        )
-        .select_related("job")
-        .order_by("job__system", "category", "sequence")
-    )
-    for part in parts:
-        if part.attempt != part.job.runs:
-            continue  # a page left by a run that did not finish
-        part.redact = redacts.get(part.job.system, redacts[""])  # type: ignore[attr-defined]  # read by _records
-        grouped.setdefault((part.job.system, part.category), []).append(part)
-    return grouped
-
-
 def _portable_systems(request: SubjectRequest) -> set[str]:
     """Art. 20 covers processing on consent or contract only."""
-    from connectors.registry import systems as configured
-    from dsr.services.register import activities_for_system
-
     return {
         alias
         for alias in configured()
@@ -170,8 +99,6 @@ def _portable_systems(request: SubjectRequest) -> set[str]:
 
 def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
     """What each system returned: searched / found / not found / failed / retained."""
-    from connectors.models import JobStatus
-
     outcomes: dict[str, Any] = {}
     for job in request.jobs.all():
         entry = outcomes.setdefault(
@@ -223,7 +150,7 @@ def build(request: SubjectRequest) -> AnswerPackage:
     rights = set(request.requested_rights.values_list("right", flat=True))
     portability_only = Right.PORTABILITY in rights and Right.ACCESS not in rights
     portable = _portable_systems(request) if portability_only else set()
-    grouped = _parts(request)
+    grouped = parts_by_category(request)
     files: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
     scratch = scratch_dir()
@@ -256,8 +183,6 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 "systems": _system_outcomes(request, counts),
             }
             if not portability_only:  # Art. 20 answers are data only, never a PDF
-                from dsr.exports.report import render
-
                 files["report.pdf"] = _write_bytes(
                     archive, "report.pdf", render(request, manifest, grouped)
                 )
@@ -299,7 +224,7 @@ def _write_csv(
 ) -> dict[str, Any]:
     header: dict[str, None] = {}
     for part in parts:  # first pass: the columns (keys only, page by page)
-        for record in _records(part):
+        for record in read_records(part):
             header.update(dict.fromkeys(record))
     columns = [c for c in header if provided is None or c in provided]
     rows = 0
@@ -314,7 +239,7 @@ def _write_csv(
         writer = csv.writer(text)
         writer.writerow(columns)
         for part in parts:
-            for record in _records(part):
+            for record in read_records(part):
                 writer.writerow([neutralise(record.get(c)) for c in columns])
                 rows += 1
         text.flush()
@@ -353,7 +278,7 @@ def _write_json(
                 first_category = False
                 first_record = True
                 for part in parts:
-                    for record in _records(part):
+                    for record in read_records(part):
                         if provided is not None:
                             record = {k: v for k, v in record.items() if k in provided}
                         hashed.write(
@@ -369,7 +294,5 @@ def _write_json(
 
 def read_package(package: AnswerPackage) -> Iterator[bytes]:
     """The clear ZIP, chunk by chunk (for the download and for tests)."""
-    from dsr.crypto import decrypt_stream
-
     with default_storage.open(package.storage_name, "rb") as handle:
         yield from decrypt_stream(handle)  # type: ignore[arg-type]  # a File reads like one

@@ -11,33 +11,22 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
+from connectors.registry import systems as configured
+from dsr.core.controller import get_controller
+from dsr.core.register import activities_for_system
+from dsr.exports.records import read_records
 from dsr.models import SubjectRequest
 from dsr.rights import RIGHTS, Right
-from dsr.services.controller import get_controller
 
 TABLE_ROWS = 25  # more than this: a summary and the CSV
 TABLE_COLUMNS = 8
 
 
-class NoNetwork(URLFetcher):  # type: ignore[misc]
-    """Refuses every URL but inline ``data:`` ones: a record holding ``<img src="http://…">``
-    is text in a table cell, and even a stray reference in markup fetches nothing."""
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        raise ValueError("the report fetches nothing from outside")
-
-
 def _tables(parts_by_category: dict[tuple[str, str], list[Any]]) -> dict[str, list[dict[str, Any]]]:
-    from dsr.exports.package import _records
-
     tables: dict[str, list[dict[str, Any]]] = {}
     for (system, category), parts in parts_by_category.items():
-        rows = list(itertools.islice((r for p in parts for r in _records(p)), TABLE_ROWS + 1))
+        rows = list(itertools.islice((r for p in parts for r in read_records(p)), TABLE_ROWS + 1))
         columns = list(dict.fromkeys(k for row in rows for k in row))[:TABLE_COLUMNS]
         tables.setdefault(system, []).append(
             {
@@ -56,8 +45,8 @@ def render(
     manifest: dict[str, Any],
     parts_by_category: dict[tuple[str, str], list[Any]],
 ) -> bytes:
-    from connectors.registry import systems as configured
-    from dsr.services.register import activities_for_system
+    # Imported on first use: loading WeasyPrint costs every process that never renders a PDF.
+    from dsr.core import pdf
 
     language = request.language
     controller = get_controller()
@@ -102,4 +91,4 @@ def render(
                 "table_rows": TABLE_ROWS,
             },
         )
-        return bytes(HTML(string=html, url_fetcher=NoNetwork()).write_pdf())
+        return pdf.render(html)

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
+from dsr.exports.package import build
+from dsr.models import SubjectRequest
+
 
 @shared_task(name="dsr.exports.tasks.build_answer_package", acks_late=True)
 def build_answer_package(request_id: int) -> int | None:
-    from dsr.exports.package import build
-    from dsr.models import SubjectRequest
-
     request = SubjectRequest.objects.filter(pk=request_id).first()
     if request is None or not request.is_open:
         return None

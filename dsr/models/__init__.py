@@ -4,6 +4,19 @@ from dsr.models.answers import AnswerPackage, Redaction
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, SupervisoryAuthority
 from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
+from dsr.models.jobs import (
+    DONE,
+    UNFINISHED,
+    Action,
+    ConnectorJob,
+    ExportPart,
+    JobStatus,
+    ManualTask,
+    NoticeStatus,
+    RecipientNotice,
+    ScheduledErasure,
+    WebhookResult,
+)
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.outbox import OutboxMessage
 from dsr.models.queue import SavedFilter
@@ -42,6 +55,9 @@ from dsr.models.stats import ANSWERED, Outcome, RequestOutcome
 __all__ = [
     "ANSWERED",
     "CLOSED_STATUSES",
+    "DONE",
+    "UNFINISHED",
+    "Action",
     "AgentAuthority",
     "AnswerPackage",
     "AuditEntry",
@@ -51,15 +67,20 @@ __all__ = [
     "CaseNote",
     "ChallengePurpose",
     "Channel",
+    "ConnectorJob",
     "Controller",
     "EventKind",
+    "ExportPart",
     "ExtensionGround",
     "FileKind",
     "IdDocumentType",
+    "JobStatus",
     "LegalBasis",
     "LetterKind",
     "LetterTemplate",
+    "ManualTask",
     "MessageDirection",
+    "NoticeStatus",
     "OutboxMessage",
     "Outcome",
     "ProcessingActivity",
@@ -67,6 +88,7 @@ __all__ = [
     "ProposalKind",
     "ProposalOutcome",
     "Recipient",
+    "RecipientNotice",
     "RecipientRole",
     "Redaction",
     "ReferenceCounter",
@@ -76,6 +98,7 @@ __all__ = [
     "RequestedRight",
     "RequesterType",
     "SavedFilter",
+    "ScheduledErasure",
     "SentLetter",
     "Status",
     "SubjectRequest",
@@ -83,4 +106,5 @@ __all__ = [
     "TransferSafeguard",
     "VerificationChallenge",
     "VerificationMethod",
+    "WebhookResult",
 ]

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dsr.placeholders import problems
+
 
 class LetterKind(models.TextChoices):
     VERIFIED = "verified", _("Acknowledgement (identity confirmed)")
@@ -19,7 +21,7 @@ class LetterKind(models.TextChoices):
 
 class LetterTemplate(models.Model):
     """Replaces the built-in text of one letter in one language. Only ``{{ variable }}``
-    placeholders from ``dsr.services.letters.VARIABLES`` are allowed: no template code runs."""
+    placeholders from ``dsr.placeholders.VARIABLES`` are allowed: no template code runs."""
 
     kind = models.CharField(_("letter"), max_length=32, choices=LetterKind.choices)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
@@ -40,8 +42,6 @@ class LetterTemplate(models.Model):
         return f"{self.get_kind_display()} ({self.language})"
 
     def clean(self) -> None:
-        from dsr.services.letters import problems
-
         errors = {}
         for field in ("subject", "body"):
             found = problems(self.kind, getattr(self, field), required=field == "body")

@@ -53,7 +53,7 @@ class VerificationMethod(models.TextChoices):
 
 class SubjectRequest(models.Model):
     """One request. ``status`` and the due dates are derived from the events and cached here
-    so the queue can filter and sort on them; ``dsr.services.requests`` keeps them in step."""
+    so the queue can filter and sort on them; ``dsr.core.events.refresh`` keeps them in step."""
 
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     status = models.CharField(

@@ -29,7 +29,7 @@ class RequestOutcome(models.Model):
     ``on_time_extended``: closed on or before the date that applied, the extended one if the
     period was extended (otherwise the same as ``on_time``).
     ``systems``: per system alias ``{"jobs": n, "failed": m, "skipped": k}``; see
-    ``dsr.services.stats.job_failed`` for what counts as failed.
+    ``dsr.services.outcomes.job_failed`` for what counts as failed.
     """
 
     # The request's primary key, only to keep one row per request: no foreign key, the request

@@ -1,0 +1,1 @@
+"""Use cases, one journey per module; each function is the outermost transaction."""

@@ -16,8 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from dsr.models import AnswerPackage, EventKind, SubjectRequest
-from dsr.services.requests import RequestError, _send, record
+from dsr.core.errors import RequestError
+from dsr.core.events import record
+from dsr.core.messages import send_to_requester
+from dsr.exports.package import read_package, scratch_dir
+from dsr.exports.tasks import build_answer_package
+from dsr.models import AnswerPackage, EventKind, ExportPart, Redaction, SubjectRequest
 
 
 @transaction.atomic
@@ -43,7 +47,7 @@ def release(package: AnswerPackage, *, officer: User) -> None:
         actor=officer,
         data={"package": package.pk, "sha256": package.sha256},
     )
-    _send(request, "answer_ready")
+    send_to_requester(request, "answer_ready")
 
 
 @transaction.atomic
@@ -55,7 +59,7 @@ def reissue(package: AnswerPackage, *, officer: User) -> None:
     package.expires_at = timezone.now() + timedelta(days=settings.DSR_PACKAGE_DAYS)
     package.save(update_fields=["expires_at"])
     record(package.request, EventKind.ANSWER_REISSUED, actor=officer, data={"package": package.pk})
-    _send(package.request, "answer_ready")
+    send_to_requester(package.request, "answer_ready")
 
 
 PREVIEW_ROWS = 25
@@ -66,9 +70,6 @@ def redact(
     request: SubjectRequest, *, officer: User, text: str, reason: str, system: str = ""
 ) -> None:
     """Take third-party data out of the answer before it goes; the package is built again."""
-    from dsr.exports.tasks import build_answer_package
-    from dsr.models import Redaction
-
     request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
     text, reason, system = text.strip(), reason.strip(), system.strip()
     if len(text) < 2:
@@ -108,8 +109,6 @@ def _discard(package: AnswerPackage, now: datetime | None = None) -> None:
 
 def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[str, Any]]:
     """What the package's data files hold, as sent: each file's header and first rows."""
-    from dsr.exports.package import read_package, scratch_dir
-
     files = []
     with tempfile.TemporaryFile(dir=scratch_dir()) as clear:
         for chunk in read_package(package):
@@ -140,8 +139,6 @@ def downloaded(package: AnswerPackage, request: SubjectRequest) -> None:
 
 def purge_expired(*, now: datetime | None = None) -> int:
     """Expired packages, and the encrypted pages they were built from, are deleted."""
-    from connectors.models import ExportPart
-
     now = now or timezone.now()
     purged = 0
     for package in AnswerPackage.objects.filter(deleted_at__isnull=True, expires_at__lt=now):

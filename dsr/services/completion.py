@@ -10,18 +10,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from connectors.registry import systems
+from dsr.core.errors import RequestError
+from dsr.core.events import record
+from dsr.core.messages import send_to_requester
 from dsr.models import EventKind, SubjectRequest
 from dsr.rights import Right
 from dsr.services.decisions import objection_decided, objects_on_particular_situation
-from dsr.services.requests import RequestError, _send, record
 
 ANSWERED_BY_PACKAGE = frozenset({Right.ACCESS, Right.PORTABILITY})
 
 
 def outcome(request: SubjectRequest) -> dict[str, Any]:
     """What each system did, for the letter (counts and kept items: no personal data)."""
-    from connectors.registry import systems
-
     configured = systems()
     done: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
@@ -75,4 +76,4 @@ def complete(request: SubjectRequest, *, officer: User) -> None:
         actor=officer,
         data={"systems": len(summary["done"]), "kept": len(summary["kept"])},
     )
-    _send(request, "completed")  # the worker builds the letter from the jobs, by id
+    send_to_requester(request, "completed")  # the worker builds the letter from the jobs, by id

@@ -4,20 +4,20 @@ Which decisions need the second officer is a setting (``DSR_FOUR_EYES``, rights 
 erasure the approval to erase, for objection the Art. 21(1) decision, for any listed right a
 refusal or partial refusal of a request that includes it. Where the setting does not ask for
 four eyes one officer decides directly, through the same services. The services that carry a
-decision out (``connectors.services.approve``, ``dsr.services.refusals.refuse``) ask
+decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``) ask
 ``authorise`` first, so calling them directly cannot skip the second officer.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from dsr.core.errors import RequestError
+from dsr.core.events import record
+from dsr.core.four_eyes import authorise, needs_second_officer, second_officer_needed
 from dsr.models import (
     CLOSED_STATUSES,
     EventKind,
@@ -26,42 +26,16 @@ from dsr.models import (
     ProposalOutcome,
     SubjectRequest,
 )
+from dsr.processing.start import needs_approval
 from dsr.rights import Right
-from dsr.services.requests import RequestError, record
-
-# The events that carry a decision out (they name the proposal they carry out, if any).
-APPLIED = (
-    EventKind.APPROVED,
-    EventKind.REFUSED,
-    EventKind.PARTLY_REFUSED,
-    EventKind.OBJECTION_UPHELD,
+from dsr.services import erasure_approval, restriction
+from dsr.services.refusals import (
+    OBJECTION_GROUND,
+    REFUSAL_GROUNDS,
+    refusal_for,
+    refuse,
+    validate,
 )
-
-# The right whose presence in DSR_FOUR_EYES puts each kind of decision under four eyes;
-# a refusal follows the rights of the request instead.
-_RIGHT_OF_KIND = {ProposalKind.ERASURE: Right.ERASURE, ProposalKind.OBJECTION: Right.OBJECTION}
-
-
-def four_eyes_rights() -> frozenset[str]:
-    """The rights named in DSR_FOUR_EYES; an unknown name is a configuration error."""
-    configured = settings.DSR_FOUR_EYES
-    if isinstance(configured, str):
-        configured = configured.split(",")
-    names = {str(name).strip() for name in configured if str(name).strip()}
-    unknown = names - set(Right.values)
-    if unknown:
-        raise ImproperlyConfigured(
-            f"DSR_FOUR_EYES names unknown rights: {', '.join(sorted(unknown))}. "
-            f"Known: {', '.join(Right.values)}."
-        )
-    return frozenset(names)
-
-
-def needs_second_officer(request: SubjectRequest, kind: str) -> bool:
-    config = four_eyes_rights()
-    if kind in _RIGHT_OF_KIND:
-        return _RIGHT_OF_KIND[ProposalKind(kind)] in config
-    return bool(set(request.rights) & config)
 
 
 def objects_on_particular_situation(request: SubjectRequest) -> bool:
@@ -74,7 +48,6 @@ def objects_on_particular_situation(request: SubjectRequest) -> bool:
 def objection_decided(request: SubjectRequest) -> bool:
     if request.events.filter(kind=EventKind.OBJECTION_UPHELD).exists():
         return True
-    from dsr.services.refusals import OBJECTION_GROUND
 
     return request.events.filter(
         kind__in=[EventKind.REFUSED, EventKind.PARTLY_REFUSED], data__ground=OBJECTION_GROUND
@@ -100,31 +73,9 @@ def _payload(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
     return {}
 
 
-def _refusal(request: SubjectRequest, kind: str, reason: str, payload: dict[str, Any]) -> Any:
-    """The refusal a decision sends, if it sends one."""
-    from dsr.services.refusals import OBJECTION_GROUND, Refusal
-
-    if kind == ProposalKind.REFUSAL:
-        return Refusal(
-            ground=payload["ground"],
-            reasons=reason,
-            statute=payload["statute"],
-            partial=payload["partial"],
-        )
-    if kind == ProposalKind.OBJECTION and not payload["upheld"]:
-        # Processing continues despite the objection: an Art. 12(4) notice. Only the objection
-        # is refused when the request asks for more.
-        others = request.requested_rights.exclude(right=Right.OBJECTION).exists()
-        return Refusal(ground=OBJECTION_GROUND, reasons=reason, partial=others)
-    return None
-
-
 def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, Any]) -> None:
     """Whether the decision could be carried out now: before it is proposed, and again when it
     is approved (the request may have moved on meanwhile)."""
-    from connectors.services import needs_approval
-    from dsr.services.refusals import REFUSAL_GROUNDS, validate
-
     if not request.is_open:
         raise RequestError(_("This request is already closed."))
     if not reason.strip():
@@ -151,7 +102,7 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
             )
     elif kind == ProposalKind.REFUSAL and payload["ground"] not in REFUSAL_GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
-    refusal = _refusal(request, kind, reason, payload)
+    refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:
         validate(request, refusal)
 
@@ -165,22 +116,19 @@ def _apply(
     payload: dict[str, Any],
     proposal: Proposal | None,
 ) -> None:
-    from connectors import services as fanout
-    from dsr.services.refusals import refuse
-
     if kind == ProposalKind.ERASURE:
         try:
-            fanout.approve(request, officer=officer, reason=reason, proposal=proposal)
-        except fanout.JobError as exc:
+            erasure_approval.approve(request, officer=officer, reason=reason, proposal=proposal)
+        except RequestError as exc:
             raise RequestError(str(exc)) from exc
         return
-    refusal = _refusal(request, kind, reason, payload)
+    refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:
         refuse(request, officer=officer, refusal=refusal, proposal=proposal)
         if kind == ProposalKind.OBJECTION and not _restriction_wanted(request):
             # The processing goes on: the restriction of the assessment ends, once the letter
             # that says so has gone out (Art. 18(3)).
-            fanout.lift_after_rejected_objection(request, officer=officer)
+            restriction.lift_after_rejected_objection(request, officer=officer)
         return
     # An objection upheld: the processing it was about stops for good (it has been restricted
     # since the objection came in); the completion letter says so.
@@ -207,42 +155,6 @@ def _restriction_wanted(request: SubjectRequest) -> bool:
         .exclude(status__in=CLOSED_STATUSES)
         .exists()
     )
-
-
-def authorise(
-    request: SubjectRequest, kind: str, *, officer: User, proposal: Proposal | None
-) -> None:
-    """May this officer carry out this decision now? Directly only where no second officer is
-    required; otherwise only as the approver (never the proposer) of an approved proposal."""
-    if proposal is None:
-        if needs_second_officer(request, kind):
-            raise RequestError(_needs_second_officer())
-        return
-    approved = (
-        Proposal.objects.filter(
-            pk=proposal.pk,
-            request_id=request.pk,
-            kind=kind,
-            outcome=ProposalOutcome.APPROVED,
-            decided_by_id=officer.pk,
-        )
-        .exclude(proposed_by_id=officer.pk)
-        .exists()
-    )
-    if not approved:
-        raise RequestError(_("This decision has not been approved by a second officer."))
-    # An approval carries out one decision, once.
-    if request.events.filter(kind__in=APPLIED, data__proposal=proposal.pk).exists():
-        raise RequestError(_("This proposal has already been carried out."))
-
-
-def refusal_of(proposal: Proposal) -> Any:
-    """The exact refusal an approved proposal stands for (nothing else may be sent on it)."""
-    return _refusal(proposal.request, proposal.kind, proposal.reason, proposal.payload)
-
-
-def _needs_second_officer() -> str:
-    return _("This decision needs a second officer: propose it, and another officer approves it.")
 
 
 def _require_officer(officer: User) -> None:
@@ -313,7 +225,7 @@ def decide(
     kind = ProposalKind(kind)
     clean = _payload(kind, payload)
     if needs_second_officer(request, kind):
-        raise RequestError(_needs_second_officer())
+        raise RequestError(second_officer_needed())
     if _pending(request, kind) is not None:
         raise RequestError(
             _("A proposal for this decision is waiting: approve it, send it back or withdraw it.")
@@ -399,67 +311,3 @@ def _settle(
         reason=proposal.decision_reason,
         data=data,
     )
-
-
-# --- for the case page -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Options:
-    """Which decisions the case page offers, and whether each goes to a second officer."""
-
-    erasure: bool
-    refusal: bool
-    objection: bool
-    erasure_four_eyes: bool
-    refusal_four_eyes: bool
-    objection_four_eyes: bool
-
-
-def options(request: SubjectRequest) -> Options:
-    from connectors.services import needs_approval
-
-    is_open = request.is_open
-    pending = set(
-        request.proposals.filter(outcome=ProposalOutcome.PENDING).values_list("kind", flat=True)
-    )
-    return Options(
-        erasure=is_open
-        and request.verified_at is not None
-        and ProposalKind.ERASURE not in pending
-        and needs_approval(request),
-        refusal=is_open and ProposalKind.REFUSAL not in pending,
-        objection=is_open
-        and request.verified_at is not None
-        and ProposalKind.OBJECTION not in pending
-        and objects_on_particular_situation(request)
-        and not objection_decided(request),
-        erasure_four_eyes=needs_second_officer(request, ProposalKind.ERASURE),
-        refusal_four_eyes=needs_second_officer(request, ProposalKind.REFUSAL),
-        objection_four_eyes=needs_second_officer(request, ProposalKind.OBJECTION),
-    )
-
-
-def describe(proposal: Proposal) -> list[tuple[str, str]]:
-    """What a proposal would do, in words, for the officer asked to approve it."""
-    from dsr.services.refusals import GROUNDS
-
-    payload = proposal.payload
-    rows: list[tuple[str, str]] = []
-    if proposal.kind == ProposalKind.REFUSAL:
-        rows.append((_("Ground"), str(GROUNDS.get(payload.get("ground", ""), ""))))
-        if payload.get("statute"):
-            rows.append((_("Provision"), str(payload["statute"])))
-        rows.append(
-            (_("Extent"), _("Part of the request") if payload.get("partial") else _("All of it"))
-        )
-    elif proposal.kind == ProposalKind.OBJECTION:
-        rows.append(
-            (
-                _("Outcome"),
-                _("Upheld: the processing stops")
-                if payload.get("upheld")
-                else _("Rejected: the processing continues; the requester gets the reasons"),
-            )
-        )
-    return rows

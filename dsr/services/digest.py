@@ -14,10 +14,10 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import User
+from dsr.core.clock import today
+from dsr.core.mail import send_email
 from dsr.models import CLOSED_STATUSES, SubjectRequest
-from dsr.services.clock import today
-from dsr.services.mail import send_email
-from dsr.services.requests import staff_members
+from dsr.selectors.staff import staff_members
 
 logger = logging.getLogger(__name__)
 

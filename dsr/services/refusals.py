@@ -6,16 +6,22 @@ remedy. It goes as an e-mail with the same text as a PDF letter.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from dsr.core import four_eyes
+from dsr.core.clock import clock_for, today
+from dsr.core.controller import get_controller
+from dsr.core.errors import RequestError
+from dsr.core.events import record
+from dsr.core.messages import send_to_requester
 from dsr.models import EventKind, Proposal, ProposalKind, SubjectRequest
-from dsr.services.clock import clock_for, today
-from dsr.services.controller import get_controller
-from dsr.services.requests import RequestError, _send, record
+from dsr.rights import Right
+from dsr.services import refusals
 
 GROUNDS = {
     "manifestly_unfounded": gettext_lazy("Manifestly unfounded (Art. 12(5) GDPR)"),
@@ -91,12 +97,11 @@ def refuse(
 ) -> None:
     """Send the refusal. Where a second officer is required (DSR_FOUR_EYES) this runs only as
     the approval of a proposal the officer approved: see ``dsr.services.decisions``."""
-    from dsr.services import decisions
 
     validate(request, refusal)
     kind = ProposalKind.OBJECTION if refusal.ground == OBJECTION_GROUND else ProposalKind.REFUSAL
-    decisions.authorise(request, kind, officer=officer, proposal=proposal)
-    if proposal is not None and decisions.refusal_of(proposal) != refusal:
+    four_eyes.authorise(request, kind, officer=officer, proposal=proposal)
+    if proposal is not None and refusals.refusal_of(proposal) != refusal:
         raise RequestError(_("This refusal is not the one the second officer approved."))
     clock = clock_for(request)
     late = today() > clock.deadlines.policy_due
@@ -114,7 +119,9 @@ def refuse(
         reason=refusal.reasons.strip(),
         data=data,
     )
-    _send(request, "refused")  # the worker reads the reasons from the event, not the message
+    send_to_requester(
+        request, "refused"
+    )  # the worker reads the reasons from the event, not the message
 
 
 def refusal_context(request: SubjectRequest) -> dict[str, object]:
@@ -134,3 +141,25 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
         "lifts_restriction": event.data.get("ground") == OBJECTION_GROUND
         and request.jobs.filter(action="lift_restriction").exists(),
     }
+
+
+def refusal_for(request: SubjectRequest, kind: str, reason: str, payload: dict[str, Any]) -> Any:
+    """The refusal a decision sends, if it sends one."""
+    if kind == ProposalKind.REFUSAL:
+        return Refusal(
+            ground=payload["ground"],
+            reasons=reason,
+            statute=payload["statute"],
+            partial=payload["partial"],
+        )
+    if kind == ProposalKind.OBJECTION and not payload["upheld"]:
+        # Processing continues despite the objection: an Art. 12(4) notice. Only the objection
+        # is refused when the request asks for more.
+        others = request.requested_rights.exclude(right=Right.OBJECTION).exists()
+        return Refusal(ground=OBJECTION_GROUND, reasons=reason, partial=others)
+    return None
+
+
+def refusal_of(proposal: Proposal) -> Any:
+    """The exact refusal an approved proposal stands for (nothing else may be sent on it)."""
+    return refusal_for(proposal.request, proposal.kind, proposal.reason, proposal.payload)

@@ -25,16 +25,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from dsr.core import audit
+from dsr.core.clock import local_date
+from dsr.core.errors import RequestError
+from dsr.core.events import record
 from dsr.models import (
     CLOSED_STATUSES,
     AuditKind,
+    ConnectorJob,
     EventKind,
+    ExportPart,
+    RecipientNotice,
     RequestEvent,
     RequestOutcome,
+    ScheduledErasure,
     SubjectRequest,
 )
-from dsr.services import audit, stats
-from dsr.services.clock import local_date
+from dsr.services import outcomes
 
 
 class Hold:
@@ -58,8 +65,6 @@ def _cutoff(on: date) -> date:
 
 def hold_reason(request: SubjectRequest) -> str:
     """Why the request must be kept although its period is over; "" if nothing holds it."""
-    from connectors.models import ScheduledErasure
-
     if request.legal_hold:
         return Hold.LEGAL_HOLD
     same_person = Q(duplicate_of=request.pk)
@@ -92,7 +97,7 @@ class Result:
 def _due(on: date) -> list[int]:
     """Closed requests past their period on ``on`` (every closed request has its outcome
     first: the closing date is read from it)."""
-    stats.backfill()
+    outcomes.backfill()
     closed_before = RequestOutcome.objects.filter(closed_on__lt=_cutoff(on)).values("request_id")
     return list(
         SubjectRequest.objects.filter(status__in=CLOSED_STATUSES, pk__in=closed_before)
@@ -137,10 +142,8 @@ def _run(on: date, *, dry_run: bool) -> Result:
 
 
 def _purge(request: SubjectRequest) -> Counter[str]:
-    from connectors.models import ConnectorJob, ExportPart, RecipientNotice, ScheduledErasure
-
     if not RequestOutcome.objects.filter(request_id=request.pk).exists():
-        stats.snapshot(request)  # the figures a report already showed are never rewritten
+        outcomes.snapshot(request)  # the figures a report already showed are never rewritten
     files = [
         *ExportPart.objects.filter(job__request=request).values_list("storage_name", flat=True),
         *request.packages.exclude(storage_name="").values_list("storage_name", flat=True),
@@ -187,23 +190,17 @@ def _delete_files(names: list[str]) -> None:
 # --- the explicit hold --------------------------------------------------------------------------
 
 
-class HoldError(Exception):
-    """The hold was not changed; the message is for the admin."""
-
-
 @transaction.atomic
 def set_legal_hold(request: SubjectRequest, *, admin: User, hold: bool, reason: str) -> None:
     """A privacy admin holds a request past its retention period, or releases it; both need a
     reason and are recorded on the case."""
-    from dsr.services.requests import record
-
     request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
     if not admin.has_perm("accounts.configure_portal"):
-        raise HoldError(_("Only a privacy admin can place or release a legal hold."))
+        raise RequestError(_("Only a privacy admin can place or release a legal hold."))
     if not reason.strip():
-        raise HoldError(_("Give the reason; it is kept on the case."))
+        raise RequestError(_("Give the reason; it is kept on the case."))
     if request.legal_hold == hold:
-        raise HoldError(
+        raise RequestError(
             _("The request is already on legal hold.")
             if hold
             else _("The request is not on legal hold.")

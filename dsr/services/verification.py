@@ -1,164 +1,231 @@
-"""One-time links and codes sent by e-mail (LEGAL.md §3).
-
-Codes and link tokens are stored as keyed hashes and compared in constant time. The clear
-values exist only in memory and, encrypted, until the e-mail carrying them has gone out.
+"""Verifying the requester: by e-mail code or link, by the person an agent acts for, by an
+officer; reminders and expiry of requests nobody confirmed.
 """
 
-import hashlib
-import hmac
-import json
-import secrets
-from dataclasses import dataclass
-from datetime import timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from dsr.crypto import decrypt_text, encrypt_text
-from dsr.models import SubjectRequest, VerificationChallenge
-
-
-class Outcome(StrEnum):
-    OK = "ok"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    EXPIRED = "expired"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class Secret:
-    token: str
-    code: str
-
-
-def _digest(value: str) -> str:
-    key = hashlib.sha256(f"dsr-verification:{settings.SECRET_KEY}".encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+from accounts.models import User
+from dsr.core import challenges
+from dsr.core.challenges import Outcome
+from dsr.core.errors import RequestError
+from dsr.core.events import record
+from dsr.core.files import delete_file
+from dsr.core.messages import send_to_requester
+from dsr.models import (
+    ChallengePurpose,
+    EventKind,
+    FileKind,
+    RequesterType,
+    RequestFile,
+    Status,
+    SubjectRequest,
+    VerificationMethod,
+)
+from dsr.processing.start import start_when_committed
 
 
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code if ch.isdigit())
+def verified_by_email(request: SubjectRequest, method: str, *, quiet: bool = False) -> None:
+    if request.requester_type == RequesterType.AGENT:
+        # The agent controls the address; authority still needs the officer (and the subject).
+        record(request, EventKind.EMAIL_CONFIRMED, data={"method": method})
+        if request.email and request.subject_confirmed_at is None:
+            challenge = challenges.issue(
+                request=request, purpose=ChallengePurpose.CONFIRM_AGENT, sent_to=request.email
+            )
+            send_to_requester(request, "confirm_agent", challenge)
+        return
+    record(request, EventKind.VERIFIED, data={"method": method})
+    if not quiet:
+        send_to_requester(request, "verified")
+    start_when_committed(request)
 
 
-def issue(*, request: SubjectRequest, purpose: str, sent_to: str) -> VerificationChallenge:
-    """A new challenge; earlier unused ones of the same purpose stop working."""
-    VerificationChallenge.objects.filter(
-        request=request, purpose=purpose, used_at__isnull=True, superseded=False
-    ).update(superseded=True, code_encrypted="")
-    secret = Secret(token=secrets.token_urlsafe(32), code=f"{secrets.randbelow(10**6):06d}")
-    return VerificationChallenge.objects.create(
-        request=request,
-        purpose=purpose,
-        sent_to=sent_to,
-        token_hash=_digest(secret.token),
-        code_hash=_digest(secret.code),
-        code_encrypted=encrypt_text(json.dumps({"token": secret.token, "code": secret.code})),
-        expires_at=timezone.now() + timedelta(hours=settings.DSR_VERIFICATION_TTL_HOURS),
-    )
+@transaction.atomic
+def verify_with_code(request: SubjectRequest, code: str) -> Outcome:
+    # The row lock orders this against the sweep, which may be expiring the same request.
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != Status.AWAITING_VERIFICATION:
+        return Outcome.NONE
+    outcome, challenge = challenges.check_code(request, ChallengePurpose.VERIFY, code)
+    if outcome == Outcome.OK:
+        verified_by_email(request, VerificationMethod.EMAIL_CODE)
+    elif (
+        outcome == Outcome.LOCKED
+        and challenge is not None
+        and not request.events.filter(kind=EventKind.VERIFICATION_LOCKED).exists()
+    ):
+        record(request, EventKind.VERIFICATION_LOCKED)
+    return outcome
 
 
-def take_secret(challenge: VerificationChallenge) -> Secret | None:
-    """The clear token and code for the e-mail, or None if it was sent already."""
-    if not challenge.code_encrypted:
-        return None
-    values = json.loads(decrypt_text(challenge.code_encrypted))
-    return Secret(token=values["token"], code=values["code"])
+@transaction.atomic
+def verify_with_link(token: str) -> tuple[Outcome, SubjectRequest | None]:
+    challenge = challenges.find_by_token(token, ChallengePurpose.VERIFY)
+    if challenge is not None:
+        SubjectRequest.objects.select_for_update().get(pk=challenge.request_id)
+    outcome, challenge = challenges.check_token(token, ChallengePurpose.VERIFY)
+    request = challenge.request if challenge else None
+    if outcome == Outcome.OK and request is not None:
+        request.refresh_from_db()
+        if request.status == Status.AWAITING_VERIFICATION:
+            verified_by_email(request, VerificationMethod.EMAIL_LINK)
+        else:
+            outcome = Outcome.NONE
+    return outcome, request
 
 
-def mark_sent(challenge: VerificationChallenge) -> None:
-    VerificationChallenge.objects.filter(pk=challenge.pk).update(
-        code_encrypted="", sent_at=timezone.now()
-    )
-
-
-def active(request: SubjectRequest, purpose: str) -> VerificationChallenge | None:
-    return (
-        VerificationChallenge.objects.filter(
-            request=request, purpose=purpose, used_at__isnull=True, superseded=False
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-def check_code(
-    request: SubjectRequest, purpose: str, code: str
-) -> tuple[Outcome, VerificationChallenge | None]:
-    """Count the attempt (it stays counted whatever the caller's transaction does next)."""
-    challenge = active(request, purpose)
-    if challenge is None:
-        return Outcome.NONE, None
-    if challenge.expires_at <= timezone.now():
-        return Outcome.EXPIRED, challenge
-    if total_attempts(request, purpose) >= settings.DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS:
-        return Outcome.LOCKED, challenge  # new codes do not buy new guesses
-    with transaction.atomic():
-        counted = VerificationChallenge.objects.filter(
-            pk=challenge.pk, attempts__lt=settings.DSR_VERIFICATION_MAX_ATTEMPTS
-        ).update(attempts=F("attempts") + 1)
-    if not counted:
-        return Outcome.LOCKED, challenge
-    if not hmac.compare_digest(_digest(normalise_code(code)), challenge.code_hash):
-        challenge.refresh_from_db(fields=["attempts"])
-        if challenge.attempts >= settings.DSR_VERIFICATION_MAX_ATTEMPTS:
-            return Outcome.LOCKED, challenge
-        return Outcome.WRONG, challenge
-    return (Outcome.OK, challenge) if _use(challenge) else (Outcome.NONE, None)
-
-
-def total_attempts(request: SubjectRequest, purpose: str) -> int:
-    counted = VerificationChallenge.objects.filter(request=request, purpose=purpose).aggregate(
-        total=Sum("attempts")
-    )
-    return int(counted["total"] or 0)
-
-
-def exhausted(request: SubjectRequest, purpose: str) -> bool:
-    limit = int(settings.DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS)
-    return total_attempts(request, purpose) >= limit
-
-
-def check_token(token: str, purpose: str) -> tuple[Outcome, VerificationChallenge | None]:
-    challenge = (
-        VerificationChallenge.objects.filter(token_hash=_digest(token), purpose=purpose)
-        .select_related("request")
-        .first()
-    )
-    if challenge is None or challenge.superseded or challenge.used_at is not None:
-        return Outcome.NONE, challenge
-    if challenge.expires_at <= timezone.now():
-        return Outcome.EXPIRED, challenge
-    return (Outcome.OK, challenge) if _use(challenge) else (Outcome.NONE, challenge)
-
-
-def find_by_token(token: str, purpose: str) -> VerificationChallenge | None:
-    return (
-        VerificationChallenge.objects.filter(token_hash=_digest(token), purpose=purpose)
-        .select_related("request")
-        .first()
-    )
-
-
-def _use(challenge: VerificationChallenge) -> bool:
-    # Conditional update: two tabs submitting the same code cannot both succeed.
-    return bool(
-        VerificationChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
-            used_at=timezone.now()
-        )
-    )
-
-
-def seconds_until_resend(request: SubjectRequest, purpose: str) -> int:
-    latest = (
-        VerificationChallenge.objects.filter(request=request, purpose=purpose)
-        .order_by("-created_at")
-        .first()
-    )
-    if latest is None:
+@transaction.atomic
+def resend_verification(request: SubjectRequest) -> int:
+    """Send a fresh code; returns 0, or the seconds to wait before another may be sent."""
+    if request.status != Status.AWAITING_VERIFICATION or not request.answer_email:
         return 0
-    wait = latest.created_at + timedelta(seconds=settings.DSR_VERIFICATION_RESEND_SECONDS)
-    return max(0, int((wait - timezone.now()).total_seconds()))
+    if challenges.exhausted(request, ChallengePurpose.VERIFY):
+        raise RequestError(
+            _("Too many wrong codes. Our privacy team will contact you to confirm your identity.")
+        )
+    wait = challenges.seconds_until_resend(request, ChallengePurpose.VERIFY)
+    if wait:
+        return wait
+    challenge = challenges.issue(
+        request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
+    )
+    send_to_requester(request, "verification_code", challenge)
+    return 0
+
+
+@transaction.atomic
+def confirm_agent(token: str, *, confirmed: bool) -> tuple[Outcome, SubjectRequest | None]:
+    found = challenges.find_by_token(token, ChallengePurpose.CONFIRM_AGENT)
+    if found is not None:
+        SubjectRequest.objects.select_for_update().get(pk=found.request_id)
+    outcome, challenge = challenges.check_token(token, ChallengePurpose.CONFIRM_AGENT)
+    request = challenge.request if challenge else None
+    if outcome != Outcome.OK or request is None or not request.is_open:
+        return (Outcome.NONE if outcome == Outcome.OK else outcome), request
+    if confirmed:
+        request.subject_confirmed_at = timezone.now()
+        request.save(update_fields=["subject_confirmed_at"])
+        record(request, EventKind.SUBJECT_CONFIRMED)
+    else:
+        record(
+            request,
+            EventKind.SUBJECT_REJECTED,
+            reason="The data subject stated that the agent is not authorised.",
+        )
+        send_to_requester(request, "agent_rejected")
+    return outcome, request
+
+
+@transaction.atomic
+def verify_manually(request: SubjectRequest, *, officer: User, reason: str) -> None:
+    if not reason.strip():
+        raise RequestError(_("Please record how the identity was verified."))
+    if request.status not in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
+        raise RequestError(_("This request is not waiting for verification."))
+    _verified_by_officer(request, officer, reason)
+
+
+def _verified_by_officer(request: SubjectRequest, officer: User, reason: str) -> None:
+    record(
+        request,
+        EventKind.VERIFIED,
+        actor=officer,
+        reason=reason.strip(),
+        data={"method": VerificationMethod.OFFICER},
+    )
+    send_to_requester(request, "verified")
+    start_when_committed(request)
+
+
+@transaction.atomic
+def decide_id_document(
+    file: RequestFile, *, officer: User, accepted: bool, reason: str = ""
+) -> None:
+    """Check an identity document: it is deleted at once, leaving 'ID checked: type, date,
+    officer' (LEGAL.md §3)."""
+    if file.kind != FileKind.ID_DOCUMENT or file.deleted_at is not None:
+        raise RequestError(_("This document has already been dealt with."))
+    request = file.request
+    delete_file(file)
+    record(
+        request,
+        EventKind.ID_CHECKED,
+        actor=officer,
+        reason=reason.strip(),
+        data={"document_type": file.document_type, "accepted": accepted},
+    )
+    if accepted and request.status in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
+        _verified_by_officer(request, officer, reason)
+
+
+def _waiting_for_confirmation(request: SubjectRequest) -> bool:
+    """Only a request whose requester has yet to confirm the e-mail address: not one waiting
+    for an officer (an agent's authority), nor one paused on a question."""
+    if request.status != Status.AWAITING_VERIFICATION:
+        return False
+    if request.events.filter(kind=EventKind.EMAIL_CONFIRMED).exists():
+        return False
+    if request.messages.filter(awaits_answer=True, answered_at__isnull=True).exists():
+        return False
+    return challenges.active(request, ChallengePurpose.VERIFY) is not None
+
+
+def _first_challenge_at(request: SubjectRequest) -> datetime | None:
+    first = (
+        request.challenges.filter(purpose=ChallengePurpose.VERIFY).order_by("created_at").first()
+    )
+    return first.created_at if first else None
+
+
+def sweep_unverified(*, now: datetime | None = None) -> tuple[int, int]:
+    """Remind once after a few days; close as not identifiable after the configured period,
+    both counted from the first confirmation e-mail (not from receipt: a letter entered late
+    gets its full period)."""
+    now = now or timezone.now()
+    reminded = expired = 0
+    expire_before = now - timedelta(days=settings.DSR_UNVERIFIED_EXPIRY_DAYS)
+    remind_before = now - timedelta(days=settings.DSR_VERIFICATION_REMINDER_DAYS)
+    waiting = SubjectRequest.objects.filter(
+        status=Status.AWAITING_VERIFICATION,
+        challenges__purpose=ChallengePurpose.VERIFY,
+        challenges__created_at__lt=remind_before,
+    ).distinct()
+    for pk in waiting.values_list("pk", flat=True):
+        with transaction.atomic():
+            request = SubjectRequest.objects.select_for_update().get(pk=pk)
+            first = _first_challenge_at(request)
+            if not _waiting_for_confirmation(request) or first is None:
+                continue
+            if first < expire_before:
+                expired += _expire(request)
+            elif first < remind_before:
+                reminded += _remind(request)
+    return reminded, expired
+
+
+def _expire(request: SubjectRequest) -> int:
+    record(
+        request,
+        EventKind.EXPIRED,
+        reason="Identity not confirmed within the verification period (Art. 12(2), 11(2)).",
+    )
+    send_to_requester(request, "expired")
+    return 1
+
+
+def _remind(request: SubjectRequest) -> int:
+    if not request.answer_email:
+        return 0
+    if request.events.filter(kind=EventKind.VERIFICATION_REMINDER).exists():
+        return 0
+    challenge = challenges.issue(
+        request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
+    )
+    record(request, EventKind.VERIFICATION_REMINDER)
+    send_to_requester(request, "verification_reminder", challenge)
+    return 1

@@ -1,1 +1,1 @@
-"""Views of the portal, one module per audience."""
+"""Thin views: parse the request, call a use case or a selector, render."""

@@ -10,12 +10,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dsr.core import ratelimit
+from dsr.core.challenges import Outcome, find_by_token
+from dsr.core.errors import RequestError
+from dsr.core.tokens import status_token
 from dsr.forms import FORMS, REQUESTER_FIELDS, CodeForm, RequesterForm
 from dsr.models import AgentAuthority, Status, SubjectRequest
 from dsr.rights import RIGHTS, Right
-from dsr.services import ratelimit
-from dsr.services import requests as services
-from dsr.services.verification import Outcome
+from dsr.services import verification
+from dsr.services.intake import AgentDetails, Intake, SubjectDetails, submit_request
 from dsr.views.access import grant_status_access
 
 PENDING = "dsr_pending_request"
@@ -48,10 +51,10 @@ def intake(request: HttpRequest, right: str) -> HttpResponse:
             ):
                 return too_many(request)
             try:
-                subject_request = services.submit_request(
+                subject_request = submit_request(
                     intake=_intake(form, chosen), account=_account(request)
                 )
-            except services.RequestError as exc:
+            except RequestError as exc:
                 form.add_error(None, str(exc))
             else:
                 request.session[PENDING] = subject_request.pk
@@ -77,16 +80,16 @@ def _account(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
 
 
-def _intake(form: RequesterForm, right: Right) -> services.Intake:
+def _intake(form: RequesterForm, right: Right) -> Intake:
     data = form.cleaned_data
     agent = None
     if data["requester"] == RequesterForm.AGENT:
-        agent = services.AgentDetails(
+        agent = AgentDetails(
             name=data["agent_name"], email=data["agent_email"], authority=data["agent_authority"]
         )
-    return services.Intake(
+    return Intake(
         rights={right: form.right_details()},
-        subject=services.SubjectDetails(
+        subject=SubjectDetails(
             email=data.get("email") or "",
             name=data.get("name", ""),
             phone=data.get("phone", ""),
@@ -115,16 +118,16 @@ def sent(request: HttpRequest) -> HttpResponse:
             "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
         ):
             return too_many(request)
-        outcome = services.verify_with_code(pending, form.cleaned_data["code"])
+        outcome = verification.verify_with_code(pending, form.cleaned_data["code"])
         if outcome == Outcome.OK:
             grant_status_access(request, pending)
-            return redirect("dsr:status", services.status_token(pending))
-        form.add_error("code", _code_error(outcome))
+            return redirect("dsr:status", status_token(pending))
+        form.add_error("code", code_error(outcome))
     pending.refresh_from_db()
     return render(request, "dsr/request_sent.html", {"pending": pending, "form": form})
 
 
-def _code_error(outcome: Outcome) -> str:
+def code_error(outcome: Outcome) -> str:
     if outcome == Outcome.LOCKED:
         return _("Too many wrong codes. Please ask for a new code.")
     if outcome == Outcome.EXPIRED:
@@ -146,8 +149,8 @@ def resend(request: HttpRequest) -> HttpResponse:
     ):
         return too_many(request)
     try:
-        wait = services.resend_verification(pending)
-    except services.RequestError as exc:
+        wait = verification.resend_verification(pending)
+    except RequestError as exc:
         messages.error(request, str(exc))
         return redirect("dsr:sent")
     announce_code(request, wait, _("We have sent you a new code."))
@@ -172,16 +175,14 @@ def verify_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
     if request.method != "POST":
         return render(request, "dsr/verify_link.html", {"token": token})
-    outcome, subject_request = services.verify_with_link(token)
+    outcome, subject_request = verification.verify_with_link(token)
     if outcome == Outcome.OK and subject_request is not None:
         grant_status_access(request, subject_request)
-        return redirect("dsr:status", services.status_token(subject_request))
+        return redirect("dsr:status", status_token(subject_request))
     return render(request, "dsr/link_invalid.html", {"outcome": outcome}, status=410)
 
 
 def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:
-    from dsr.services.verification import find_by_token
-
     challenge = find_by_token(token, "confirm_agent")
     if challenge is None:
         return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=410)
@@ -190,7 +191,7 @@ def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:
             request, "dsr/confirm_agent.html", {"token": token, "pending": challenge.request}
         )
     confirmed = request.POST.get("decision") == "confirm"
-    outcome, _subject_request = services.confirm_agent(token, confirmed=confirmed)
+    outcome, _subject_request = verification.confirm_agent(token, confirmed=confirmed)
     if outcome != Outcome.OK:
         return render(request, "dsr/link_invalid.html", {"outcome": outcome}, status=410)
     return render(request, "dsr/agent_decided.html", {"confirmed": confirmed})

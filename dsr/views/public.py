@@ -9,9 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import set_language_cookie
+from dsr.core.controller import get_controller
 from dsr.rights import RIGHTS, Right
-from dsr.services.controller import get_controller
-from dsr.services.health import run_checks
+from dsr.selectors.health import run_checks
 
 
 def home(request: HttpRequest) -> HttpResponse:

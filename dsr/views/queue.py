@@ -11,17 +11,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
+from dsr.core.clock import today
 from dsr.models import SavedFilter
 from dsr.queue_forms import BulkAssignForm, QueueForm, SaveFilterForm, filter_query
-from dsr.services import queue
-from dsr.services import requests as services
-from dsr.services.clock import today
+from dsr.selectors import queue, staff
+from dsr.services import assignment
 
 
 @staff_required
 def case_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    officers = list(services.staff_members())
+    officers = list(staff.staff_members())
     form = QueueForm(request.GET or None, officers=officers)
     form.is_valid()
     on = today()
@@ -73,7 +73,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(error))
         return _back(request, request.POST.get("next", ""))
     assignee = form.cleaned_data["assignee"]
-    count = services.assign_many(form.cleaned_data["ids"], officer=officer, assignee=assignee)
+    count = assignment.assign_many(form.cleaned_data["ids"], officer=officer, assignee=assignee)
     if assignee is None:
         text = ngettext(
             "%(count)d request is now unassigned.", "%(count)d requests are now unassigned.", count

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from django_htmx.middleware import HtmxDetails
 
 from accounts.access import staff_required
+from dsr.core.controller import get_controller
 from dsr.models import OutboxMessage
-from dsr.services.controller import get_controller
 
 
 @staff_required

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.access import staff_required
-from dsr.services import stats
-from dsr.services.stats import Period
+from dsr.selectors import stats
+from dsr.selectors.stats import Period
 from dsr.staff_forms import StatsPeriodForm
 
 # The chart of requests received per month: an SVG drawn here, in these units.

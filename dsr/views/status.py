@@ -9,15 +9,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dsr.core import ratelimit
+from dsr.core.challenges import Outcome
+from dsr.core.clock import clock_for
+from dsr.core.errors import RequestError
+from dsr.core.tokens import request_from_status_token, status_token
+from dsr.exports.package import read_package
 from dsr.forms import CodeForm, ReplyForm
-from dsr.models import EventKind, MessageDirection, Status, SubjectRequest
+from dsr.models import AnswerPackage, EventKind, MessageDirection, Status, SubjectRequest
 from dsr.rights import RIGHTS, Right
-from dsr.services import ratelimit
-from dsr.services import requests as services
-from dsr.services.clock import clock_for
-from dsr.services.verification import Outcome
+from dsr.services import answers, questions, status_access, withdrawal
 from dsr.views.access import grant_status_access, may_see
-from dsr.views.intake import _code_error, announce_code, too_many
+from dsr.views.intake import announce_code, code_error, too_many
 
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
@@ -37,7 +40,7 @@ VISIBLE_EVENTS = {
 
 
 def _load(token: str) -> SubjectRequest | None:
-    return services.request_from_status_token(token)
+    return request_from_status_token(token)
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
@@ -79,18 +82,18 @@ def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -
             return too_many(request)
         if "send" in request.POST:
             try:
-                wait = services.send_status_code(subject_request)
-            except services.RequestError as exc:
+                wait = status_access.send_status_code(subject_request)
+            except RequestError as exc:
                 messages.error(request, str(exc))
                 return redirect("dsr:status", token)
             announce_code(request, wait, _("We have sent a code to your e-mail address."))
             return redirect("dsr:status", token)
         if form.is_valid():
-            outcome = services.check_status_code(subject_request, form.cleaned_data["code"])
+            outcome = status_access.check_status_code(subject_request, form.cleaned_data["code"])
             if outcome == Outcome.OK:
                 grant_status_access(request, subject_request)
                 return redirect("dsr:status", token)
-            form.add_error("code", _code_error(outcome))
+            form.add_error("code", code_error(outcome))
     return render(request, "dsr/status_unlock.html", {"form": form, "token": token})
 
 
@@ -100,8 +103,8 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     if subject_request is None or not may_see(request, subject_request):
         return redirect("dsr:status", token)
     try:
-        services.withdraw(subject_request)
-    except services.RequestError as exc:
+        withdrawal.withdraw(subject_request)
+    except RequestError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Your request has been withdrawn."))
@@ -116,13 +119,13 @@ def reply(request: HttpRequest, token: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.answer_information(
+            questions.answer_information(
                 subject_request,
                 body=form.cleaned_data["body"],
                 upload=form.cleaned_data.get("attachment"),
                 document_type=form.cleaned_data.get("document_type", ""),
             )
-        except services.RequestError as exc:
+        except RequestError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Thank you. We have received your answer."))
@@ -136,10 +139,6 @@ def reply(request: HttpRequest, token: str) -> HttpResponse:
 def download(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """The answer package, decrypted on the way out; only for whoever may see the request."""
     from django.http import StreamingHttpResponse
-
-    from dsr.exports.package import read_package
-    from dsr.models import AnswerPackage
-    from dsr.services import answers
 
     subject_request = _load(token)
     if subject_request is None:
@@ -163,5 +162,5 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dsr/my_requests.html",
-        {"items": [(item, services.status_token(item)) for item in items]},
+        {"items": [(item, status_token(item)) for item in items]},
     )

@@ -95,7 +95,7 @@ def test_the_admin_is_behind_the_same_gate(client):
 
 
 def test_a_privacy_admin_with_totp_edits_the_controller(client):
-    from dsr.services.controller import get_controller
+    from dsr.core.controller import get_controller
 
     controller = get_controller()
     admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)

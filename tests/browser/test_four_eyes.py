@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from dsr.demo import load_demo
 from dsr.models import EventKind, SubjectRequest
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.factories import PASSWORD, make_officer, submit
 from tests.fixtures.browser import screenshot
 from tests.helpers import code_in, login_with_totp
@@ -39,7 +39,7 @@ def officer_page(browser, live_server):
 def test_a_refusal_is_proposed_by_one_officer_and_sent_by_another(officer_page, outbox):
     load_demo()
     item = submit()
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     olivia, first = officer_page("olivia@example.org")
     bruno, second = officer_page("bruno@example.org")
     case = f"/staff/requests/{item.reference}/"

@@ -8,10 +8,9 @@ import yaml
 from playwright.sync_api import expect
 
 from connectors import registry
-from connectors.models import JobStatus
-from dsr.models import Status, SubjectRequest
-from dsr.services import requests as services
-from dsr.services.clock import today
+from dsr.core.clock import today
+from dsr.models import JobStatus, Status, SubjectRequest
+from dsr.services import verification
 from tests.factories import PASSWORD, make_officer, submit
 from tests.fixtures.browser import screenshot
 from tests.helpers import code_in, totp_code
@@ -67,7 +66,7 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     anna, anna_secret = make_officer(email="anna@example.org")
     ben, ben_secret = make_officer(email="ben@example.org")
     item = submit(right="erasure", email="erika@example.org", name="Erika Mustermann")
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     on_time = submit(email="max@example.org")
     SubjectRequest.objects.filter(pk=item.pk).update(due_on=today() - timedelta(days=2))
     assert SubjectRequest.objects.get(pk=item.pk).status == Status.VERIFIED

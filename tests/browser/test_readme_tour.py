@@ -31,7 +31,7 @@ def demo(settings, tmp_path):
 
     settings.VAR_DIR = tmp_path
     settings.DSR_CONNECTORS_FILE = str(tmp_path / "demo" / "connectors.yaml")
-    settings.EMAIL_BACKEND = "dsr.outbox.OutboxEmailBackend"
+    settings.EMAIL_BACKEND = "dsr.core.outbox.OutboxEmailBackend"
     settings.DSR_OUTBOX_PRINT = False
     registry.reset()
     logins = {login.email: login for login in load_full_demo()}

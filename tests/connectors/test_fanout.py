@@ -6,12 +6,12 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from connectors import services as fanout
 from connectors.backends.fake import effects
-from connectors.models import ExportPart, JobStatus, ScheduledErasure
-from dsr.crypto import decrypt_bytes
-from dsr.models import EventKind, Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.core.crypto import decrypt_bytes
+from dsr.core.errors import RequestError
+from dsr.models import EventKind, ExportPart, JobStatus, ScheduledErasure, Status, SubjectRequest
+from dsr.processing import start, sweep, worker
+from dsr.services import jobs, notices, rectification, restriction, verification
 from tests.connectors import sources
 from tests.factories import approve_erasure, make_officer, submit
 from tests.fixtures.celery import purge_queues, wait_for
@@ -28,7 +28,7 @@ pytestmark = [
 def verified(outbox, *, right="access", details=None, email=sources.SUBJECT):
     item = submit(right=right, email=email, details=details)
     wait_for(lambda: outbox.to(email))  # with a worker running, the e-mail leaves through it
-    assert services.verify_with_code(item, code_in(outbox.last_to(email))) == "ok"
+    assert verification.verify_with_code(item, code_in(outbox.last_to(email))) == "ok"
     return SubjectRequest.objects.get(pk=item.pk)
 
 
@@ -105,15 +105,15 @@ def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
     assert scheduled.system == "billing"
     assert scheduled.erase_after.isoformat() == kept["erase_after"]
     # Art. 19: the recipients of the changed systems are to be told.
-    notices = {(n.system, n.recipient, n.status) for n in item.notices.all()}
-    assert notices == {
+    planned = {(n.system, n.recipient, n.status) for n in item.notices.all()}
+    assert planned == {
         ("crm", "Salesforce, Inc. (processor)", "pending"),
         ("billing", "DATEV eG (tax adviser's processor)", "pending"),
     }
     notice = item.notices.get(system="billing")
-    with pytest.raises(fanout.JobError):
-        fanout.decide_notice(notice, officer=officer, notified=False, reason="")
-    fanout.decide_notice(
+    with pytest.raises(RequestError):
+        notices.decide_notice(notice, officer=officer, notified=False, reason="")
+    notices.decide_notice(
         notice, officer=officer, notified=False, reason="Invoices were kept, not changed."
     )
     notice.refresh_from_db()
@@ -129,13 +129,13 @@ def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
     crm = three_systems["crm"]
     assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
     assert not sources.rows(crm, "contacts", "id = 2")[0]["processing_restricted"]
-    with pytest.raises(fanout.JobError):
-        fanout.lift_restriction(item, officer=officer)
+    with pytest.raises(RequestError):
+        restriction.lift_restriction(item, officer=officer)
     assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
 
-    fanout.notify_restriction_lift(item, officer=officer)
+    restriction.notify_restriction_lift(item, officer=officer)
     wait_for(lambda: "Art. 18(3)" in outbox.last_to(sources.SUBJECT).body)
-    fanout.lift_restriction(item, officer=officer)
+    restriction.lift_restriction(item, officer=officer)
     wait_for(lambda: not sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"])
     wait_for(
         lambda: (
@@ -175,7 +175,7 @@ def test_a_permanent_failure_keeps_the_request_open_until_a_retry_succeeds(
     assert not item.events.filter(kind=EventKind.PROCESSING_FINISHED).exists()
 
     fake_system()  # the system is fixed
-    fanout.retry_failed(item, officer=officer)
+    jobs.retry_failed(item, officer=officer)
     item = settled(item)
     assert item.events.filter(kind=EventKind.JOB_RETRIED, actor=officer).exists()
 
@@ -190,13 +190,13 @@ def test_a_lost_message_is_sent_again_by_the_sweep(fake_system, outbox, settings
     fake_system()
     app.conf.task_always_eager = False
     try:
-        fanout.start_processing(item)  # the locate job is queued in Redis...
+        start.start_processing(item)  # the locate job is queued in Redis...
         assert item.jobs.get(action="locate").status == JobStatus.QUEUED
         purge_queues()  # ...and the message is lost (a broker restart without persistence)
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-            assert fanout.sweep()["redispatched"] == 0  # too early to call it lost
+            assert sweep.sweep()["redispatched"] == 0  # too early to call it lost
             later = timezone.now() + timedelta(hours=1)
-            assert fanout.sweep(now=later)["redispatched"] == 1
+            assert sweep.sweep(now=later)["redispatched"] == 1
             item = settled(item)  # the real worker took the job sent again
     finally:
         app.conf.task_always_eager = True
@@ -209,7 +209,7 @@ def test_a_second_delivery_of_the_same_job_does_nothing(fake_system, outbox, tmp
     item = verified(outbox, right="objection", details={"kind": "direct_marketing"})
     job = item.jobs.get()
     assert job.status == JobStatus.SUCCEEDED
-    assert fanout.run_job(job.pk) == "not claimed"
+    assert worker.run_job(job.pk) == "not claimed"
     assert len(effects(state)) == 1
 
 
@@ -226,12 +226,12 @@ def test_a_skip_needs_a_reason(fake_system, outbox):
     fake_system(fail="permanent")
     item = verified(outbox)
     job = item.jobs.get(status=JobStatus.FAILED)
-    with pytest.raises(fanout.JobError):
-        fanout.skip_job(job, officer=officer, reason=" ")
-    fanout.skip_job(job, officer=officer, reason="System decommissioned in 2024.")
+    with pytest.raises(RequestError):
+        jobs.skip_job(job, officer=officer, reason=" ")
+    jobs.skip_job(job, officer=officer, reason="System decommissioned in 2024.")
     # Skipping the locate lets the export try (and fail) in turn; it is skipped too.
     wait_for(lambda: item.jobs.get(action="export").status == JobStatus.FAILED)
-    fanout.skip_job(item.jobs.get(action="export"), officer=officer, reason="Decommissioned.")
+    jobs.skip_job(item.jobs.get(action="export"), officer=officer, reason="Decommissioned.")
     item = settled(item)
     assert item.events.filter(kind=EventKind.JOB_SKIPPED).count() == 2
 
@@ -239,10 +239,10 @@ def test_a_skip_needs_a_reason(fake_system, outbox):
 def test_backoff_grows_and_honours_retry_after(settings):
     settings.DSR_JOB_BACKOFF_SECONDS = 10
     settings.DSR_JOB_BACKOFF_MAX_SECONDS = 100
-    assert 5 <= fanout.backoff(1) <= 10
-    assert 40 <= fanout.backoff(4) <= 80
-    assert 50 <= fanout.backoff(9) <= 100
-    assert fanout.backoff(1, retry_after=30) == 30
+    assert 5 <= worker.backoff(1) <= 10
+    assert 40 <= worker.backoff(4) <= 80
+    assert 50 <= worker.backoff(9) <= 100
+    assert worker.backoff(1, retry_after=30) == 30
 
 
 def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox, settings):
@@ -276,10 +276,10 @@ def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, thr
     details = {"inaccurate": "My phone number", "correction": "+49 30 555", "statement": ""}
     item = verified(outbox, right="rectification", details=details)
     wait_for(lambda: item.jobs.filter(action="rectify", status=JobStatus.HELD).count() == 2)
-    with pytest.raises(fanout.JobError):
-        fanout.parse_changes("phone +49 30 555")
-    fanout.set_rectification(
-        item, officer=officer, changes=fanout.parse_changes("contacts.phone = +49 30 555")
+    with pytest.raises(RequestError):
+        rectification.parse_changes("phone +49 30 555")
+    rectification.set_rectification(
+        item, officer=officer, changes=rectification.parse_changes("contacts.phone = +49 30 555")
     )
     wait_for(
         lambda: sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["phone"] == "+49 30 555"
@@ -307,9 +307,9 @@ def test_scheduled_erasures_remove_the_kept_invoices_when_the_duty_ends(
     scheduled = ScheduledErasure.objects.get()
     assert scheduled.location == "invoices"
     assert len(scheduled.keys) == 2
-    assert fanout.run_scheduled_erasures() == 0  # the duty still runs
+    assert sweep.run_scheduled_erasures() == 0  # the duty still runs
     with time_machine.travel(scheduled.erase_after + timedelta(days=2)):
-        assert fanout.run_scheduled_erasures() == 1
+        assert sweep.run_scheduled_erasures() == 1
     scheduled.refresh_from_db()
     assert scheduled.erased == 2
     assert scheduled.keys == []

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors import services as fanout
-from connectors.models import ConnectorJob, JobStatus
-from dsr.models import Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.models import ConnectorJob, JobStatus, Status, SubjectRequest
+from dsr.processing import dispatch, start, sweep, worker
+from dsr.processing.identity import identity_for
+from dsr.services import jobs, verification, withdrawal
 from tests.connectors.test_fanout import verified
 from tests.factories import approve_erasure, make_officer, submit
 from tests.helpers import code_in
@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_typed_in_numbers_are_not_trusted_without_an_officer(outbox):
     item = submit(customer_number="K-STRANGER", phone="+49 30 999")
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     item.refresh_from_db()
-    identity = fanout.identity_for(item)
+    identity = identity_for(item)
     assert identity.email == "erika@example.org"
     assert identity.customer_number == ""
     assert identity.phone == ""
@@ -33,14 +33,14 @@ def test_typed_in_numbers_are_not_trusted_without_an_officer(outbox):
         entered_by=officer,
         postal_address="Hauptstr. 1",
     )
-    services.verify_manually(letter, officer=officer, reason="Signature matches the contract.")
+    verification.verify_manually(letter, officer=officer, reason="Signature matches the contract.")
     letter.refresh_from_db()
-    assert fanout.identity_for(letter).customer_number == "K-100042"
+    assert identity_for(letter).customer_number == "K-100042"
 
 
 def test_an_unverified_address_is_never_searched(outbox):
     item = submit()
-    assert fanout.identity_for(item).email == ""
+    assert identity_for(item).email == ""
 
 
 def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(fake_system, outbox):
@@ -49,8 +49,8 @@ def test_a_worker_that_lost_its_claim_cannot_overwrite_the_outcome(fake_system, 
     job = item.jobs.get(action="locate")
     ConnectorJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, claim="the-new-one")
     job.claim = "the-old-one"
-    assert fanout._failed(job, "stale worker") == "failed"
-    assert fanout._succeeded(job, (JobStatus.SUCCEEDED, {}, {}), 1) == "lost the claim"
+    assert worker._failed(job, "stale worker") == "failed"
+    assert worker._succeeded(job, (JobStatus.SUCCEEDED, {}, {}), 1) == "lost the claim"
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert job.last_error == ""
@@ -64,13 +64,13 @@ def test_nothing_runs_after_the_request_is_withdrawn(fake_system, outbox, settin
 
     app.conf.task_always_eager = False
     try:
-        fanout.start_processing(item)
+        start.start_processing(item)
     finally:
         app.conf.task_always_eager = True
-    services.withdraw(SubjectRequest.objects.get(pk=item.pk))
+    withdrawal.withdraw(SubjectRequest.objects.get(pk=item.pk))
     locate = item.jobs.get(action="locate")
-    assert fanout.run_job(locate.pk) == "request closed"
-    fanout.advance(item.pk)
+    assert worker.run_job(locate.pk) == "request closed"
+    dispatch.advance(item.pk)
     assert set(item.jobs.values_list("status", flat=True)) == {JobStatus.SKIPPED}
 
 
@@ -82,7 +82,7 @@ def test_an_erasure_of_some_data_waits_for_the_officer_to_pick_the_systems(fake_
     erase = item.jobs.get(action="erase")
     assert erase.status == JobStatus.HELD
     assert "Erase only the data the requester named" in erase.result["note"]
-    fanout.retry_job(erase, officer=officer)  # the officer starts the system in scope
+    jobs.retry_job(erase, officer=officer)  # the officer starts the system in scope
     erase.refresh_from_db()
     assert erase.status == JobStatus.SUCCEEDED
 
@@ -101,7 +101,7 @@ def test_the_sweep_moves_a_stalled_fan_out_and_starts_a_lost_start(fake_system, 
     # As if the worker died after recording the locate but before moving on:
     ConnectorJob.objects.filter(pk=export.pk).update(status=JobStatus.PENDING, result={})
     SubjectRequest.objects.filter(pk=item.pk).update(status=Status.IN_PROGRESS)
-    counts = fanout.sweep()
+    counts = sweep.sweep()
     assert counts["advanced"] == 1
     export.refresh_from_db()
     assert export.status == JobStatus.SUCCEEDED
@@ -110,7 +110,7 @@ def test_the_sweep_moves_a_stalled_fan_out_and_starts_a_lost_start(fake_system, 
     lost = verified(outbox, email="max@example.org")  # verified, but nothing started
     fake_system()
     assert not lost.jobs.exists()
-    assert fanout.sweep(now=timezone.now() + timedelta(hours=1))["started"] == 1
+    assert sweep.sweep(now=timezone.now() + timedelta(hours=1))["started"] == 1
     assert lost.jobs.exists()
 
 
@@ -122,7 +122,7 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(fake_system, outbox, se
     ConnectorJob.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING, attempts=3, lease_until=timezone.now() - timedelta(seconds=1)
     )
-    assert fanout.run_job(job.pk) == "failed"
+    assert worker.run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "never finished" in job.last_error

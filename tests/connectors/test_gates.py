@@ -2,9 +2,9 @@
 
 import pytest
 
-from connectors import gates
-from connectors.models import ConnectorJob
 from connectors.registry import SystemConfig
+from dsr.models import ConnectorJob
+from dsr.processing import gates
 from tests.factories import submit
 
 pytestmark = pytest.mark.django_db

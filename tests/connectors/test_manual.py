@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from connectors import manual, registry
-from connectors.models import ExportPart, JobStatus, ManualTask
-from dsr.models import Status, SubjectRequest
-from dsr.services import requests as services
+from connectors import registry
+from dsr.models import ExportPart, JobStatus, ManualTask, Status, SubjectRequest
+from dsr.processing import manual
+from dsr.services import verification, withdrawal
 from tests.factories import make_officer, submit
 from tests.helpers import code_in, path_of
 
@@ -36,7 +36,7 @@ def archive(settings):
 
 def verified(outbox, right="access", details=None):
     item = submit(right=right, details=details)
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     return SubjectRequest.objects.get(pk=item.pk)
 
 
@@ -117,7 +117,7 @@ def test_owners_are_reminded_and_officers_alerted_before_the_due_date(archive, o
 def test_a_finished_or_withdrawn_task_no_longer_shows_the_person(client, archive, outbox):
     item = verified(outbox)
     link = task_link(outbox)
-    services.withdraw(SubjectRequest.objects.get(pk=item.pk))
+    withdrawal.withdraw(SubjectRequest.objects.get(pk=item.pk))
     page = client.get(link).content.decode()
     assert "erika@example.org" not in page
     assert 'id="task-closed"' in page

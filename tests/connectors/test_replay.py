@@ -8,10 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from connectors import registry
+from dsr.core.clock import today
 from dsr.models import EventKind, SubjectRequest
-from dsr.services import decisions
-from dsr.services import requests as services
-from dsr.services.clock import today
+from dsr.services import decisions, verification
 from tests.connectors import sources
 from tests.factories import make_officer, submit
 from tests.helpers import code_in
@@ -48,7 +47,7 @@ def test_erasures_since_the_backup_are_done_again_and_recorded(crm, outbox):
     database = crm.removeprefix("sqlite:///")
     shutil.copyfile(database, database + ".backup")  # last night's backup
     item = submit(right="erasure", email=sources.SUBJECT, details={"scope": "all", "parts": ""})
-    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
     decisions.decide(item, officer=officer, kind="erasure", reason="No duty to keep.")
     assert sources.rows(crm, "contacts", ERIKA) == []
 

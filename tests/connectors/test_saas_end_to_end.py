@@ -4,8 +4,7 @@ through Redis and a real worker: all four systems' data is gathered."""
 import pytest
 
 from connectors import registry
-from connectors.models import JobStatus
-from dsr.models import Status
+from dsr.models import JobStatus, Status
 from tests.connectors import sources
 from tests.connectors.test_fanout import exported, settled, verified
 from tests.fakes.salesforce import FakeSalesforce

@@ -4,9 +4,8 @@ that a later retry completes, and a 429 is retried after its Retry-After."""
 import pytest
 
 from connectors import registry
-from connectors import services as fanout
-from connectors.models import JobStatus
-from dsr.models import Status
+from dsr.models import JobStatus, Status
+from dsr.services import jobs
 from tests.connectors import sources
 from tests.connectors.test_fanout import verified
 from tests.factories import make_officer
@@ -73,7 +72,7 @@ def test_a_5xx_storm_fails_the_job_and_a_retry_later_completes_it(celery_worker,
     locate = item.jobs.get(action="locate")
     assert locate.attempts == 3
     assert item.__class__.objects.get(pk=item.pk).status == Status.IN_PROGRESS
-    fanout.retry_job(locate, officer=officer)
+    jobs.retry_job(locate, officer=officer)
     wait_for(lambda: item.__class__.objects.get(pk=item.pk).status == Status.IN_REVIEW)
     assert item.jobs.get(action="export").result["records"] >= 1
 

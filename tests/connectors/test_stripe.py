@@ -5,11 +5,10 @@ from datetime import date
 import pytest
 
 from connectors import registry
-from connectors import services as fanout
 from connectors.backends.stripe_billing import StripeConnector
 from connectors.base import ConnectorRefused, ConnectorUnavailable, SubjectIdentity
-from connectors.models import JobStatus
-from dsr.models import Status
+from dsr.models import JobStatus, Status
+from dsr.services import jobs, verification
 from tests.connectors import sources
 from tests.connectors.test_contract import ConnectorContract
 from tests.factories import make_officer, submit
@@ -154,7 +153,7 @@ def test_a_5xx_storm_fails_the_job_and_a_later_retry_completes_it(
     assert "APIError" in locate.last_error
     item.refresh_from_db()
     assert item.status == Status.IN_PROGRESS
-    fanout.retry_job(locate, officer=officer)  # the vendor recovered
+    jobs.retry_job(locate, officer=officer)  # the vendor recovered
     wait_for(lambda: item.__class__.objects.get(pk=item.pk).status == Status.IN_REVIEW)
     assert item.jobs.get(action="export").result["records"] > 0
 
@@ -172,9 +171,8 @@ def test_a_429_is_retried_after_retry_after(celery_worker, stripe_system, outbox
 
 
 def verified(outbox):
-    from dsr.services import requests as services
 
     item = submit(email=sources.SUBJECT)
     wait_for(lambda: outbox.to(sources.SUBJECT))
-    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
     return item

@@ -9,9 +9,9 @@ from django.test import Client
 from connectors import registry
 from connectors.backends.webhook import WebhookConnector
 from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
-from connectors.models import JobStatus
 from connectors.webhook import SIGNATURE, TIMESTAMP, EgressRefused, check_egress, sign
-from dsr.services import requests as services
+from dsr.models import JobStatus
+from dsr.services import verification
 from tests.connectors import sources
 from tests.connectors.test_contract import ConnectorContract
 from tests.factories import submit
@@ -123,11 +123,11 @@ def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox)
         with pytest.raises(StillWorking):
             connector(service).locate(SubjectIdentity(email="x@example.org", request_key="K"))
         item = submit()
-        services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+        verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
         locate = item.jobs.get(action="locate")
         assert locate.status == JobStatus.QUEUED  # waiting for the service
         assert locate.attempts == 0  # waiting does not use up attempts
-        from connectors.services import identity_for
+        from dsr.processing.identity import identity_for
 
         item.refresh_from_db()
         request_id = connector(service).request_id(identity_for(item), "locate")

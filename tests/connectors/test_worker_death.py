@@ -7,11 +7,10 @@ import pytest
 import yaml
 
 from connectors import registry
-from connectors import services as fanout
 from connectors.backends.fake import effects
-from connectors.models import JobStatus
-from dsr.models import Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.models import JobStatus, Status, SubjectRequest
+from dsr.processing import start
+from dsr.services import verification
 from tests.factories import submit
 from tests.fixtures.celery import wait_for
 from tests.helpers import code_in
@@ -26,7 +25,7 @@ def test_a_job_survives_its_worker_being_killed(worker_process, outbox, settings
     app.conf.task_always_eager = True
     settings.DSR_CONNECTORS = {}
     item = submit(right="objection", details={"kind": "direct_marketing"})
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     app.conf.task_always_eager = False
 
     state = tmp_path / "fake"
@@ -47,7 +46,7 @@ def test_a_job_survives_its_worker_being_killed(worker_process, outbox, settings
     settings.DSR_JOB_LEASE_SECONDS = 3
     registry.reset()
     worker = worker_process(DSR_CONNECTORS_FILE=str(config), DSR_JOB_LEASE_SECONDS="3")
-    fanout.start_processing(SubjectRequest.objects.get(pk=item.pk))
+    start.start_processing(SubjectRequest.objects.get(pk=item.pk))
     job = item.jobs.get()
     wait_for(lambda: job.__class__.objects.get(pk=job.pk).status == JobStatus.RUNNING, timeout=60)
     children = worker.children()

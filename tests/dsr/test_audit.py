@@ -8,9 +8,9 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.roles import Role
+from dsr.core import audit
 from dsr.models import AuditEntry, AuditKind, EventKind, RequestEvent
-from dsr.services import audit
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.factories import PASSWORD, make_officer, submit
 from tests.helpers import code_in, login_with_totp
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def verified(outbox):
     item = submit()
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     return item
 
 

@@ -35,7 +35,7 @@ def test_a_task_sent_through_redis_is_run_by_a_real_worker(celery_worker):
 
 
 def test_connector_tasks_are_routed_to_their_own_queue():
-    route = app.amqp.router.route({}, "connectors.tasks.run_job")
+    route = app.amqp.router.route({}, "dsr.processing.tasks.run_job")
     assert route["queue"].name == "connectors"
     assert app.amqp.router.route({}, "dsr.tasks.purge_outbox")["queue"].name == "default"
 
@@ -63,7 +63,7 @@ def test_the_health_page_reports_a_missing_worker(client):
 def test_an_unreachable_broker_is_reported(monkeypatch):
     from celery import Celery
 
-    from dsr.services.health import run_checks
+    from dsr.selectors.health import run_checks
 
     monkeypatch.delenv("CELERY_BROKER_URL")  # Celery lets the environment win over config
     dead = Celery("dead", broker="redis://127.0.0.1:1/0", set_as_current=False)

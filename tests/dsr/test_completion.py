@@ -5,9 +5,9 @@ import subprocess
 import pytest
 
 from connectors import registry
-from connectors import services as fanout
+from dsr.core.errors import RequestError
 from dsr.models import Status
-from dsr.services import requests as services
+from dsr.services import notices, verification
 from dsr.services.completion import complete
 from tests.connectors import sources
 from tests.factories import approve_erasure, make_officer, submit
@@ -43,14 +43,14 @@ def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(bil
         channel="post",
         entered_by=officer,
     )
-    services.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
+    verification.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
     approve_erasure(item, proposer=officer)
     item.refresh_from_db()
     assert item.status == Status.IN_REVIEW
-    with pytest.raises(services.RequestError, match=r"Art\. 19"):
+    with pytest.raises(RequestError, match=r"Art\. 19"):
         complete(item, officer=officer)  # the recipient's notice is still open
     notice = item.notices.get()
-    fanout.decide_notice(notice, officer=officer, notified=True)
+    notices.decide_notice(notice, officer=officer, notified=True)
     complete(item, officer=officer)
     item.refresh_from_db()
     assert item.status == Status.COMPLETED
@@ -70,6 +70,6 @@ def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(bil
 def test_an_access_request_is_answered_by_its_package_not_by_a_letter(billing, outbox):
     officer, _ = make_officer()
     item = submit(email=sources.SUBJECT)
-    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
-    with pytest.raises(services.RequestError, match="package"):
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    with pytest.raises(RequestError, match="package"):
         complete(item, officer=officer)

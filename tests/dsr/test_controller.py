@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from dsr.core.controller import get_controller, parse_authorities, seed_controller
 from dsr.models import Controller
-from dsr.services.controller import get_controller, parse_authorities, seed_controller
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from accounts.models import User
 from dsr.demo import DEMO_PASSWORD, load_demo, load_full_demo
 from dsr.demo_systems import DEMO_SUBJECT
 from dsr.models import Controller
+from dsr.services import verification
 from tests.helpers import login_with_totp
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +67,9 @@ def test_the_demo_is_refused_on_a_production_site(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_full_demo_has_requests_in_every_state_and_loads_once(demo_home, outbox):
-    from connectors.models import JobStatus
     from dsr import demo_requests as demo
-    from dsr.models import Status, SubjectRequest
-    from dsr.services.clock import today
+    from dsr.core.clock import today
+    from dsr.models import JobStatus, Status, SubjectRequest
 
     load_full_demo()
     by = {item.email: item for item in SubjectRequest.objects.all()}
@@ -106,13 +106,12 @@ def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo
 
     from dsr.exports.package import read_package
     from dsr.models import AnswerPackage
-    from dsr.services import requests as services
     from tests.factories import submit
     from tests.helpers import code_in
 
     load_full_demo()
     item = submit(email=DEMO_SUBJECT)
-    services.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
     package = AnswerPackage.objects.get(request=item)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(read_package(package))))
     manifest = json.loads(archive.read("manifest.json"))
@@ -149,7 +148,7 @@ def test_the_saas_configuration_points_at_the_fakes_the_procfile_starts(tmp_path
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_requests_never_reach_systems_configured_for_real(settings, tmp_path, outbox):
     from connectors import registry
-    from connectors.models import ConnectorJob
+    from dsr.models import ConnectorJob
 
     settings.VAR_DIR = tmp_path
     settings.DSR_CONNECTORS_FILE = ""

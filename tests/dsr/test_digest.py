@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
+from dsr.core.tokens import status_token
 from dsr.models import EventKind, Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.services import assignment, verification
 from dsr.services.digest import sections, send_digests
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
 from tests.helpers import login_with_totp
@@ -19,7 +20,7 @@ DAY = date(2026, 11, 23)
 def case(assignee, due_in: int, *, strict_in: int | None = None, status: str = ""):
     item = submit(email=f"p{SubjectRequest.objects.count()}@example.org")
     if assignee is not None:
-        services.assign(item, officer=assignee, assignee=assignee)
+        assignment.assign(item, officer=assignee, assignee=assignee)
     changes: dict[str, object] = {
         "due_on": DAY + timedelta(days=due_in),
         "strict_due_on": DAY + timedelta(days=due_in if strict_in is None else strict_in),
@@ -113,7 +114,7 @@ def test_internal_notes_stay_internal(client, outbox):
     session = requester.session
     session["dsr_status_access"] = {str(item.pk): 9e12}  # as after the e-mailed code
     session.save()
-    status = requester.get(reverse("dsr:status", args=[services.status_token(item)]))
+    status = requester.get(reverse("dsr:status", args=[status_token(item)]))
     assert item.reference in status.content.decode()
     assert "check the ID carefully" not in status.content.decode()
     assert "Internal note" not in status.content.decode()
@@ -125,7 +126,7 @@ def test_the_case_page_lists_the_letters_sent_without_one_time_codes(client, out
 
     item = submit()
     code = code_in(outbox.last_to(item.email))
-    services.verify_with_code(item, code)
+    verification.verify_with_code(item, code)
     letters = list(SentLetter.objects.filter(request=item))
     assert len(letters) == len([m for m in outbox.messages if item.email in m.to])
     first, verified = letters[0], letters[-1]

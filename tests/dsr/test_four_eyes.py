@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors import registry
-from connectors import services as fanout
-from connectors.models import JobStatus
+from dsr.core import four_eyes
+from dsr.core.errors import RequestError
+from dsr.core.tokens import status_token
 from dsr.demo import load_demo
-from dsr.models import EventKind, Proposal, ProposalOutcome, Status, SubjectRequest
-from dsr.services import decisions
-from dsr.services import requests as services
+from dsr.models import EventKind, JobStatus, Proposal, ProposalOutcome, Status, SubjectRequest
+from dsr.processing import start
+from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
@@ -51,7 +52,7 @@ def shop(settings, tmp_path):
 
 def verified(outbox, **kwargs):
     item = submit(**kwargs)
-    services.verify_with_code(item, code_in(outbox.last_to(item.answer_email)))
+    verification.verify_with_code(item, code_in(outbox.last_to(item.answer_email)))
     return SubjectRequest.objects.get(pk=item.pk)
 
 
@@ -70,7 +71,7 @@ def test_the_proposer_cannot_approve_a_refusal_a_second_officer_sends_it(officer
         item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL
     )
     sent = len(outbox.messages)
-    with pytest.raises(services.RequestError, match="another officer must approve it"):
+    with pytest.raises(RequestError, match="another officer must approve it"):
         decisions.approve(proposal, officer=olivia)
     assert len(outbox.messages) == sent
     assert Proposal.objects.get(pk=proposal.pk).outcome == ProposalOutcome.PENDING
@@ -106,7 +107,7 @@ def test_an_approval_carries_out_exactly_what_was_proposed_once(officers, outbox
     decisions.approve(proposal, officer=bruno)
     proposal.refresh_from_db()
     other = Refusal("manifestly_unfounded", reasons="Something else.", partial=True)
-    with pytest.raises(services.RequestError, match="already been carried out"):
+    with pytest.raises(RequestError, match="already been carried out"):
         refuse(item, officer=bruno, refusal=other, proposal=proposal)
     assert item.events.filter(kind=EventKind.PARTLY_REFUSED).count() == 1
 
@@ -130,7 +131,7 @@ def test_only_one_proposal_per_decision_waits_at_a_time(officers, outbox):
     load_demo()
     item = verified(outbox)
     decisions.propose(item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL)
-    with pytest.raises(services.RequestError, match="already waiting"):
+    with pytest.raises(RequestError, match="already waiting"):
         decisions.propose(item, officer=bruno, kind="refusal", reason=REASONS, payload=REFUSAL)
     with pytest.raises(IntegrityError), transaction.atomic():
         Proposal.objects.create(request=item, kind="refusal", reason="x", proposed_by=bruno)
@@ -139,12 +140,12 @@ def test_only_one_proposal_per_decision_waits_at_a_time(officers, outbox):
 def test_a_refusal_that_could_not_be_sent_cannot_even_be_proposed(officers, outbox):
     olivia, *_ = officers
     item = verified(outbox)
-    with pytest.raises(services.RequestError, match="supervisory authority"):
+    with pytest.raises(RequestError, match="supervisory authority"):
         decisions.propose(item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL)
     load_demo()
-    with pytest.raises(services.RequestError, match="reasons"):
+    with pytest.raises(RequestError, match="reasons"):
         decisions.propose(item, officer=olivia, kind="refusal", reason="  ", payload=REFUSAL)
-    with pytest.raises(services.RequestError, match="provision"):
+    with pytest.raises(RequestError, match="provision"):
         decisions.propose(
             item,
             officer=olivia,
@@ -152,7 +153,7 @@ def test_a_refusal_that_could_not_be_sent_cannot_even_be_proposed(officers, outb
             reason="The invoices are kept by law.",
             payload={"ground": "exception", "statute": " "},
         )
-    with pytest.raises(services.RequestError, match="ground"):
+    with pytest.raises(RequestError, match="ground"):
         decisions.propose(
             item,
             officer=olivia,
@@ -172,9 +173,9 @@ def test_a_second_officer_sends_a_proposal_back_with_a_reason(officers, outbox):
         item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL
     )
     sent = len(outbox.messages)
-    with pytest.raises(services.RequestError, match="why"):
+    with pytest.raises(RequestError, match="why"):
         decisions.reject(proposal, officer=bruno, reason=" ")
-    with pytest.raises(services.RequestError, match="withdraw"):
+    with pytest.raises(RequestError, match="withdraw"):
         decisions.reject(proposal, officer=olivia, reason="Changed my mind.")
     decisions.reject(proposal, officer=bruno, reason="Three requests in a year are not excessive.")
     item.refresh_from_db()
@@ -183,7 +184,7 @@ def test_a_second_officer_sends_a_proposal_back_with_a_reason(officers, outbox):
     event = item.events.get(kind=EventKind.PROPOSAL_REJECTED)
     assert (event.actor, event.reason) == (bruno, "Three requests in a year are not excessive.")
     assert event.data["proposed_by"] == olivia.pk
-    with pytest.raises(services.RequestError, match="already been decided"):
+    with pytest.raises(RequestError, match="already been decided"):
         decisions.approve(proposal, officer=bruno)
     # Sent back, it no longer blocks a corrected proposal.
     decisions.propose(
@@ -198,7 +199,7 @@ def test_only_the_proposer_withdraws_a_proposal(officers, outbox):
     proposal = decisions.propose(
         item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL
     )
-    with pytest.raises(services.RequestError, match="Only the officer who proposed"):
+    with pytest.raises(RequestError, match="Only the officer who proposed"):
         decisions.withdraw(proposal, officer=bruno)
     decisions.withdraw(proposal, officer=olivia, reason="Wrong case.")
     proposal.refresh_from_db()
@@ -234,9 +235,9 @@ def test_four_eyes_for_erasure_only_leaves_refusing_an_access_request_to_one_off
     erasure = verified(
         outbox, right="erasure", email="max@example.org", details={"scope": "all", "parts": ""}
     )
-    with pytest.raises(services.RequestError, match="second officer"):
+    with pytest.raises(RequestError, match="second officer"):
         decisions.decide(erasure, officer=olivia, kind="erasure", reason="All clear.")
-    with pytest.raises(services.RequestError, match="second officer"):
+    with pytest.raises(RequestError, match="second officer"):
         decisions.decide(erasure, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL)
     decisions.decide(access, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL)
     access.refresh_from_db()
@@ -247,20 +248,20 @@ def test_a_direct_call_cannot_skip_the_second_officer(officers, outbox):
     olivia, bruno, *_ = officers
     load_demo()
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
-    with pytest.raises(fanout.JobError, match="second officer"):
-        fanout.approve(item, officer=olivia)
-    with pytest.raises(services.RequestError, match="second officer"):
+    with pytest.raises(RequestError, match="second officer"):
+        erasure_approval.approve(item, officer=olivia)
+    with pytest.raises(RequestError, match="second officer"):
         refuse(item, officer=olivia, refusal=Refusal("excessive", reasons=REASONS))
     proposal = decisions.propose(item, officer=olivia, kind="erasure", reason="All clear.")
-    with pytest.raises(fanout.JobError, match="not been approved"):
-        fanout.approve(item, officer=bruno, proposal=proposal)  # still pending
+    with pytest.raises(RequestError, match="not been approved"):
+        erasure_approval.approve(item, officer=bruno, proposal=proposal)  # still pending
     assert not item.events.filter(kind=EventKind.APPROVED).exists()
 
 
 def test_an_unknown_right_in_the_setting_is_a_configuration_error(settings):
     settings.DSR_FOUR_EYES = ["erasure", "erasur"]
     with pytest.raises(ImproperlyConfigured, match="erasur"):
-        decisions.four_eyes_rights()
+        four_eyes.four_eyes_rights()
 
 
 def test_the_portal_does_not_start_with_an_unknown_right_in_the_setting(tmp_path):
@@ -291,13 +292,13 @@ def test_an_approved_erasure_starts_the_systems_in_the_second_officers_name(offi
     assert approved.actor == bruno
     assert approved.reason == "No exception beyond the tax records."
     assert approved.data == {"proposal": proposal.pk, "proposed_by": olivia.pk}
-    assert not fanout.needs_approval(item)
+    assert not start.needs_approval(item)
 
 
 def test_an_erasure_is_approved_only_after_verification(officers, outbox):
     olivia, *_ = officers
     item = submit(right="erasure", details={"scope": "all", "parts": ""})
-    with pytest.raises(services.RequestError, match="Verify"):
+    with pytest.raises(RequestError, match="Verify"):
         decisions.propose(item, officer=olivia, kind="erasure", reason="All clear.")
 
 
@@ -307,7 +308,7 @@ def test_an_upheld_objection_is_completed_with_a_letter_that_the_processing_stop
     olivia, bruno, *_ = officers
     item = verified(outbox, right="objection", details=PARTICULAR)
     assert item.status == Status.IN_REVIEW  # located and restricted while it is weighed
-    with pytest.raises(services.RequestError, match=r"Art\. 21\(1\)"):
+    with pytest.raises(RequestError, match=r"Art\. 21\(1\)"):
         complete(item, officer=olivia)
     proposal = decisions.propose(
         item,
@@ -316,7 +317,7 @@ def test_an_upheld_objection_is_completed_with_a_letter_that_the_processing_stop
         reason="Her safety outweighs our interest in the loyalty analytics.",
         payload={"upheld": True},
     )
-    with pytest.raises(services.RequestError, match=r"Art\. 21\(1\)"):
+    with pytest.raises(RequestError, match=r"Art\. 21\(1\)"):
         complete(item, officer=olivia)  # proposed is not decided
     decisions.approve(proposal, officer=bruno)
     upheld = item.events.get(kind=EventKind.OBJECTION_UPHELD)
@@ -354,7 +355,7 @@ def test_a_rejected_objection_sends_the_reasons_with_the_remedies(officers, outb
     assert item.events.get(kind=EventKind.RESTRICTION_LIFTED).data["after"] == (
         "objection_rejected"
     )
-    with pytest.raises(services.RequestError):
+    with pytest.raises(RequestError):
         decisions.propose(
             item, officer=olivia, kind="objection", reason=reasons, payload={"upheld": True}
         )
@@ -363,12 +364,12 @@ def test_a_rejected_objection_sends_the_reasons_with_the_remedies(officers, outb
 def test_a_rejection_of_the_objection_is_checked_when_proposed(officers, outbox, shop):
     olivia, *_ = officers
     item = verified(outbox, right="objection", details=PARTICULAR)
-    with pytest.raises(services.RequestError, match="supervisory authority"):
+    with pytest.raises(RequestError, match="supervisory authority"):
         decisions.propose(
             item, officer=olivia, kind="objection", reason="Legal claim.", payload={"upheld": False}
         )
     marketing = verified(outbox, right="objection", details={"kind": "direct_marketing"})
-    with pytest.raises(services.RequestError, match="particular situation"):
+    with pytest.raises(RequestError, match="particular situation"):
         decisions.propose(
             marketing, officer=olivia, kind="objection", reason="x", payload={"upheld": True}
         )
@@ -477,7 +478,7 @@ def test_the_requester_never_sees_proposals(officers, outbox, client):
         item, officer=olivia, kind="refusal", reason="Internal: draft two.", payload=REFUSAL
     )
     client.force_login(owner)
-    link = reverse("dsr:status", args=[services.status_token(item)])
+    link = reverse("dsr:status", args=[status_token(item)])
     page = client.get(link).content.decode()
     assert item.reference in page
     for text in ("Internal:", "proposed", "Proposed", "sent back", "second officer"):
@@ -488,7 +489,7 @@ def test_a_rejected_objection_keeps_a_restriction_the_person_asked_for(officers,
     olivia, bruno, *_ = officers
     load_demo()
     item = submit(right="objection", details=PARTICULAR)
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     restriction = verified(outbox, right="restriction", details={})  # another open request
     assert restriction.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
     proposal = decisions.propose(
@@ -507,7 +508,7 @@ def test_refusals_the_law_does_not_allow_are_refused(officers, outbox):
     olivia, *_ = officers
     load_demo()
     item = verified(outbox)
-    with pytest.raises(services.RequestError, match=r"Art\. 15\(4\)"):
+    with pytest.raises(RequestError, match=r"Art\. 15\(4\)"):
         decisions.propose(
             item,
             officer=olivia,
@@ -516,7 +517,7 @@ def test_refusals_the_law_does_not_allow_are_refused(officers, outbox):
             payload={"ground": "rights_of_others"},
         )
     marketing = verified(outbox, right="objection", details={"kind": "direct_marketing"})
-    with pytest.raises(services.RequestError, match=r"Art\. 21\(3\)"):
+    with pytest.raises(RequestError, match=r"Art\. 21\(3\)"):
         decisions.propose(
             marketing,
             officer=olivia,

@@ -258,6 +258,6 @@ def test_the_verification_link_confirms_after_a_click(client, outbox):
     ],
 )
 def test_ipv6_clients_are_limited_by_their_network(address, counted_as):
-    from dsr.services.ratelimit import client_ip
+    from dsr.core.ratelimit import client_ip
 
     assert client_ip({"REMOTE_ADDR": address}) == counted_as

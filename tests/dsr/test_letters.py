@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from dsr.models import LetterKind, LetterTemplate
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.factories import PASSWORD, make_officer, submit
 from tests.helpers import code_in, login_with_totp
 
@@ -70,7 +70,7 @@ def test_the_admin_wording_is_sent_with_the_legal_parts_and_nothing_runs(outbox,
     )
     officer, _ = make_officer()
     item = submit(language="de", name="{{ remedies }} {% debug %}")
-    services.verify_with_code(item, code_in(outbox.last_to(item.email)))
+    verification.verify_with_code(item, code_in(outbox.last_to(item.email)))
     refuse(
         item,
         officer=officer,

@@ -7,14 +7,14 @@ from django.core.mail import EmailMultiAlternatives, send_mail
 from django.urls import reverse
 from django.utils import timezone
 
+from dsr.core.outbox import purge_outbox
 from dsr.models import OutboxMessage
-from dsr.services.outbox import purge_outbox
 from tests.factories import PASSWORD, UserFactory, make_officer
 from tests.helpers import login_with_totp
 
 pytestmark = pytest.mark.django_db
 
-OUTBOX = "dsr.outbox.OutboxEmailBackend"
+OUTBOX = "dsr.core.outbox.OutboxEmailBackend"
 
 
 def test_mail_sent_in_embedded_mode_lands_in_the_outbox(settings):

@@ -11,10 +11,11 @@ import pytest
 from django.core.files.storage import default_storage
 
 from connectors import registry
+from dsr.core.tokens import status_token
 from dsr.demo_register import load_register
 from dsr.exports.package import neutralise, read_package
 from dsr.models import AnswerPackage
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.connectors import sources
 from tests.factories import submit
 from tests.helpers import code_in
@@ -47,7 +48,7 @@ def crm(settings, tmp_path):
 
 def answered(outbox, right="access", email=sources.SUBJECT):
     item = submit(right=right, email=email)
-    services.verify_with_code(item, code_in(outbox.last_to(email)))
+    verification.verify_with_code(item, code_in(outbox.last_to(email)))
     return AnswerPackage.objects.get(request=item)
 
 
@@ -152,7 +153,7 @@ def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_e
     officer, _ = make_officer()
     package = answered(outbox)
     item = package.request
-    token = services.status_token(item)
+    token = status_token(item)
     url = reverse("dsr:download", args=[token, package.pk])
     # Not released yet: nothing to download, even for the requester.
     session = client.session
@@ -173,7 +174,7 @@ def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_e
     stranger = client.__class__()  # someone with the link but without the e-mailed code
     assert stranger.get(url).status_code == 302
     other = submit(email="max@example.org")
-    other_url = reverse("dsr:download", args=[services.status_token(other), package.pk])
+    other_url = reverse("dsr:download", args=[status_token(other), package.pk])
     assert client.get(other_url).status_code in (302, 410)  # not theirs to take
 
     with time_machine.travel(timezone.now() + timedelta(days=31)):
@@ -236,7 +237,7 @@ def test_a_dutch_request_gets_a_dutch_report(crm, outbox):
 
     load_demo()
     item = submit(email=sources.SUBJECT, language="nl")
-    services.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
     text = pdf_text(unpack(AnswerPackage.objects.get(request=item)))
     assert "Uw gegevens" in text
     assert "Contractgegevens" in text
@@ -264,7 +265,7 @@ def test_the_report_fetches_nothing_from_the_network(crm, outbox, settings):
 
 
 def test_the_url_fetcher_refuses_everything_but_inline_data():
-    from dsr.exports.report import NoNetwork
+    from dsr.core.pdf import NoNetwork
 
     with pytest.raises(ValueError, match="fetches nothing"):
         NoNetwork().fetch("http://127.0.0.1:9/x.png")
@@ -273,7 +274,7 @@ def test_the_url_fetcher_refuses_everything_but_inline_data():
 
 
 def test_the_redactor_takes_the_text_out_of_every_value_whatever_its_case():
-    from dsr.exports.package import REDACTED, redactor
+    from dsr.exports.records import REDACTED, redactor
 
     redact = redactor(["Anna Schmidt", "01715550123"])
     assert redact is not None

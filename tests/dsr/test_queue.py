@@ -8,9 +8,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
-from connectors.models import ConnectorJob, JobStatus
-from dsr.models import EventKind, RequestEvent, SavedFilter, Status, SubjectRequest
-from dsr.services.clock import today
+from dsr.core.clock import today
+from dsr.models import (
+    ConnectorJob,
+    EventKind,
+    JobStatus,
+    RequestEvent,
+    SavedFilter,
+    Status,
+    SubjectRequest,
+)
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
 from tests.helpers import login_with_totp
 from tests.synthetic import add_requests

@@ -4,9 +4,10 @@ import subprocess
 
 import pytest
 
+from dsr.core.errors import RequestError
 from dsr.demo import load_demo
 from dsr.models import EventKind, Status
-from dsr.services import requests as services
+from dsr.services import questions, verification
 from dsr.services.refusals import Refusal, refuse
 from tests.factories import make_officer, submit
 from tests.helpers import code_in
@@ -22,7 +23,7 @@ def _one_officer_decides(settings):
 
 def verified(outbox, language="en"):
     item = submit(language=language)
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     item.refresh_from_db()
     return item
 
@@ -31,12 +32,12 @@ def test_a_refusal_without_reasons_or_without_an_authority_is_not_sent(outbox):
     officer, _ = make_officer()
     item = verified(outbox)
     sent = len(outbox.messages)
-    with pytest.raises(services.RequestError, match="reasons"):
+    with pytest.raises(RequestError, match="reasons"):
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="  "))
-    with pytest.raises(services.RequestError, match="supervisory authority"):
+    with pytest.raises(RequestError, match="supervisory authority"):
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Third request"))
     load_demo()
-    with pytest.raises(services.RequestError, match="provision"):
+    with pytest.raises(RequestError, match="provision"):
         refuse(item, officer=officer, refusal=Refusal("exception", reasons="Kept by law"))
     assert len(outbox.messages) == sent
     item.refresh_from_db()
@@ -98,7 +99,7 @@ def test_the_acknowledgement_and_questions_come_with_a_pdf_letter_too(outbox):
     item = verified(outbox, language="nl")
     acknowledgement = outbox.last_to("erika@example.org")
     assert acknowledgement.attachments[0][0] == f"{item.reference}-verified.pdf"
-    services.request_information(item, officer=officer, question="Welk contractnummer?")
+    questions.request_information(item, officer=officer, question="Welk contractnummer?")
     question = outbox.last_to("erika@example.org")
     pdf = question.attachments[0][1]
     text = subprocess.run(

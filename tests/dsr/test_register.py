@@ -3,9 +3,9 @@
 import pytest
 
 from connectors import registry
+from dsr.core.register import activities_for_system, recipients_for_system
 from dsr.demo_register import load_register
 from dsr.models import ProcessingActivity, Recipient
-from dsr.services.register import activities_for_system, recipients_for_system
 
 pytestmark = pytest.mark.django_db
 

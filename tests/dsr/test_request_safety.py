@@ -10,16 +10,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from dsr.core import files
+from dsr.core.errors import RequestError
+from dsr.core.tokens import status_token
 from dsr.models import EventKind, FileKind, RequestFile, Status, SubjectRequest
 from dsr.models import VerificationChallenge as Challenge
-from dsr.services import requests as services
+from dsr.services import questions, verification, withdrawal
+from dsr.services.intake import AgentDetails
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
 from tests.helpers import code_in, login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PDF = b"%PDF-1.4\nIDENTITY CARD ERIKA MUSTERMANN\n%%EOF"
-AGENT = services.AgentDetails(name="Anna Anwalt", email="anna@kanzlei.example", authority="other")
+AGENT = AgentDetails(name="Anna Anwalt", email="anna@kanzlei.example", authority="other")
 
 
 def test_typing_someone_elses_address_while_logged_in_gives_no_access(client, outbox):
@@ -33,7 +37,7 @@ def test_typing_someone_elses_address_while_logged_in_gives_no_access(client, ou
     assert item.account is None
     assert item.status == Status.AWAITING_VERIFICATION
     assert item.reference not in client.get(reverse("dsr:my_requests")).content.decode()
-    token = services.status_token(item)
+    token = status_token(item)
     assert item.reference not in client.get(reverse("dsr:status", args=[token])).content.decode()
 
 
@@ -47,9 +51,9 @@ def test_an_unconfirmed_request_does_not_swallow_the_real_subjects_request(outbo
 def test_the_sweep_leaves_requests_that_wait_for_an_officer_or_an_answer(outbox):
     officer, _ = make_officer()
     agent_request = submit(agent=AGENT)
-    services.verify_with_code(agent_request, code_in(outbox.last_to(AGENT.email)))
+    verification.verify_with_code(agent_request, code_in(outbox.last_to(AGENT.email)))
     questioned = submit(email="q@example.org")
-    services.request_information(questioned, officer=officer, question="Customer number?")
+    questions.request_information(questioned, officer=officer, question="Customer number?")
     with time_machine.travel(timezone.now() + timedelta(days=20)):
         letter = submit(
             email="letter@example.org",
@@ -57,7 +61,7 @@ def test_the_sweep_leaves_requests_that_wait_for_an_officer_or_an_answer(outbox)
             received_at=timezone.now() - timedelta(days=20),
             entered_by=officer,
         )
-        assert services.sweep_unverified() == (0, 0)
+        assert verification.sweep_unverified() == (0, 0)
     for item in (agent_request, questioned, letter):
         item.refresh_from_db()
         assert item.status == Status.AWAITING_VERIFICATION
@@ -66,16 +70,16 @@ def test_the_sweep_leaves_requests_that_wait_for_an_officer_or_an_answer(outbox)
 def test_identity_documents_are_deleted_when_the_request_closes(outbox):
     officer, _ = make_officer()
     item = submit()
-    services.request_information(
+    questions.request_information(
         item, officer=officer, question="Your ID please.", id_document=True, reason="Health data"
     )
-    services.answer_information(
-        item, body="", upload=services.Upload(content=PDF), document_type="id_card"
+    questions.answer_information(
+        item, body="", upload=files.Upload(content=PDF), document_type="id_card"
     )
     document = RequestFile.objects.get()
     name = document.storage_name
     assert default_storage.exists(name)
-    services.withdraw(item)
+    withdrawal.withdraw(item)
     document.refresh_from_db()
     assert document.deleted_at is not None
     assert not default_storage.exists(name)
@@ -84,15 +88,15 @@ def test_identity_documents_are_deleted_when_the_request_closes(outbox):
 def test_a_file_sent_before_verification_counts_as_identity_data(outbox):
     officer, _ = make_officer()
     item = submit()
-    services.request_information(item, officer=officer, question="What is your customer number?")
-    services.answer_information(item, body="See scan", upload=services.Upload(content=PDF))
+    questions.request_information(item, officer=officer, question="What is your customer number?")
+    questions.answer_information(item, body="See scan", upload=files.Upload(content=PDF))
     assert RequestFile.objects.get().kind == FileKind.ID_DOCUMENT
 
 
 def test_files_can_only_be_sent_as_an_answer(outbox):
     item = submit()
-    with pytest.raises(services.RequestError):
-        services.answer_information(item, body="", upload=services.Upload(content=PDF))
+    with pytest.raises(RequestError):
+        questions.answer_information(item, body="", upload=files.Upload(content=PDF))
     assert not RequestFile.objects.exists()
 
 
@@ -103,16 +107,16 @@ def test_new_codes_do_not_buy_new_guesses(client, outbox, settings):
         code = code_in(outbox.last_to("erika@example.org"))
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(5):
-            services.verify_with_code(item, wrong)
+            verification.verify_with_code(item, wrong)
         with time_machine.travel(timezone.now() + timedelta(minutes=2 * (round_ + 1))):
             try:
-                services.resend_verification(item)
-            except services.RequestError:
+                verification.resend_verification(item)
+            except RequestError:
                 break
     else:
         pytest.fail("resending never stopped")
     last = code_in(outbox.last_to("erika@example.org"))
-    assert services.verify_with_code(item, last) == "locked"
+    assert verification.verify_with_code(item, last) == "locked"
     assert SubjectRequest.objects.get().status == Status.AWAITING_VERIFICATION
 
 
@@ -121,8 +125,8 @@ def test_an_account_holder_is_never_asked_for_an_identity_document(outbox):
     owner = UserFactory(email="erika@example.org")
     item = submit(account=owner)
     assert item.verification_method == "account"
-    with pytest.raises(services.RequestError):
-        services.request_information(
+    with pytest.raises(RequestError):
+        questions.request_information(
             item, officer=officer, question="ID?", id_document=True, reason="Because"
         )
 
@@ -133,7 +137,7 @@ def test_a_late_question_does_not_claim_to_stop_the_clock(outbox):
     with time_machine.travel(received):
         item = submit(received_at=received)
     with time_machine.travel(received + timedelta(days=10)):
-        services.request_information(item, officer=officer, question="Which contract?")
+        questions.request_information(item, officer=officer, question="Which contract?")
     item.refresh_from_db()
     assert not item.paused
     assert item.due_on.isoformat() == "2025-04-07"
@@ -164,6 +168,6 @@ def test_the_admin_never_shows_a_password_only_login(client):
 def test_a_replaced_code_leaves_nothing_decryptable_behind(outbox):
     item = submit()
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):
-        services.resend_verification(item)
+        verification.resend_verification(item)
     assert list(Challenge.objects.values_list("code_encrypted", flat=True)) == ["", ""]
     assert item.events.filter(kind=EventKind.VERIFICATION_SENT).count() == 1

@@ -11,26 +11,30 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.roles import Role
-from connectors.models import ConnectorJob, ExportPart, ScheduledErasure
+from dsr.core import audit
+from dsr.core.errors import RequestError
+from dsr.core.files import Upload
 from dsr.models import (
     AnswerPackage,
     AuditEntry,
     AuditKind,
     CaseNote,
+    ConnectorJob,
     EventKind,
+    ExportPart,
     Proposal,
     RequestedRight,
     RequestEvent,
     RequestFile,
     RequestOutcome,
+    ScheduledErasure,
     SentLetter,
     Status,
     SubjectRequest,
 )
-from dsr.services import answers, audit, retention, stats
-from dsr.services import requests as services
-from dsr.services.files import Upload
-from dsr.services.stats import Period
+from dsr.selectors import stats
+from dsr.selectors.stats import Period
+from dsr.services import answers, extension, notes, questions, retention, withdrawal
 from tests.dsr.test_stats import on, received
 from tests.factories import PASSWORD, make_officer
 from tests.helpers import login_with_totp
@@ -42,7 +46,7 @@ PDF = b"%PDF-1.4 a scanned passport"
 def withdrawn(day: str, officer, *, email: str = "erika@example.org"):
     item = received(day, officer, right="access", email=email)
     with time_machine.travel(on(day), tick=False):
-        services.withdraw(item)
+        withdrawal.withdraw(item)
     return SubjectRequest.objects.get(pk=item.pk)
 
 
@@ -75,11 +79,11 @@ def test_the_period_is_configurable(shop, officer, settings):
 def test_everything_that_hangs_off_the_request_goes_with_it(shop, officer):
     item = received("2023-03-01", officer, right="access")
     with time_machine.travel(on("2023-03-02"), tick=False):
-        services.add_note(item, officer=officer, body="Called back, all fine.")
-        services.request_information(
+        notes.add_note(item, officer=officer, body="Called back, all fine.")
+        questions.request_information(
             item, officer=officer, question="Passport?", id_document=True, reason="Art. 9 data"
         )
-        services.answer_information(item, body="Here", upload=Upload(PDF))
+        questions.answer_information(item, body="Here", upload=Upload(PDF))
         # A four-eyes proposal left pending: its reasons may name people, so it goes too.
         Proposal.objects.create(
             request=item, kind="refusal", reason="Third request by Erika", proposed_by=officer
@@ -135,7 +139,7 @@ def test_statistics_are_the_same_before_and_after_the_purge(shop, officer):
     first = withdrawn("2023-02-10", officer, email="a@example.org")
     second = received("2023-05-02", officer, email="b@example.org")  # a restriction
     with time_machine.travel(on("2023-05-12"), tick=False):
-        services.extend(second, officer=officer, reasons="Many systems.", ground="complexity")
+        extension.extend(second, officer=officer, reasons="Many systems.", ground="complexity")
     with time_machine.travel(on("2023-06-30"), tick=False):
         from dsr.services.completion import complete
 
@@ -171,7 +175,7 @@ def test_another_open_request_of_the_same_person_holds_the_closed_one(shop, offi
     assert not gone(old)
     assert gone(other)
     with time_machine.travel(on("2027-01-05"), tick=False):
-        services.withdraw(new)
+        withdrawal.withdraw(new)
     assert purge("2027-01-06").purged == 1  # the new one closed: the old one may go now
     assert gone(old)
 
@@ -193,7 +197,7 @@ def test_a_scheduled_erasure_still_to_run_holds_the_request(shop, officer):
 
 def test_a_privacy_admin_places_and_releases_a_legal_hold(shop, officer, client):
     item = withdrawn("2023-06-01", officer)
-    with pytest.raises(retention.HoldError, match="privacy admin"):
+    with pytest.raises(RequestError, match="privacy admin"):
         retention.set_legal_hold(item, admin=officer, hold=True, reason="Court case 3 O 12/26")
     admin, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
     login_with_totp(client, admin.email, PASSWORD, secret)

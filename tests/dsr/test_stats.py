@@ -12,14 +12,12 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from connectors import services as fanout
-from connectors.models import ConnectorJob, JobStatus
-from dsr.models import EventKind, RequestOutcome, Status, SubjectRequest
-from dsr.services import requests as services
-from dsr.services import stats
+from dsr.models import ConnectorJob, EventKind, JobStatus, RequestOutcome, Status, SubjectRequest
+from dsr.selectors import stats
+from dsr.selectors.stats import Period
+from dsr.services import extension, jobs, outcomes, questions, verification, withdrawal
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
-from dsr.services.stats import Period
 from tests.factories import PASSWORD, UserFactory, submit
 from tests.helpers import login_with_password, login_with_totp
 
@@ -41,7 +39,7 @@ def received(day: str, officer, *, right: str = "restriction", email: str = ""):
             email=email or f"p{SubjectRequest.objects.count()}@example.org",
             received_at=moment,
         )
-        services.verify_manually(item, officer=officer, reason="Known customer, signed letter.")
+        verification.verify_manually(item, officer=officer, reason="Known customer, signed letter.")
     return SubjectRequest.objects.get(pk=item.pk)
 
 
@@ -68,14 +66,14 @@ def year_2025(shop, officer):
     completed(b, "2025-03-10", officer)  # the month ended on 3 March
     c = received("2025-03-05", officer)
     with time_machine.travel(on("2025-03-20"), tick=False):
-        services.extend(c, officer=officer, reasons="Fourteen systems.", ground="complexity")
+        extension.extend(c, officer=officer, reasons="Fourteen systems.", ground="complexity")
     completed(c, "2025-05-15", officer)  # the month ended 7 April, the extension 5 June
     d = received("2025-04-01", officer, right="access")
     with time_machine.travel(on("2025-04-11"), tick=False):
         refuse(d, officer=officer, refusal=Refusal("excessive", reasons="The fifth this month."))
     e = received("2025-05-02", officer, right="access")
     with time_machine.travel(on("2025-05-05"), tick=False):
-        services.withdraw(e)
+        withdrawal.withdraw(e)
     g = received("2025-06-02", officer, right="access")
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "g": g, "h": h}
 
@@ -121,22 +119,22 @@ def test_the_outcome_is_recorded_when_the_request_closes(year_2025):
 def test_recording_again_changes_nothing(year_2025):
     item = year_2025["c"]
     before = RequestOutcome.objects.filter(request_id=item.pk).values().get()
-    stats.snapshot(item)
-    stats.snapshot(item)
+    outcomes.snapshot(item)
+    outcomes.snapshot(item)
     assert RequestOutcome.objects.filter(request_id=item.pk).count() == 1
     after = RequestOutcome.objects.filter(request_id=item.pk).values().get()
     assert {k: v for k, v in after.items() if k != "recorded_at"} == {
         k: v for k, v in before.items() if k != "recorded_at"
     }
-    assert stats.snapshot(year_2025["g"]) is None  # open: nothing to record
+    assert outcomes.snapshot(year_2025["g"]) is None  # open: nothing to record
 
 
 def test_a_pause_moves_the_one_month_date(shop, officer):
     item = received("2025-01-06", officer, right="access")
     with time_machine.travel(on("2025-01-07"), tick=False):
-        services.request_information(item, officer=officer, question="Customer number?")
+        questions.request_information(item, officer=officer, question="Customer number?")
     with time_machine.travel(on("2025-01-17"), tick=False):
-        services.answer_information(item, body="K-1234")  # ten days paused
+        questions.answer_information(item, body="K-1234")  # ten days paused
     with time_machine.travel(on("2025-02-14"), tick=False):  # the month ended 6 February
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
     assert outcome_of(item).on_time  # 6 February + 10 days = 16 February (a Sunday: 17th)
@@ -170,21 +168,21 @@ def test_a_job_counts_as_failed_if_it_failed_needed_a_retry_or_was_restarted(sho
         request=item, system="chat", action="locate", status=JobStatus.SKIPPED, attempts=0
     )
     with time_machine.travel(on("2025-01-12"), tick=False):
-        fanout.retry_job(restarted, officer=officer)  # attempts back to 0; the event remembers
+        jobs.retry_job(restarted, officer=officer)  # attempts back to 0; the event remembers
         ConnectorJob.objects.filter(pk=restarted.pk).update(status=JobStatus.SUCCEEDED)
-        services.withdraw(item)
+        withdrawal.withdraw(item)
     assert outcome_of(item).systems == {
         "shop": {"jobs": 2, "failed": 0, "skipped": 0},
         "crm": {"jobs": 2, "failed": 1, "skipped": 0},
         "chat": {"jobs": 2, "failed": 1, "skipped": 1},
     }
-    assert stats.job_failed("succeeded", 1, restarted_after_failure=False) is False
-    assert stats.job_failed("failed", 1, restarted_after_failure=False) is True
+    assert outcomes.job_failed("succeeded", 1, restarted_after_failure=False) is False
+    assert outcomes.job_failed("failed", 1, restarted_after_failure=False) is True
 
 
 def test_backfill_records_requests_closed_before_outcomes_existed(year_2025, capsys):
     RequestOutcome.objects.all().delete()
-    assert stats.closed_without_outcome().count() == 6
+    assert outcomes.closed_without_outcome().count() == 6
     call_command("dsr_stats", "backfill")
     assert "Recorded the outcome of 6 closed request(s)." in capsys.readouterr().out
     assert outcome_of(year_2025["c"]).on_time_extended
@@ -266,7 +264,7 @@ def test_a_period_counts_only_what_falls_in_it(year_2025):
 def test_an_open_extended_request_counts_its_extension(shop, officer):
     item = received("2025-03-05", officer)
     with time_machine.travel(on("2025-03-20"), tick=False):
-        services.extend(item, officer=officer, reasons="Many requests.", ground="both")
+        extension.extend(item, officer=officer, reasons="Many requests.", ground="both")
     extensions = {row.key: row.count for row in stats.extensions_by_ground(Period.year(2025))}
     assert extensions["both"] == 1
 
@@ -337,7 +335,7 @@ def test_the_extension_form_requires_its_ground(shop, officer, client):
 def test_an_extension_does_not_make_a_late_refusal_timely(shop, officer):
     item = received("2025-01-06", officer, right="access")
     with time_machine.travel(on("2025-01-20"), tick=False):
-        services.extend(item, officer=officer, reasons="Many systems.", ground="complexity")
+        extension.extend(item, officer=officer, reasons="Many systems.", ground="complexity")
     with time_machine.travel(on("2025-02-20"), tick=False):  # the month ended 6 February
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
     result = outcome_of(item)

@@ -8,8 +8,11 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from dsr.core import files
+from dsr.core.errors import RequestError
 from dsr.models import EventKind, FileKind, RequestEvent, RequestFile, Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.services import extension, questions, verification
+from dsr.services.intake import AgentDetails
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
 from tests.helpers import code_in, login_with_totp, path_of
 
@@ -28,7 +31,7 @@ def status_link(outbox, email="erika@example.org"):
 
 def verified(outbox, **kwargs):
     item = submit(**kwargs)
-    services.verify_with_code(item, code_in(outbox.last_to(item.answer_email)))
+    verification.verify_with_code(item, code_in(outbox.last_to(item.answer_email)))
     item.refresh_from_db()
     return item
 
@@ -88,13 +91,13 @@ def test_asking_for_information_pauses_the_clock_until_the_answer(client, outbox
     assert item.due_on.isoformat() == "2025-04-07"  # Sat 5 Apr rolls to Monday
 
     with time_machine.travel(received + timedelta(days=1)):
-        services.request_information(item, officer=officer, question="Your customer number?")
+        questions.request_information(item, officer=officer, question="Your customer number?")
     item.refresh_from_db()
     assert item.paused
     assert "Your customer number?" in outbox.last_to("erika@example.org").body
 
     with time_machine.travel(received + timedelta(days=5)):
-        services.answer_information(item, body="K-123456")
+        questions.answer_information(item, body="K-123456")
     item.refresh_from_db()
     assert not item.paused
     # Four paused days added before the roll: 5 Apr + 4 = Wed 9 Apr 2025.
@@ -107,17 +110,17 @@ def test_an_id_document_needs_a_reason_is_stored_encrypted_and_deleted_after_the
 ):
     officer, secret = make_officer()
     item = submit()
-    with pytest.raises(services.RequestError):
-        services.request_information(item, officer=officer, question="ID please", id_document=True)
-    services.request_information(
+    with pytest.raises(RequestError):
+        questions.request_information(item, officer=officer, question="ID please", id_document=True)
+    questions.request_information(
         item,
         officer=officer,
         question="Please upload a copy of your identity card.",
         id_document=True,
         reason="The account holds special categories of data (health).",
     )
-    services.answer_information(
-        item, body="Here it is", upload=services.Upload(content=PDF), document_type="id_card"
+    questions.answer_information(
+        item, body="Here it is", upload=files.Upload(content=PDF), document_type="id_card"
     )
     document = RequestFile.objects.get(request=item, kind=FileKind.ID_DOCUMENT)
     with default_storage.open(document.storage_name, "rb") as handle:
@@ -149,7 +152,7 @@ def test_an_upload_that_is_not_a_document_is_refused(client, outbox):
     owner = UserFactory(email="erika@example.org")
     officer, _ = make_officer()
     item = submit(account=owner)
-    services.request_information(item, officer=officer, question="Customer number?")
+    questions.request_information(item, officer=officer, question="Customer number?")
     client.force_login(owner)
     link = status_link(outbox)
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -171,17 +174,17 @@ def test_the_extension_is_possible_once_and_only_until_the_one_month_date(outbox
         item = verified(outbox, received_at=received)
     with (
         time_machine.travel(datetime(2025, 4, 8, 9, 0, tzinfo=BERLIN)),
-        pytest.raises(services.RequestError),
+        pytest.raises(RequestError),
     ):
-        services.extend(item, officer=officer, reasons="Complex: 14 systems.")
+        extension.extend(item, officer=officer, reasons="Complex: 14 systems.")
     with time_machine.travel(datetime(2025, 4, 7, 9, 0, tzinfo=BERLIN)):
-        with pytest.raises(services.RequestError):
-            services.extend(item, officer=officer, reasons=" ")
-        services.extend(item, officer=officer, reasons="Complex: 14 systems.")
+        with pytest.raises(RequestError):
+            extension.extend(item, officer=officer, reasons=" ")
+        extension.extend(item, officer=officer, reasons="Complex: 14 systems.")
         item.refresh_from_db()
         assert item.due_on.isoformat() == "2025-06-05"  # from receipt, not from 7 April
-        with pytest.raises(services.RequestError):
-            services.extend(item, officer=officer, reasons="Again.")
+        with pytest.raises(RequestError):
+            extension.extend(item, officer=officer, reasons="Again.")
     notice = outbox.last_to("erika@example.org")
     assert "Complex: 14 systems." in notice.body
     assert "5 June 2025" in notice.body
@@ -231,12 +234,12 @@ def test_an_officer_verifies_manually_with_a_reason(client, outbox):
 
 def test_an_agent_is_confirmed_by_the_subject_and_the_answer_goes_to_the_agent(client, outbox):
     officer, _ = make_officer()
-    agent = services.AgentDetails(
+    agent = AgentDetails(
         name="Anna Anwalt", email="anna@kanzlei.example", authority="power_of_attorney"
     )
     item = submit(agent=agent)
     assert item.answer_email == "anna@kanzlei.example"
-    services.verify_with_code(item, code_in(outbox.last_to("anna@kanzlei.example")))
+    verification.verify_with_code(item, code_in(outbox.last_to("anna@kanzlei.example")))
     item.refresh_from_db()
     assert item.status == Status.AWAITING_VERIFICATION  # authority still needs a look
     ask = outbox.last_to("erika@example.org")
@@ -246,16 +249,16 @@ def test_an_agent_is_confirmed_by_the_subject_and_the_answer_goes_to_the_agent(c
     client.post(link, {"decision": "confirm"})
     item.refresh_from_db()
     assert item.subject_confirmed_at is not None
-    services.verify_manually(item, officer=officer, reason="Power of attorney checked.")
+    verification.verify_manually(item, officer=officer, reason="Power of attorney checked.")
     item.refresh_from_db()
     assert item.status == Status.VERIFIED
     assert "confirmed" in outbox.last_to("anna@kanzlei.example").subject.lower()
 
 
 def test_a_subject_who_did_not_authorise_the_agent_stops_the_request(client, outbox):
-    agent = services.AgentDetails(name="Mallory", email="m@evil.example", authority="other")
+    agent = AgentDetails(name="Mallory", email="m@evil.example", authority="other")
     item = submit(agent=agent)
-    services.verify_with_code(item, code_in(outbox.last_to("m@evil.example")))
+    verification.verify_with_code(item, code_in(outbox.last_to("m@evil.example")))
     link = path_of(
         next(u for u in outbox.links(outbox.last_to("erika@example.org")) if "/r/confirm/" in u)
     )

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.models import EventKind, Status, SubjectRequest, VerificationChallenge
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.factories import submit
 from tests.helpers import code_in
 
@@ -98,8 +98,8 @@ def test_unverified_requests_are_reminded_once_then_closed_with_the_remedies(out
     with time_machine.travel(
         received + timedelta(days=settings.DSR_VERIFICATION_REMINDER_DAYS, hours=1)
     ):
-        assert services.sweep_unverified() == (1, 0)
-        assert services.sweep_unverified() == (0, 0)  # once only
+        assert verification.sweep_unverified() == (1, 0)
+        assert verification.sweep_unverified() == (0, 0)  # once only
     reminder = outbox.last_to("erika@example.org")
     assert item.reference in reminder.subject
     assert len(outbox.to("erika@example.org")) == 2
@@ -107,7 +107,7 @@ def test_unverified_requests_are_reminded_once_then_closed_with_the_remedies(out
     with time_machine.travel(
         received + timedelta(days=settings.DSR_UNVERIFIED_EXPIRY_DAYS, hours=1)
     ):
-        assert services.sweep_unverified() == (0, 1)
+        assert verification.sweep_unverified() == (0, 1)
     item.refresh_from_db()
     assert item.status == Status.REFUSED
     notice = outbox.last_to("erika@example.org")
@@ -121,7 +121,7 @@ def test_unverified_requests_are_reminded_once_then_closed_with_the_remedies(out
 
 def test_a_verified_request_ignores_the_sweep(outbox):
     item = submit()
-    services.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     with time_machine.travel(timezone.now() + timedelta(days=30)):
-        assert services.sweep_unverified() == (0, 0)
+        assert verification.sweep_unverified() == (0, 0)
     assert SubjectRequest.objects.get().status == Status.VERIFIED

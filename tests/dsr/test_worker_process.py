@@ -6,7 +6,7 @@ import yaml
 
 from connectors import registry
 from dsr.models import AnswerPackage, Status, SubjectRequest
-from dsr.services import requests as services
+from dsr.services import verification
 from tests.factories import submit
 from tests.fixtures.celery import wait_for
 from tests.helpers import code_in
@@ -38,7 +38,7 @@ def test_a_worker_process_builds_the_answer_package(worker_process, outbox, sett
     code = code_in(outbox.last_to("erika@example.org"))
     app.conf.task_always_eager = False
     try:
-        services.verify_with_code(item, code)
+        verification.verify_with_code(item, code)
         # Locate + export in the worker, then the package on the exports queue.
         wait_for(lambda: AnswerPackage.objects.filter(request=item).exists(), timeout=90)
     finally:

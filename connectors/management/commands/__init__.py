@@ -1,0 +1,1 @@
+"""dsr_connectors: list and check the configured systems."""

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dsr.core import audit
 from dsr.models import AuditEntry, SubjectRequest
-from dsr.services import audit
 
 
 class Command(BaseCommand):

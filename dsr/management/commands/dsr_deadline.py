@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dsr import deadlines
-from dsr.services.controller import get_controller
+from dsr.core.controller import get_controller
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dsr.services import stats
+from dsr.services import outcomes
 
 
 class Command(BaseCommand):
@@ -19,5 +19,5 @@ class Command(BaseCommand):
         sub.add_parser("backfill")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = stats.backfill()
+        count = outcomes.backfill()
         self.stdout.write(f"Recorded the outcome of {count} closed request(s).")

@@ -1,0 +1,1 @@
+"""The bottom of the case domain: events, messages, the error type, clock, files, crypto, audit."""

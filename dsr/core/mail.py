@@ -1,0 +1,65 @@
+"""E-mails to requesters: subject + text + HTML, rendered in the request's language."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from dsr import placeholders
+from dsr.core import letters
+from dsr.core.controller import get_controller
+
+
+def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
+    """``emails/<template>_subject.txt`` and ``_message.txt``; the HTML part wraps the text."""
+    controller = get_controller()
+    # Dates and times in the e-mail are the controller's local ones.
+    with translation.override(language), timezone.override(controller.time_zone):
+        context = {"controller": controller, "base_url": settings.DSR_BASE_URL, **context}
+        edited = letters.override(template, language)
+        if edited is not None:  # the privacy admin's text, variables filled in, nothing run
+            filled = letters.values(template, context)
+            subject = " ".join(placeholders.fill(edited.subject, filled).split())
+            text = placeholders.fill(edited.body, filled).strip() + "\n"
+        else:
+            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+            text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"
+        html = render_to_string(
+            "emails/base_message.html", {**context, "text": text, "subject": subject}
+        )
+    return subject, text, html
+
+
+def send_email(
+    *, template: str, to: str, context: dict[str, Any], language: str, letter: str = ""
+) -> tuple[str, str]:
+    """``letter``: also attach the text as a PDF letter under this file name. Returns the
+    subject and text that were sent."""
+    subject, text, html = render_email(template, context, language)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    if letter:
+        message.attach(letter, letter_pdf(subject, text, language), "application/pdf")
+    message.send()
+    return subject, text
+
+
+def letter_pdf(subject: str, text: str, language: str) -> bytes:
+    """The e-mail's text as a letter on the controller's letterhead (WeasyPrint, offline)."""
+    # Imported on first use: loading WeasyPrint costs every process that never renders a PDF.
+    from dsr.core import pdf
+
+    controller = get_controller()
+    with translation.override(language), timezone.override(controller.time_zone):
+        html = render_to_string(
+            "reports/letter.html",
+            {
+                "controller": controller,
+                "subject": subject,
+                "text": text,
+                "today": timezone.now(),
+            },
+        )
+        return pdf.render(html)

@@ -1,0 +1,127 @@
+"""Messages to requesters: queued on commit with ids only, rendered and sent in the worker.
+
+What a letter adds to its context, and what must follow once it went out, are connected to
+``letter_context`` and ``letter_sent`` in one place (``dsr.receivers``).
+"""
+
+from typing import Any, cast
+
+from django.conf import settings
+from django.dispatch import Signal
+from django.urls import reverse
+
+from dsr.core import challenges, taskqueue
+from dsr.core.clock import clock_for
+from dsr.core.controller import get_controller
+from dsr.core.mail import send_email
+from dsr.core.tokens import status_token
+from dsr.models import (
+    ChallengePurpose,
+    SentLetter,
+    SubjectRequest,
+    VerificationChallenge,
+)
+from dsr.rights import RIGHTS, Right
+
+SEND_TASK = "dsr.tasks.send_request_email"
+
+# Sent in the worker before a letter is rendered (kwargs: request, template); each receiver
+# returns what it adds to the letter's context (a refusal's reasons, a completion's outcome).
+letter_context = Signal()
+# Sent once a letter went out, or could not go because the request has no e-mail address and
+# the officer posts its PDF copy (kwargs: request, template): what waits for the letter goes on.
+letter_done = Signal()
+
+
+def send_to_requester(
+    request: SubjectRequest,
+    template: str,
+    challenge: VerificationChallenge | None = None,
+    **extra: Any,
+) -> None:
+    """Queue one e-mail (and letter) to the requester for after the commit: ids only, so no
+    personal data travels through the broker."""
+    challenge_id = challenge.pk if challenge else None
+    taskqueue.send_on_commit(SEND_TASK, request.pk, template, challenge_id, extra or None)
+
+
+# Notices that are letters too (a PDF copy the requester can keep or print).
+LETTERS = frozenset(
+    {"verified", "info_requested", "refused", "extended", "expired", "agent_rejected", "completed"}
+)
+
+
+def _url(name: str, *args: str) -> str:
+    return str(settings.DSR_BASE_URL) + reverse(name, args=args)
+
+
+def request_context(request: SubjectRequest) -> dict[str, Any]:
+    clock = clock_for(request)
+    controller = get_controller()
+    return {
+        "request": request,
+        "rights": [RIGHTS[Right(r)].right.label for r in request.rights],
+        "rights_text": ", ".join(str(RIGHTS[Right(r)].right.label) for r in request.rights),
+        "received_on": request.received_on,
+        "due_on": request.due_on,
+        "explanation": clock.explain(request.language),
+        "status_url": _url("dsr:status", status_token(request)),
+        "authorities": list(controller.authorities.all()),
+        "paused": request.paused,
+        "last_question": request.messages.filter(awaits_answer=True).last(),
+        "extension_reasons": request.events.filter(kind="extended")
+        .values_list("reason", flat=True)
+        .first(),
+    }
+
+
+def deliver(
+    request_id: int,
+    template: str,
+    challenge_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Send one e-mail; False if there is nothing (more) to send. Safe to run twice: a
+    challenge's code is sent once, then wiped."""
+    request = SubjectRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return False
+    context = request_context(request) | (extra or {})
+    for _receiver, added in letter_context.send(
+        sender=SubjectRequest, request=request, template=template
+    ):
+        context |= cast(dict[str, Any], added or {})
+    to = request.answer_email
+    challenge = None
+    if challenge_id is not None:
+        challenge = VerificationChallenge.objects.filter(pk=challenge_id).first()
+        secret = challenges.take_secret(challenge) if challenge else None
+        if challenge is None or secret is None or challenge.superseded:
+            return False
+        to = challenge.sent_to
+        context["code"] = secret.code
+        context["expires_at"] = challenge.expires_at
+        if challenge.purpose == ChallengePurpose.VERIFY:
+            context["verify_url"] = _url("dsr:verify_link", secret.token)
+        elif challenge.purpose == ChallengePurpose.CONFIRM_AGENT:
+            context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
+    if not to:
+        # No address: the officer posts the PDF copy; what waits for the letter goes on.
+        letter_done.send(sender=SubjectRequest, request=request, template=template)
+        return False
+    letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
+    subject, text = send_email(
+        template=template, to=to, context=context, language=request.language, letter=letter
+    )
+    SentLetter.objects.create(
+        request=request,
+        template=template,
+        to=to,
+        subject=subject,
+        body="" if challenge is not None else text,  # never keep a one-time code
+        with_pdf=bool(letter),
+    )
+    if challenge is not None:
+        challenges.mark_sent(challenge)
+    letter_done.send(sender=SubjectRequest, request=request, template=template)
+    return True

@@ -1,0 +1,54 @@
+"""An e-mail backend for the embedded mode: keeps every message in the outbox table.
+
+With ``DSR_OUTBOX_PRINT`` (on in development) the message is also printed by the process
+that sent it (usually the worker), so the demo's verification links can be followed from the
+terminal too. Never enable it in production: e-mails carry personal data.
+"""
+
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import EmailMessage, EmailMultiAlternatives
+from django.utils import timezone
+
+from dsr.models import OutboxMessage
+
+
+class OutboxEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        sent = 0
+        for message in email_messages:
+            html = ""
+            if isinstance(message, EmailMultiAlternatives):
+                for content, mimetype in message.alternatives:
+                    if mimetype == "text/html":
+                        html = str(content)
+            stored = OutboxMessage.objects.create(
+                from_email=message.from_email,
+                to=", ".join(message.recipients()),
+                subject=str(message.subject),
+                body=str(message.body),
+                html=html,
+            )
+            if settings.DSR_OUTBOX_PRINT:
+                self._print(stored)
+            sent += 1
+        return sent
+
+    @staticmethod
+    def _print(message: OutboxMessage) -> None:
+        rule = "-" * 72
+        sys.stdout.write(
+            f"\n{rule}\n[outbox #{message.pk}] To: {message.to}\nSubject: {message.subject}\n\n"
+            f"{message.body}\n{rule}\n"
+        )
+        sys.stdout.flush()
+
+
+def purge_outbox(*, now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DSR_OUTBOX_RETENTION_DAYS)
+    deleted, _ = OutboxMessage.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,31 @@
+"""Reading the processing register for one system (reports, Art. 19 notices)."""
+
+from django.db.models import Q
+
+from connectors.registry import systems
+from dsr.models import ProcessingActivity, Recipient
+
+
+def activities_for_system(alias: str) -> list[ProcessingActivity]:
+    """Activities that name the system, or that the system's configuration names."""
+    config = systems().get(alias)
+    keys = list(config.activities) if config else []
+    query = Q(key__in=keys)
+    # A JSON list contains the alias (portable across PostgreSQL, MariaDB and SQLite).
+    for activity in ProcessingActivity.objects.filter(active=True).only("pk", "systems"):
+        if alias in (activity.systems or []):
+            query |= Q(pk=activity.pk)
+    return list(
+        ProcessingActivity.objects.filter(query, active=True).prefetch_related("recipients")
+    )
+
+
+def recipients_for_system(alias: str) -> list[str]:
+    """Everyone who receives this system's data: from the register and the configuration."""
+    names = {r.name for a in activities_for_system(alias) for r in a.recipients.all()}
+    config = systems().get(alias)
+    names.update(config.recipients if config else ())
+    return sorted(names)
+
+
+__all__ = ["Recipient", "activities_for_system", "recipients_for_system"]

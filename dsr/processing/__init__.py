@@ -1,0 +1,1 @@
+"""The fan-out engine: plans, start, dispatch, worker, outcomes, gates, sweep, manual tasks."""

@@ -1,0 +1,31 @@
+"""Signed status callbacks from in-house systems: stored on their job, which runs again now."""
+
+from typing import Any
+
+from django.db import transaction
+
+from connectors.backends.webhook import WebhookConnector
+from connectors.base import Capability
+from dsr.models import ConnectorJob, JobStatus, WebhookResult
+from dsr.processing.dispatch import wake
+from dsr.processing.identity import identity_for
+
+
+@transaction.atomic
+def accept(backend: WebhookConnector, *, request_id: str, payload: dict[str, Any]) -> bool:
+    """Store a verified callback on the open job it answers; False if no open job matches.
+    The request id is derived from the request, the system, the action and the person, so
+    only the job that sent it can match."""
+    open_jobs = (
+        ConnectorJob.objects.filter(system=backend.alias)
+        .exclude(status__in=[JobStatus.SUCCEEDED, JobStatus.SKIPPED])
+        .select_related("request")
+    )
+    for job in open_jobs:
+        if backend.request_id(identity_for(job.request), Capability(job.action)) == request_id:
+            WebhookResult.objects.create(
+                job=job, status=str(payload.get("request_status", "")), payload=payload
+            )
+            wake(job)
+            return True
+    return False

@@ -1,0 +1,134 @@
+"""Moving the fan-out on: dispatch the jobs whose step it is, finish when all are done."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors import registry
+from connectors.base import (
+    Capability,
+)
+from dsr.core import taskqueue
+from dsr.core.events import record
+from dsr.core.register import recipients_for_system
+from dsr.exports.tasks import build_answer_package
+from dsr.models import (
+    DONE,
+    ConnectorJob,
+    EventKind,
+    JobStatus,
+    RecipientNotice,
+    SubjectRequest,
+)
+from dsr.rights import Right
+
+logger = logging.getLogger(__name__)
+
+RUN_JOB = "dsr.processing.tasks.run_job"
+
+
+def advance(request_id: int) -> None:
+    """Dispatch the jobs whose turn it is; finish the fan-out once every job is done."""
+    with transaction.atomic():
+        request = SubjectRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            return
+        if request.is_open:
+            jobs = list(request.jobs.all())
+        else:
+            # Withdrawn or refused: nothing more happens in the systems, except lifting a
+            # restriction that only held the data while an objection was assessed.
+            request.jobs.filter(
+                status__in=[JobStatus.PENDING, JobStatus.QUEUED, JobStatus.HELD, JobStatus.WAITING]
+            ).exclude(action=Capability.LIFT_RESTRICTION).update(
+                status=JobStatus.SKIPPED,
+                skipped_reason="The request was closed.",
+                finished_at=timezone.now(),
+            )
+            jobs = list(request.jobs.filter(action=Capability.LIFT_RESTRICTION))
+            if all(job.status in DONE for job in jobs):
+                return
+        open_steps = [job.step for job in jobs if job.status not in DONE]
+        if not open_steps:
+            _finish(request)
+            return
+        step = min(open_steps)
+        located = {
+            job.system: bool(job.result.get("found"))
+            for job in jobs
+            if job.action == Capability.LOCATE and job.status == JobStatus.SUCCEEDED
+        }
+        to_send: list[int | None] = []
+        for job in jobs:
+            if job.step != step or job.status != JobStatus.PENDING:
+                continue
+            if job.action != Capability.OBJECT and located.get(job.system) is False:
+                # Nothing there: nothing to export, erase or restrict in this system.
+                ConnectorJob.objects.filter(pk=job.pk).update(
+                    status=JobStatus.SKIPPED,
+                    skipped_reason="No data about the subject in this system.",
+                    finished_at=timezone.now(),
+                )
+                to_send.append(None)
+                continue
+            if ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
+                status=JobStatus.QUEUED, dispatched_at=timezone.now()
+            ):
+                to_send.append(job.pk)
+    if None in to_send:
+        advance(request_id)  # skipped jobs may complete the step
+    for job_id in filter(None, to_send):
+        dispatch(job_id)
+
+
+def dispatch(job_id: int, countdown: float | None = None) -> None:
+    """Queue the job for a worker once the caller's transaction commits."""
+    taskqueue.send_on_commit(RUN_JOB, job_id, countdown=countdown)
+
+
+def _finish(request: SubjectRequest) -> None:
+    """Exactly once (the caller holds the request's row lock): the next stage begins."""
+    if request.events.filter(kind=EventKind.PROCESSING_FINISHED).exists():
+        return
+    if not request.is_open:
+        return
+    record(request, EventKind.PROCESSING_FINISHED)
+    _plan_recipient_notices(request)
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    if rights & {Right.ACCESS, Right.PORTABILITY}:
+        request_id = request.pk
+        transaction.on_commit(lambda: build_answer_package.delay(request_id))
+    logger.info("fan-out of request %s finished", request.reference)
+
+
+NOTIFY_AFTER = frozenset({Capability.RECTIFY, Capability.ERASE, Capability.RESTRICT})
+
+
+def _plan_recipient_notices(request: SubjectRequest) -> None:
+    """Art. 19: every recipient of a system that was changed is to be told (or the reason why
+    not recorded)."""
+    systems = registry.systems()
+    changed = {
+        job.system
+        for job in request.jobs.filter(action__in=NOTIFY_AFTER, status=JobStatus.SUCCEEDED)
+        if job.result.get("changed", 0)
+        or job.result.get("erased", 0)
+        or job.result.get("anonymised", 0)
+        or job.result.get("retained")
+    }
+
+    for system in sorted(changed):
+        for recipient in recipients_for_system(system) if system in systems else ():
+            RecipientNotice.objects.get_or_create(
+                request=request, system=system, recipient=recipient
+            )
+
+
+def wake(job: ConnectorJob) -> None:
+    """A system said it is done: run the waiting job now instead of at its next poll."""
+    with transaction.atomic():
+        if ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            next_attempt_at=timezone.now(), dispatched_at=timezone.now()
+        ):
+            dispatch(job.pk)

@@ -1,0 +1,119 @@
+"""Storing what a backend returned: encrypted export pages, kept records to erase later."""
+
+import json
+import uuid
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from connectors.base import (
+    ErasureResult,
+    SubjectIdentity,
+)
+from dsr.core.crypto import encrypt_bytes
+from dsr.models import (
+    ConnectorJob,
+    ExportPart,
+    ScheduledErasure,
+)
+
+
+def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
+    """Write each page encrypted to storage as it arrives: memory holds one page at a time."""
+    attempt = ConnectorJob.objects.values_list("runs", flat=True).get(pk=job.pk)
+    for part in job.parts.exclude(attempt=attempt):  # leftovers of an earlier, crashed run
+        default_storage.delete(part.storage_name)
+        part.delete()
+    categories: dict[str, int] = {}
+    expired: dict[str, int] = {}
+    sequence = 0
+    for page in pages:
+        if page.expires_after_hours:
+            expired[page.category] = page.expires_after_hours
+        if not page.records:
+            continue
+        lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
+        store_part(
+            job,
+            category=page.category,
+            payload=lines.encode(),
+            records=len(page.records),
+            provided_fields=page.provided_fields,
+            attempt=attempt,
+            sequence=sequence,
+        )
+        sequence += 1
+        categories[page.category] = categories.get(page.category, 0) + len(page.records)
+    result: dict[str, Any] = {
+        "records": sum(categories.values()),
+        "categories": categories,
+        "parts": sequence,
+    }
+    if expired:  # categories the system deletes after so many hours: said in the answer
+        result["expired"] = expired
+    return result
+
+
+def store_part(
+    job: ConnectorJob,
+    *,
+    category: str,
+    payload: bytes,
+    records: int,
+    media_type: str = "application/jsonl",
+    provided_fields: tuple[str, ...] | None = None,
+    attempt: int | None = None,
+    sequence: int | None = None,
+) -> ExportPart:
+    """Encrypt one page of exported data into storage and note it on the job."""
+    if attempt is None:
+        attempt = job.runs
+    if sequence is None:
+        sequence = job.parts.count()
+    name = default_storage.save(
+        f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.enc",
+        ContentFile(encrypt_bytes(payload)),
+    )
+    return ExportPart.objects.create(
+        job=job,
+        attempt=attempt,
+        sequence=sequence,
+        category=category,
+        storage_name=name,
+        records=records,
+        provided_fields=list(provided_fields) if provided_fields else None,
+        media_type=media_type,
+    )
+
+
+def store_erasure(
+    job: ConnectorJob, subject: SubjectIdentity, erased: ErasureResult
+) -> dict[str, Any]:
+    for item in erased.retained:
+        if item.erase_after is not None:
+            ScheduledErasure.objects.get_or_create(
+                request=job.request,
+                system=job.system,
+                what=item.what[:300],
+                erase_after=item.erase_after,
+                defaults={
+                    "legal_basis": item.legal_basis[:300],
+                    "location": item.location,
+                    "keys": list(item.keys),
+                },
+            )
+    return {
+        "erased": erased.erased,
+        "anonymised": erased.anonymised,
+        "retained": [
+            {
+                "what": item.what,
+                "legal_basis": item.legal_basis,
+                "statute": item.statute,
+                "erase_after": item.erase_after.isoformat() if item.erase_after else None,
+                "records": item.records,
+            }
+            for item in erased.retained
+        ],
+    }

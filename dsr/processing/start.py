@@ -1,0 +1,86 @@
+"""Starting the fan-out: the jobs a verified (and, where needed, approved) request gets."""
+
+from typing import Any
+
+from django.db import transaction
+
+from connectors import registry
+from connectors.base import (
+    Capability,
+)
+from dsr.core.events import record
+from dsr.models import (
+    ConnectorJob,
+    EventKind,
+    JobStatus,
+    Status,
+    SubjectRequest,
+)
+from dsr.processing.dispatch import advance
+from dsr.processing.plans import NEEDS_APPROVAL, plan
+from dsr.rights import Right
+
+
+def needs_approval(request: SubjectRequest) -> bool:
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    approved = request.events.filter(kind=EventKind.APPROVED).exists()
+    return bool(rights & NEEDS_APPROVAL) and not approved
+
+
+def start_if_ready(request: SubjectRequest) -> bool:
+    """Called when a request is verified (and again when it is approved)."""
+    if request.status != Status.VERIFIED or needs_approval(request):
+        return False
+    if request.duplicate_of is not None and request.duplicate_of.is_open:
+        return False  # the earlier request does the work
+    return start_processing(request) > 0
+
+
+@transaction.atomic
+def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
+    request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
+    systems = registry.systems()
+    if not systems or request.jobs.exists() or not request.is_open:
+        return 0  # with no system configured the officer works the request by hand
+    rights = {r.right: r.details for r in request.requested_rights.all()}
+    planned = plan(rights, {alias: config.stage for alias, config in systems.items()})
+    held = _held_actions(rights)
+    for item in planned:
+        job = ConnectorJob(request=request, system=item.system, action=item.action, step=item.step)
+        if item.action not in registry.capabilities(item.system):
+            job.status = JobStatus.SKIPPED
+            job.skipped_reason = "This system does not support this action."
+        elif item.action in held:
+            # A person must decide what exactly goes: start the systems in scope, skip the rest.
+            job.status = JobStatus.HELD
+            job.result = {"note": held[item.action]}
+        job.save()
+    record(request, EventKind.PROCESSING_STARTED, actor=actor, data={"jobs": len(planned)})
+    transaction.on_commit(lambda: advance(request.pk))
+    return len(planned) or 1
+
+
+def _held_actions(rights: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Actions that wait for an officer: an erasure of only some data, and the erasure that
+    follows a withdrawn consent (what rests on that consent is named in free text)."""
+    held: dict[str, str] = {}
+    if rights.get(Right.ERASURE, {}).get("scope") == "parts":
+        held[Capability.ERASE] = (
+            "Erase only the data the requester named: start the systems in scope, skip the others."
+        )
+    if Right.CONSENT_WITHDRAWAL in rights and Right.ERASURE not in rights:
+        held[Capability.ERASE] = (
+            "Erase the data that rested only on the withdrawn consent: start the systems "
+            "concerned, skip the others."
+        )
+    return held
+
+
+def release_duplicates(request: SubjectRequest) -> None:
+    """Requests that waited on this one's work do their own now that it ended."""
+    for duplicate in request.duplicates.filter(status=Status.VERIFIED):
+        start_when_committed(duplicate)
+
+
+def start_when_committed(request: SubjectRequest) -> None:
+    transaction.on_commit(lambda: start_if_ready(SubjectRequest.objects.get(pk=request.pk)))

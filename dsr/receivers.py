@@ -1,0 +1,45 @@
+"""What follows from the case domain's events, connected in one place (``DsrConfig.ready``).
+
+The core sends the signals (``request_closed``, ``letter_context``, ``letter_done``) without
+knowing who listens, so it never imports the use cases above it.
+"""
+
+from typing import Any
+
+from dsr.core.events import request_closed
+from dsr.core.files import purge_id_documents
+from dsr.core.messages import letter_context, letter_done
+from dsr.models import RequestEvent, SubjectRequest
+from dsr.processing.lifts import release_held_lifts
+from dsr.processing.start import release_duplicates
+from dsr.services import completion, outcomes, refusals
+
+
+def on_request_closed(
+    *, request: SubjectRequest, event: RequestEvent, closing: bool, **_: Any
+) -> None:
+    if closing:
+        outcomes.snapshot(request)  # the statistics outlive the request (LEGAL.md §5)
+    purge_id_documents(request)  # identity documents never outlive the request (LEGAL.md §3)
+    release_duplicates(request)  # requests that waited on this one's work do their own now
+
+
+def add_letter_context(*, request: SubjectRequest, template: str, **_: Any) -> dict[str, Any]:
+    if template == "refused":
+        return refusals.refusal_context(request)
+    if template == "completed":
+        return completion.outcome(request)
+    return {}
+
+
+def after_letter(*, request: SubjectRequest, template: str, **_: Any) -> None:
+    if template == "refused":
+        # Art. 18(3): the requester was told first (or gets the posted copy), then the
+        # restriction of an assessed objection is lifted.
+        release_held_lifts(request)
+
+
+def connect() -> None:
+    request_closed.connect(on_request_closed, dispatch_uid="dsr.request_closed")
+    letter_context.connect(add_letter_context, dispatch_uid="dsr.letter_context")
+    letter_done.connect(after_letter, dispatch_uid="dsr.letter_done")

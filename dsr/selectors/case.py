@@ -1,0 +1,129 @@
+"""The case page's reads: everything an officer sees about one request, and what they may do."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from dsr.core import four_eyes
+from dsr.core.clock import clock_for, today
+from dsr.models import (
+    JobStatus,
+    Proposal,
+    ProposalKind,
+    ProposalOutcome,
+    RequestOutcome,
+    SubjectRequest,
+)
+from dsr.processing import start
+from dsr.services import decisions, retention
+from dsr.services.refusals import GROUNDS
+
+
+def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str, Any]:
+    """What the case page shows (the forms are the view's)."""
+    clock = clock_for(item)
+    pending = item.proposals.filter(outcome=ProposalOutcome.PENDING).select_related("proposed_by")
+    return {
+        "item": item,
+        "events": item.events.select_related("actor"),
+        "explanation": clock.explain(language),
+        "deadlines": clock.deadlines,
+        "can_extend": item.is_open and clock.extension_allowed(today()),
+        "files": item.files.filter(deleted_at__isnull=True),
+        "case_messages": item.messages.select_related("author"),
+        "notes": item.notes.select_related("author"),
+        "letters": item.letters.all(),
+        "purge_from": purge_from(item),
+        "jobs": item.jobs.all(),
+        "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
+        "needs_approval": item.status == "verified" and start.needs_approval(item),
+        "restricted": item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
+        and not item.jobs.filter(action="lift_restriction").exists(),
+        "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
+        "JobStatus": JobStatus,
+        "notices": item.notices.all(),
+        "package": item.packages.filter(deleted_at__isnull=True).first() or item.packages.first(),
+        "completable": item.status == "in_review" and not item.packages.exists(),
+        "rectify_waiting": item.jobs.filter(action="rectify", status=JobStatus.WAITING).exists(),
+        "decision": options(item),
+        "proposals": [
+            {
+                "proposal": proposal,
+                "mine": proposal.proposed_by_id == officer.pk,
+                "details": describe(proposal),
+            }
+            for proposal in pending
+        ],
+        "objection_undecided": decisions.objects_on_particular_situation(item)
+        and not decisions.objection_decided(item),
+    }
+
+
+def purge_from(item: SubjectRequest) -> date | None:
+    """When a closed request's retention period ends (LEGAL.md §5)."""
+    closed_on = (
+        RequestOutcome.objects.filter(request_id=item.pk)
+        .values_list("closed_on", flat=True)
+        .first()
+    )
+    return retention.purge_from(closed_on) if closed_on and not item.is_open else None
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which decisions the case page offers, and whether each goes to a second officer."""
+
+    erasure: bool
+    refusal: bool
+    objection: bool
+    erasure_four_eyes: bool
+    refusal_four_eyes: bool
+    objection_four_eyes: bool
+
+
+def options(request: SubjectRequest) -> Options:
+    is_open = request.is_open
+    pending = set(
+        request.proposals.filter(outcome=ProposalOutcome.PENDING).values_list("kind", flat=True)
+    )
+    return Options(
+        erasure=is_open
+        and request.verified_at is not None
+        and ProposalKind.ERASURE not in pending
+        and start.needs_approval(request),
+        refusal=is_open and ProposalKind.REFUSAL not in pending,
+        objection=is_open
+        and request.verified_at is not None
+        and ProposalKind.OBJECTION not in pending
+        and decisions.objects_on_particular_situation(request)
+        and not decisions.objection_decided(request),
+        erasure_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.ERASURE),
+        refusal_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.REFUSAL),
+        objection_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.OBJECTION),
+    )
+
+
+def describe(proposal: Proposal) -> list[tuple[str, str]]:
+    """What a proposal would do, in words, for the officer asked to approve it."""
+    payload = proposal.payload
+    rows: list[tuple[str, str]] = []
+    if proposal.kind == ProposalKind.REFUSAL:
+        rows.append((_("Ground"), str(GROUNDS.get(payload.get("ground", ""), ""))))
+        if payload.get("statute"):
+            rows.append((_("Provision"), str(payload["statute"])))
+        rows.append(
+            (_("Extent"), _("Part of the request") if payload.get("partial") else _("All of it"))
+        )
+    elif proposal.kind == ProposalKind.OBJECTION:
+        rows.append(
+            (
+                _("Outcome"),
+                _("Upheld: the processing stops")
+                if payload.get("upheld")
+                else _("Rejected: the processing continues; the requester gets the reasons"),
+            )
+        )
+    return rows

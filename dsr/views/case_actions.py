@@ -1,0 +1,331 @@
+"""The case page's actions as one table: each name has its form and one small handler.
+
+A handler parses what its form cleaned, calls one use case and returns the message for the
+officer; a use case that refuses raises ``RequestError``, whose text is shown instead.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.access import staff_user
+from accounts.models import User
+from dsr.core import four_eyes
+from dsr.core.errors import RequestError
+from dsr.models import AnswerPackage, FileKind, SubjectRequest
+from dsr.services import (
+    answers,
+    assignment,
+    completion,
+    decisions,
+    extension,
+    jobs,
+    notes,
+    notices,
+    questions,
+    rectification,
+    restriction,
+    retention,
+    verification,
+)
+from dsr.staff_forms import (
+    ApproveForm,
+    AskForm,
+    AssignForm,
+    ChangesForm,
+    DecideIdForm,
+    ErasureDecisionForm,
+    ExtendForm,
+    JobForm,
+    LegalHoldForm,
+    NoteForm,
+    NoticeForm,
+    ObjectionDecisionForm,
+    ProposalForm,
+    RedactForm,
+    RefusalForm,
+    SendBackForm,
+    VerifyForm,
+)
+
+Data = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Done:
+    """What the officer is told: a success, or a warning when it worked with a caveat."""
+
+    text: str
+    level: int = messages.SUCCESS
+
+
+Handler = Callable[[SubjectRequest, User, Data], Done]
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[forms.Form]
+    run: Handler
+    back: str = "staff:case"  # the page the officer returns to
+
+
+# --- identity, questions, time -------------------------------------------------------------------
+
+
+def _verify(item: SubjectRequest, officer: User, data: Data) -> Done:
+    verification.verify_manually(item, officer=officer, reason=data["reason"])
+    return Done(_("The identity is recorded as verified."))
+
+
+def _ask(item: SubjectRequest, officer: User, data: Data) -> Done:
+    questions.request_information(
+        item,
+        officer=officer,
+        question=data["question"],
+        id_document=data["id_document"],
+        reason=data["reason"],
+    )
+    item.refresh_from_db()
+    if item.paused:
+        return Done(_("The question was sent; the clock is paused."))
+    return Done(
+        _(
+            "The question was sent. It came too late after receipt to pause the "
+            "clock, which keeps running."
+        ),
+        messages.WARNING,
+    )
+
+
+def _extend(item: SubjectRequest, officer: User, data: Data) -> Done:
+    extension.extend(item, officer=officer, reasons=data["reasons"], ground=data["ground"])
+    return Done(_("The deadline was extended and the requester told why."))
+
+
+def _decide_id(item: SubjectRequest, officer: User, data: Data) -> Done:
+    file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.ID_DOCUMENT)
+    verification.decide_id_document(
+        file, officer=officer, accepted=data["accepted"], reason=data["reason"]
+    )
+    return Done(_("The document was checked and deleted."))
+
+
+# --- decisions (through dsr.services.decisions: it knows whether a second officer is needed) -----
+
+
+def _payload(kind: str, data: Data) -> Data:
+    if kind == "refusal":
+        return {
+            "ground": data["ground"],
+            "statute": data.get("statute", ""),
+            "partial": bool(data.get("partial")),
+        }
+    if kind == "objection":
+        return {"upheld": bool(data["upheld"])}
+    return {}
+
+
+def _decided(kind: str, payload: Data) -> Done:
+    if kind == "erasure":
+        return Done(_("Approved: the systems are being processed."))
+    if kind == "objection" and payload.get("upheld"):
+        return Done(
+            _(
+                "The objection is upheld. Once the systems have answered, complete the request: "
+                "the letter tells the requester that the processing stopped."
+            )
+        )
+    return Done(_("The refusal was sent to the requester with the reasons and the remedies."))
+
+
+def _decision(kind: str) -> Handler:
+    def run(item: SubjectRequest, officer: User, data: Data) -> Done:
+        payload = _payload(kind, data)
+        reason = str(data["reason"])
+        if four_eyes.needs_second_officer(item, kind):
+            decisions.propose(item, officer=officer, kind=kind, reason=reason, payload=payload)
+            return Done(_("Proposed: another officer must approve it before it takes effect."))
+        decisions.decide(item, officer=officer, kind=kind, reason=reason, payload=payload)
+        return _decided(kind, payload)
+
+    return run
+
+
+def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
+    proposal = get_object_or_404(item.proposals, pk=data["proposal"])
+    decisions.approve(proposal, officer=officer, reason=str(data.get("reason", "")))
+    return _decided(proposal.kind, proposal.payload)
+
+
+def _send_back(item: SubjectRequest, officer: User, data: Data) -> Done:
+    proposal = get_object_or_404(item.proposals, pk=data["proposal"])
+    decisions.reject(proposal, officer=officer, reason=str(data.get("reason", "")))
+    return Done(_("The proposal was sent back with your reason."))
+
+
+def _withdraw_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
+    proposal = get_object_or_404(item.proposals, pk=data["proposal"])
+    decisions.withdraw(proposal, officer=officer, reason=str(data.get("reason", "")))
+    return Done(_("The proposal is withdrawn."))
+
+
+def _hold(item: SubjectRequest, officer: User, data: Data) -> Done:
+    retention.set_legal_hold(item, admin=officer, hold=data["hold"], reason=data["reason"])
+    if data["hold"]:
+        return Done(_("The request is on legal hold."))
+    return Done(_("The legal hold is released."))
+
+
+# --- the systems ----------------------------------------------------------------------------------
+
+
+def _retry(item: SubjectRequest, officer: User, data: Data) -> Done:
+    jobs.retry_job(get_object_or_404(item.jobs, pk=data["job"]), officer=officer)
+    return Done(_("The job was started again."))
+
+
+def _retry_failed(item: SubjectRequest, officer: User, data: Data) -> Done:
+    count = jobs.retry_failed(item, officer=officer)
+    return Done(
+        ngettext(
+            "%(count)d failed job was started again.",
+            "%(count)d failed jobs were started again.",
+            count,
+        )
+        % {"count": count}
+    )
+
+
+def _skip(item: SubjectRequest, officer: User, data: Data) -> Done:
+    job = get_object_or_404(item.jobs, pk=data["job"])
+    jobs.skip_job(job, officer=officer, reason=str(data.get("reason", "")))
+    return Done(_("The system was skipped; the reason is on record."))
+
+
+def _notify_lift(item: SubjectRequest, officer: User, data: Data) -> Done:
+    restriction.notify_restriction_lift(item, officer=officer)
+    return Done(_("The requester was told that the restriction will be lifted."))
+
+
+def _lift(item: SubjectRequest, officer: User, data: Data) -> Done:
+    restriction.lift_restriction(item, officer=officer)
+    return Done(_("The restriction is being lifted in every system."))
+
+
+def _changes(item: SubjectRequest, officer: User, data: Data) -> Done:
+    changes = rectification.parse_changes(str(data["changes"]))
+    rectification.set_rectification(item, officer=officer, changes=changes)
+    return Done(_("The corrections are being made."))
+
+
+def _notice(item: SubjectRequest, officer: User, data: Data) -> Done:
+    notice = get_object_or_404(item.notices, pk=data["notice"])
+    notices.decide_notice(
+        notice, officer=officer, notified=bool(data["notified"]), reason=str(data["reason"])
+    )
+    return Done(_("The notification of the recipient is on record."))
+
+
+# --- the answer -----------------------------------------------------------------------------------
+
+
+def _complete(item: SubjectRequest, officer: User, data: Data) -> Done:
+    completion.complete(item, officer=officer)
+    return Done(_("The request is completed and the requester told."))
+
+
+def _package(item: SubjectRequest) -> AnswerPackage:
+    package = item.packages.filter(deleted_at__isnull=True).first()
+    if package is None:
+        raise RequestError(_("There is no answer package yet."))
+    return package
+
+
+def _release(item: SubjectRequest, officer: User, data: Data) -> Done:
+    answers.release(_package(item), officer=officer)
+    return Done(_("The answer was sent; the request is completed."))
+
+
+def _reissue(item: SubjectRequest, officer: User, data: Data) -> Done:
+    answers.reissue(_package(item), officer=officer)
+    return Done(_("The download was renewed and the requester told."))
+
+
+def _redact(item: SubjectRequest, officer: User, data: Data) -> Done:
+    answers.redact(
+        item,
+        officer=officer,
+        text=str(data["text"]),
+        reason=str(data["reason"]),
+        system=str(data["system"]),
+    )
+    return Done(_("The text is redacted in every file; the package is being built again."))
+
+
+# --- the case itself ------------------------------------------------------------------------------
+
+
+def _note(item: SubjectRequest, officer: User, data: Data) -> Done:
+    notes.add_note(item, officer=officer, body=str(data["body"]))
+    return Done(_("The note is saved."))
+
+
+def _assign(item: SubjectRequest, officer: User, data: Data) -> Done:
+    assignee = data["assignee"]
+    assignment.assign(
+        item, officer=officer, assignee=assignee if isinstance(assignee, User) else None
+    )
+    return Done(_("The assignment is recorded."))
+
+
+ACTIONS: dict[str, Action] = {
+    "verify": Action(VerifyForm, _verify),
+    "ask": Action(AskForm, _ask),
+    "extend": Action(ExtendForm, _extend),
+    "decide": Action(DecideIdForm, _decide_id),
+    "erasure": Action(ErasureDecisionForm, _decision("erasure")),
+    "refusal": Action(RefusalForm, _decision("refusal")),
+    "objection": Action(ObjectionDecisionForm, _decision("objection")),
+    "approve_proposal": Action(ProposalForm, _approve_proposal),
+    "send_back": Action(SendBackForm, _send_back),
+    "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),
+    "hold": Action(LegalHoldForm, _hold),
+    "retry": Action(JobForm, _retry),
+    "retry_failed": Action(ApproveForm, _retry_failed),
+    "skip": Action(JobForm, _skip),
+    "notify_lift": Action(ApproveForm, _notify_lift),
+    "lift": Action(ApproveForm, _lift),
+    "changes": Action(ChangesForm, _changes),
+    "notice": Action(NoticeForm, _notice),
+    "complete": Action(ApproveForm, _complete),
+    "release": Action(ApproveForm, _release),
+    "reissue": Action(ApproveForm, _reissue),
+    "redact": Action(RedactForm, _redact, back="staff:case_package"),
+    "note": Action(NoteForm, _note),
+    "assign": Action(AssignForm, _assign),
+}
+
+
+def perform(request: HttpRequest, item: SubjectRequest, action: Action) -> HttpResponse:
+    """Validate the action's form, run it, tell the officer what happened, go back."""
+    form = action.form(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else str(error))
+        return redirect(action.back, item.reference)
+    try:
+        done = action.run(item, staff_user(request), form.cleaned_data)
+    except RequestError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.add_message(request, done.level, done.text)
+    return redirect(action.back, item.reference)
