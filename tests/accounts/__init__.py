@@ -1,0 +1,1 @@
+"""Tests of sign-up, login, MFA, languages and the staff gate."""

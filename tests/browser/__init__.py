@@ -1,0 +1,1 @@
+"""Journeys in Debian's Chromium through Playwright."""

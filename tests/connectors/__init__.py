@@ -1,0 +1,1 @@
+"""Tests of the connector backends and of the fan-out that drives them."""

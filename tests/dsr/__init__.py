@@ -1,0 +1,1 @@
+"""Tests of the case domain: intake to answer, deadlines, decisions, letters, statistics."""
