@@ -9,10 +9,14 @@ class DsrConfig(AppConfig):
     verbose_name = _("Data-subject requests")
 
     def ready(self) -> None:
-        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule.
-        from dsr.services.decisions import four_eyes_rights
+        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule: a
+        # system check (dsr.E001), so `check`, runserver and migrate (the release step before
+        # the web process starts) refuse it with Django's own report.
+        from django.core import checks
 
-        four_eyes_rights()
+        from dsr.checks import check_four_eyes
+
+        checks.register(check_four_eyes, "dsr")
 
 
 class DSRAdminConfig(admin_apps.AdminConfig):
