@@ -1,20 +1,19 @@
 """The configured source systems, shaped like Django's STORAGES: alias -> backend + options.
 
 ``DSR_CONNECTORS`` (settings) or the YAML file named by ``DSR_CONNECTORS_FILE``. Option values
-written ``env:NAME`` are read from the environment, so secrets stay out of files.
+written ``env:NAME`` are read from the environment, so secrets stay out of files. The shape of
+an entry is declared in ``connectors.config``; problems are ``ConnectorMisconfigured`` errors
+naming the system and the field, and the system check (``connectors.checks``) reports them all.
 """
 
 import functools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from connectors import config
 from connectors.base import Capability, Connector, ConnectorMisconfigured
 
 
@@ -35,49 +34,65 @@ class SystemConfig:
     owner_email: str = ""
 
 
-def _resolve(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("env:"):
-        name = value[4:]
-        if name not in os.environ:
-            raise ConnectorMisconfigured(f"environment variable {name} is not set")
-        return os.environ[name]
-    if isinstance(value, dict):
-        return {k: _resolve(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v) for v in value]
-    return value
-
-
-def _raw() -> dict[str, Any]:
-    configured: dict[str, Any] = dict(getattr(settings, "DSR_CONNECTORS", {}) or {})
-    path = getattr(settings, "DSR_CONNECTORS_FILE", "")
-    if path:
-        loaded: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        configured.update(loaded.get("systems") or loaded)
-    return configured
+def system_config(alias: str, schema: config.SystemSchema) -> SystemConfig:
+    """One entry, as validated by the declared schema (``config.validate_system``)."""
+    return SystemConfig(
+        alias=alias,
+        backend=schema.backend,
+        name=schema.name or alias,
+        category=schema.category,
+        options=schema.options,
+        activities=schema.activities,
+        recipients=schema.recipients,
+        stage=schema.stage,
+        concurrency=schema.concurrency,
+        min_interval=schema.min_interval,
+        owner_email=schema.owner_email,
+    )
 
 
 @functools.cache
 def systems() -> dict[str, SystemConfig]:
     result = {}
-    for alias, entry in _raw().items():
-        entry = {k.lower(): v for k, v in entry.items()}
-        if "backend" not in entry:
-            raise ConnectorMisconfigured(f"system {alias} has no BACKEND")
-        result[alias] = SystemConfig(
-            alias=alias,
-            backend=entry["backend"],
-            name=entry.get("name", alias),
-            category=entry.get("category", "other"),
-            options=entry.get("options", {}),
-            activities=tuple(entry.get("activities", ())),
-            recipients=tuple(entry.get("recipients", ())),
-            stage=int(entry.get("stage", 0)),
-            concurrency=int(entry.get("concurrency", 4)),
-            min_interval=float(entry.get("min_interval", 0)),
-            owner_email=entry.get("owner_email", ""),
-        )
+    problems: list[str] = []
+    for alias, entry in config.configured().items():
+        try:
+            result[alias] = system_config(alias, config.validate_system(alias, entry))
+        except config.ConfigurationInvalid as exc:
+            problems.extend(exc.problems)
+    if problems:
+        # Every system's problems at once: fixing a file one error per start-up is slow.
+        raise config.SystemInvalid(problems)
     return result
+
+
+def build(system: SystemConfig) -> Connector:
+    """A new backend instance for a system: its class imported, its secrets read, its options
+    checked by the backend itself. Raises ``ConnectorMisconfigured`` naming alias and field."""
+    alias = system.alias
+    try:
+        backend_class = import_string(system.backend)
+    except ImportError as exc:
+        raise config.BackendNotFound([f"{alias}: backend: cannot import {system.backend}"]) from exc
+    if not (isinstance(backend_class, type) and issubclass(backend_class, Connector)):
+        raise config.BackendNotFound(
+            [f"{alias}: backend: {system.backend} is not a connectors.base.Connector"]
+        )
+    options = config.resolve_secrets(alias, system.options)
+    try:
+        return backend_class(alias, options)
+    except config.ConfigurationInvalid as exc:
+        raise config.OptionsInvalid(exc.problems) from exc
+    except ConnectorMisconfigured as exc:
+        raise config.OptionsInvalid([str(exc)]) from exc
+    except KeyError as exc:
+        # A backend that reads ``options["name"]`` without a default: the option is required.
+        raise config.OptionsInvalid([f"{alias}: options.{exc.args[0]}: is required"]) from exc
+    except (TypeError, ValueError) as exc:
+        # Not the exception's text: it may quote an option's value, and options hold secrets.
+        raise config.OptionsInvalid(
+            [f"{alias}: options: the backend refused them ({type(exc).__name__})"]
+        ) from exc
 
 
 _instances: dict[str, Connector] = {}
@@ -86,11 +101,10 @@ _instances: dict[str, Connector] = {}
 def connector(alias: str) -> Connector:
     """The backend instance for a system (created once per process)."""
     if alias not in _instances:
-        config = systems().get(alias)
-        if config is None:
+        system = systems().get(alias)
+        if system is None:
             raise ConnectorMisconfigured(f"no system called {alias} is configured")
-        backend_class = import_string(config.backend)
-        _instances[alias] = backend_class(alias, _resolve(dict(config.options)))
+        _instances[alias] = build(system)
     return _instances[alias]
 
 

@@ -11,11 +11,13 @@ class DsrConfig(AppConfig):
     verbose_name = _("Data-subject requests")
 
     def ready(self) -> None:
+        from django.core import checks
+
         # Imported here, not at the top: these modules use the models, which Django loads only
         # after every app's config (the documented place for this is ready()).
         from dsr import receivers
         from dsr import tasks as domain_tasks  # noqa: F401
-        from dsr.core.four_eyes import four_eyes_rights
+        from dsr.checks import check_four_eyes
 
         # Every task module, so that tasks queued by name (dsr.core.taskqueue) always find
         # their task, in the web process and the workers alike.
@@ -23,8 +25,10 @@ class DsrConfig(AppConfig):
         from dsr.processing import tasks as processing_tasks  # noqa: F401
 
         receivers.connect()
-        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule.
-        four_eyes_rights()
+        # A typo in the four-eyes setting must stop the portal, not quietly drop the rule: a
+        # system check (dsr.E001), so `check`, runserver and migrate (the release step before
+        # the web process starts) refuse it with Django's own report.
+        checks.register(check_four_eyes, "dsr")
 
 
 class DSRAdminConfig(admin_apps.AdminConfig):

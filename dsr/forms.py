@@ -28,6 +28,11 @@ def _textarea(rows: int = 3) -> forms.Textarea:
 class UploadField(forms.FileField):
     """A PDF, JPEG or PNG, checked by its content; cleans to an ``Upload``."""
 
+    # Only a hint to the browser's file picker; check_upload decides.
+    widget = forms.ClearableFileInput(
+        attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+    )
+
     def clean(self, data: Any, initial: Any = None) -> Upload | None:
         file = super().clean(data, initial)
         if not file:

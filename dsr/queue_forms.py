@@ -25,10 +25,13 @@ FILTER_FIELDS = (
     "language",
     "sort",
 )
-CHECKBOXES = ("failed", "approval")
+# A row of filters: small labels, the page's grid places them (the form's field_template_name,
+# read by dsr.form_rendering).
+COMPACT = "forms/field_compact.html"
 
 
 class QueueForm(forms.Form):
+    field_template_name = COMPACT
     q = forms.CharField(
         label=_("Reference or e-mail address"),
         required=False,
@@ -81,12 +84,6 @@ class QueueForm(forms.Form):
             ("none", _("nobody")),
             *[(str(user.pk), user.email) for user in officers],
         ]
-        for name, field in self.fields.items():
-            if name in CHECKBOXES:
-                field.widget.attrs["class"] = "form-check-input"
-            else:
-                select = isinstance(field.widget, forms.Select)
-                field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
 
     def filters(self) -> Filters:
         """What to show: an invalid field counts as "any" (the form shows the error)."""
@@ -120,11 +117,8 @@ def filter_query(query: QueryDict, *, search: bool = True) -> str:
 
 
 class SaveFilterForm(forms.Form):
-    name = forms.CharField(
-        label=_("Name of the filter"),
-        max_length=80,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
+    field_template_name = COMPACT
+    name = forms.CharField(label=_("Name of the filter"), max_length=80)
     query = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
 
 
@@ -134,6 +128,7 @@ class _Ids(forms.TypedMultipleChoiceField):
 
 
 class BulkAssignForm(forms.Form):
+    field_template_name = COMPACT
     ids = _Ids(coerce=int)
     assignee = forms.ModelChoiceField(
         label=_("Assign the selected requests to"),
@@ -146,7 +141,8 @@ class BulkAssignForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_members()  # type: ignore[attr-defined]
-        self.fields["assignee"].widget.attrs.update({"id": "bulk-assignee", "class": "form-select"})
+        # Its own id: the case page's assignment form has an "assignee" too.
+        self.fields["assignee"].widget.attrs["id"] = "bulk-assignee"
         self.fields["ids"].error_messages["required"] = _("Select at least one request.")
 
     def clean_ids(self) -> list[int]:

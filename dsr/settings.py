@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's form templates, for the renderer below
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -98,6 +99,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render through Django's templates with the project's Bootstrap overrides
+# (templates/django/forms/, dsr/form_rendering.py): no page writes widget HTML by hand.
+FORM_RENDERER = "dsr.form_rendering.PortalFormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 

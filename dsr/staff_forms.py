@@ -15,6 +15,9 @@ from dsr.selectors.staff import staff_members
 from dsr.services.refusals import REFUSAL_GROUNDS
 
 TEXT = 5000
+# Inline forms and filters: small label, the page places label and control (the form's
+# field_template_name, read by dsr.form_rendering).
+COMPACT = "forms/field_compact.html"
 
 
 class ManualIntakeForm(forms.Form):
@@ -131,19 +134,22 @@ class NoticeForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    field_template_name = COMPACT
     body = forms.CharField(
         label=_("Internal note (never shown to the requester)"),
         max_length=TEXT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm mb-2"}),
     )
 
 
 class AssignForm(forms.Form):
+    field_template_name = COMPACT
     assignee = forms.ModelChoiceField(
         label=_("Assigned to"),
         queryset=User.objects.none(),
         required=False,
         empty_label=_("nobody"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -297,18 +303,31 @@ class StatsPeriodForm(forms.Form):
     """The period of the statistics: a calendar year, or from/to dates (query parameters)."""
 
     MAX_DAYS = 366 * 10
+    field_template_name = COMPACT
 
-    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    year = forms.IntegerField(
+        label=_("Year"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(
+            attrs={"class": "form-control form-control-sm", "style": "width: 6rem"}
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # "from" and "to" are what the address says; they cannot be attribute names.
-        self.fields["from"] = forms.DateField(
-            label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["to"] = forms.DateField(
-            label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-        )
+        for name, label in (("from", _("From")), ("to", _("To"))):
+            self.fields[name] = forms.DateField(
+                label=label,
+                required=False,
+                # ISO dates: what <input type="date"> reads and writes.
+                widget=forms.DateInput(
+                    attrs={"type": "date", "class": "form-control form-control-sm"},
+                    format="%Y-%m-%d",
+                ),
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -11,7 +11,12 @@ class ManualTaskForm(forms.Form):
         label=_("The system holds no data about this person"), required=False
     )
     upload = forms.FileField(
-        label=_("The data (CSV with a header row, JSON, or PDF)"), required=False
+        label=_("The data (CSV with a header row, JSON, or PDF)"),
+        required=False,
+        # Only a hint to the browser's file picker: the upload is read by its content.
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.json,.pdf,text/csv,application/json,application/pdf"}
+        ),
     )
     changed = forms.IntegerField(
         label=_("Number of records changed"), required=False, min_value=0, initial=0

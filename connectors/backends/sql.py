@@ -28,6 +28,10 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         expires: {date_column: sent_at, hours: 24}   # (UTC) older rows: "deleted under the
                                                      # retention rule", not exported
 
+The shape is declared in ``connectors.backends.sql_mapping`` (retention ``from`` is
+``end_of_year`` or ``date``); a mistake is refused naming the system and the field's path, e.g.
+``billing: options.mapping.tables.customers.erasure: must be one of delete, anonymise, keep``.
+
 Reads stream in batches; an erasure runs in one transaction per system and reports exact counts.
 E-mail addresses match case-insensitively and exactly (never LIKE).
 """
@@ -36,12 +40,12 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import (
     Boolean,
     Column,
@@ -61,6 +65,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, SQLAlchemyError
 
+from connectors.backends.sql_mapping import Expiry, Retention, SQLOptions, TableMap, parse_mapping
 from connectors.base import (
     ALL_CAPABILITIES,
     ChangeResult,
@@ -75,115 +80,9 @@ from connectors.base import (
     Retained,
     SubjectIdentity,
 )
+from connectors.config import ConfigurationInvalid, problems
 
 CASE_INSENSITIVE = frozenset({"email"})
-
-
-@dataclass(frozen=True)
-class Retention:
-    date_column: str
-    years: int
-    legal_basis: str
-    statute: str = ""
-    from_end_of_year: bool = True
-    what: str = ""
-
-    def erase_after(self, day: date) -> date:
-        if self.from_end_of_year:
-            return date(day.year + self.years, 12, 31)
-        try:
-            return day.replace(year=day.year + self.years)
-        except ValueError:  # 29 February
-            return day.replace(year=day.year + self.years, day=28)
-
-    def first_retained_day(self, today: date) -> date:
-        """Rows dated on or after this day are still under the duty to keep them."""
-        if self.from_end_of_year:
-            return date(today.year - self.years, 1, 1)
-        try:
-            return today.replace(year=today.year - self.years)
-        except ValueError:
-            return today.replace(year=today.year - self.years, day=28)
-
-
-@dataclass(frozen=True)
-class Expiry:
-    """The system's own deletion rule: rows older than ``hours`` are gone (or due to go)."""
-
-    date_column: str
-    hours: int
-
-    def cutoff(self) -> datetime:
-        # Naive UTC: what SQLite stores, and what a timestamp column compares in UTC sessions.
-        return datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=self.hours)
-
-
-@dataclass(frozen=True)
-class TableMap:
-    name: str
-    category: str
-    key: str = "id"
-    identity: Mapping[str, str] = field(default_factory=dict)
-    parent: str | None = None
-    parent_key: str | None = None
-    erasure: str = "delete"
-    anonymise: Mapping[str, str | None] = field(default_factory=dict)
-    retention: Retention | None = None
-    restriction_column: str | None = None
-    objection_columns: Mapping[str, str] = field(default_factory=dict)
-    provides: Mapping[str, str] = field(default_factory=dict)
-    columns: tuple[str, ...] | None = None
-    provided: tuple[str, ...] | None = None
-    rectifiable: tuple[str, ...] = ()
-    # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
-    basis: str = ""
-    expires: Expiry | None = None
-
-
-def parse_mapping(raw: Mapping[str, Any]) -> list[TableMap]:
-    tables = []
-    for entry in raw.get("tables", []):
-        entry = dict(entry)
-        retention = entry.pop("retention", None)
-        if retention:
-            retention = dict(retention)
-            counted_from = retention.pop("from", "end_of_year")
-            retention = Retention(from_end_of_year=counted_from == "end_of_year", **retention)
-        expires = entry.pop("expires", None)
-        if expires:
-            expires = Expiry(str(expires["date_column"]), int(expires["hours"]))
-        for name in ("columns", "provided", "rectifiable"):
-            if entry.get(name) is not None:
-                entry[name] = tuple(entry[name])
-        tables.append(TableMap(retention=retention, expires=expires, **entry))
-    _validate(tables)
-    return tables
-
-
-def _validate(tables: list[TableMap]) -> None:
-    names = {t.name for t in tables}
-    for table in tables:
-        if table.erasure not in {"delete", "anonymise", "keep"}:
-            raise ConnectorMisconfigured(f"{table.name}: erasure must be delete, anonymise or keep")
-        if table.parent and (table.parent not in names or not table.parent_key):
-            raise ConnectorMisconfigured(
-                f"{table.name}: parent needs a mapped table and parent_key"
-            )
-        if not table.parent and not table.identity:
-            raise ConnectorMisconfigured(f"{table.name}: needs identity columns or a parent")
-        for strategy in table.anonymise.values():
-            if strategy not in (None, "null", "hash") and not str(strategy).startswith("fixed:"):
-                raise ConnectorMisconfigured(f"{table.name}: unknown anonymisation {strategy}")
-    for table in tables:
-        if table.erasure != "delete":
-            continue
-        for child in tables:
-            if child.parent == table.name and child.retention is not None:
-                # Deleting the parent would orphan (or fail on) the rows kept by law.
-                raise ConnectorMisconfigured(
-                    f"{table.name}: rows of {child.name} may be retained, so {table.name} must "
-                    "be anonymised or kept, not deleted"
-                )
 
 
 class SQLConnector(Connector):
@@ -191,16 +90,23 @@ class SQLConnector(Connector):
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        if not options.get("url"):
-            raise ConnectorMisconfigured(f"{alias}: the SQL connector needs a url")
-        raw = options.get("mapping")
-        if raw is None and options.get("mapping_file"):
-            raw = yaml.safe_load(Path(options["mapping_file"]).read_text(encoding="utf-8"))
+        try:
+            declared = SQLOptions.model_validate(dict(options))
+        except ValidationError as exc:
+            found = problems(exc, options, where=alias, under="options")
+            raise ConfigurationInvalid(found) from exc
+        raw: Any = declared.mapping
+        where, under = alias, "options.mapping"
+        if raw is None and declared.mapping_file:
+            where, under = f"{alias}: options.mapping_file {declared.mapping_file}", ""
+            raw = _read_mapping(where, declared.mapping_file)
         if not raw:
-            raise ConnectorMisconfigured(f"{alias}: the SQL connector needs a mapping")
-        self.maps = parse_mapping(raw)
+            raise ConnectorMisconfigured(
+                f"{alias}: options.mapping: the SQL connector needs a mapping (or mapping_file)"
+            )
+        self.maps = parse_mapping(raw, where=where, under=under)
         self.by_name = {t.name: t for t in self.maps}
-        self.batch_size = int(options.get("batch_size", 1000))
+        self.batch_size = declared.batch_size
         self._engine: Engine | None = None
         self._tables: dict[str, Table] = {}
 
@@ -548,6 +454,17 @@ class SQLConnector(Connector):
         return ChangeResult(changed=changed)
 
 
+def _read_mapping(where: str, path: str) -> Any:
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConnectorMisconfigured(
+            f"{where}: cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ConnectorMisconfigured(f"{where}: is not valid YAML") from exc
+
+
 def _typed(column: Column[Any], value: str) -> Any:
     """Keys were stored as text; compare them as the column's own type."""
     try:
@@ -567,4 +484,4 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-__all__ = ["Boolean", "Retention", "SQLConnector", "TableMap", "parse_mapping"]
+__all__ = ["Boolean", "Expiry", "Retention", "SQLConnector", "TableMap", "parse_mapping"]

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
@@ -322,7 +323,8 @@ def test_the_extension_form_requires_its_ground(shop, officer, client):
     login_with_totp(client, officer.email, PASSWORD, officer.totp_secret)
     with time_machine.travel(on("2025-03-20")):
         page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
-        assert 'name="ground" id="id_ground_0" value="complexity"' in page
+        [radio] = re.findall(r'<input[^>]*\bid="id_ground_0"[^>]*>', page)
+        assert all(a in radio for a in ('type="radio"', 'name="ground"', 'value="complexity"'))
         url = reverse("staff:case_action", args=[item.reference, "extend"])
         client.post(url, {"reasons": "Fourteen systems."})
         assert not SubjectRequest.objects.get(pk=item.pk).extended
