@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = [
     "tests.fixtures.isolation",
+    "tests.fixtures.slow",
     "tests.fixtures.celery",
     "tests.fixtures.browser",
 ]
