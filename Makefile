@@ -1,4 +1,5 @@
-# The two commands: `make run` (try the portal) and `make test` (the whole suite).
+# The two commands: `make run` (try the portal) and `make test` (the whole suite);
+# `make test-fast` is the suite without the tests marked slow (those that start a process).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -11,7 +12,7 @@ IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles
 CONNECTORS := $${DSR_CONNECTORS_FILE:-$${DSR_VAR_DIR:-$(CURDIR)/var}/demo/connectors$(if $(DEMO_SAAS),-saas).yaml}
 PROCFILE := $(if $(DEMO_SAAS),Procfile.saas,Procfile.dev)
 
-.PHONY: run test lint format messages makemessages vendor lock clean
+.PHONY: run test test-fast lint format messages makemessages vendor lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,11 @@ run: messages
 ## make test: install the test dependencies and run the whole suite
 test: $(VENV)/.test-installed messages
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+## make test-fast: the same without the slow tests (a Celery worker process, gunicorn, Chromium,
+## manage.py or pytest as a subprocess, the benchmarks)
+test-fast: $(VENV)/.test-installed messages
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-2} -m "not slow" $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

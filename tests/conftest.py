@@ -13,7 +13,12 @@ from tests.helpers import Outbox
 # are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.fixtures.celery", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.isolation",
+    "tests.fixtures.slow",
+    "tests.fixtures.celery",
+    "tests.fixtures.browser",
+]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -81,19 +86,3 @@ def _fresh_cache() -> Iterator[None]:
 def outbox(mailoutbox: list) -> Outbox:
     """The e-mails sent during the test, with helpers to find one and follow its links."""
     return Outbox(mailoutbox)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Leave no broker keys of this test process behind in the shared Redis."""
-    prefix = os.environ.get("CELERY_KEY_PREFIX", "")
-    if not (settings.TEST_REDIS_URL and prefix.startswith("dsr-test-")):
-        return
-    import redis
-
-    try:
-        client = redis.Redis.from_url(settings.TEST_REDIS_URL, socket_timeout=2)
-        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
-        if keys:
-            client.delete(*keys)
-    except redis.RedisError:
-        pass

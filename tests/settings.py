@@ -3,11 +3,19 @@
 PostgreSQL and Redis are used when reachable (DATABASE_URL / REDIS_URL, or the local
 defaults). With REQUIRE_SERVICES=1 there is no fallback: a missing server makes the tests
 that need it fail instead of quietly running on SQLite or being skipped.
+
+Several checkouts on one host share those servers and the temporary folder, so every name a
+run creates there carries its run id (DSR_TEST_RUN_ID): the test databases, the source-system
+databases of the connector tests, the Redis keys and the scratch folders. The run removes them
+at the end (tests/fixtures/isolation.py).
 """
 
+import hashlib
 import os
 import socket
+import sys
 import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -24,32 +32,60 @@ def reachable(url: str) -> bool:
         return False
 
 
+# The run id is "<checkout>_<pid>": a hash of this checkout's path, so a run finds (and removes)
+# what a killed run of the same checkout left behind and never touches another checkout's,
+# and the pid of the pytest process that leads the run. Its xdist workers and the processes
+# the tests start (a Celery worker, a benchmark) inherit it; a pytest session of its own starts
+# a new run, even inside a test (tests/test_require_services.py runs pytest in pytest).
+_CHECKOUT = str(Path(__file__).resolve().parents[1])
+TEST_CHECKOUT_ID = hashlib.sha256(_CHECKOUT.encode()).hexdigest()[:8]
+_INHERIT = os.environ.get("DSR_TEST_WORKER_PROCESS") == "1"  # a worker started by a test
+TEST_RUN_OWNER = "DSR_TEST_RUN_ID" not in os.environ or (
+    not _INHERIT and "pytest" in sys.modules and "PYTEST_XDIST_WORKER" not in os.environ
+)
+if TEST_RUN_OWNER:
+    os.environ["DSR_TEST_RUN_ID"] = f"{TEST_CHECKOUT_ID}_{os.getpid()}"
+TEST_RUN_ID = os.environ["DSR_TEST_RUN_ID"]
+# All Redis keys of the run start with this (broker queues, and the cache of the processes
+# the tests start with a Redis cache).
+TEST_REDIS_PREFIX = f"dsr-test-{TEST_RUN_ID}-"
+# One folder per run in the shared temporary folder; each process has its own inside.
+TEST_RUN_DIR = Path(tempfile.gettempdir()) / f"dsr-test-{TEST_RUN_ID}"
+TEST_RUN_DIR.mkdir(exist_ok=True)
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
 _db_url = os.environ.get("DATABASE_URL") or LOCAL_POSTGRES
 if REQUIRE_SERVICES or reachable(_db_url):
     os.environ["DATABASE_URL"] = _db_url
 else:
-    os.environ["DATABASE_URL"] = "sqlite:///" + os.path.join(tempfile.gettempdir(), "dsr-test.db")
+    os.environ["DATABASE_URL"] = f"sqlite:///{TEST_RUN_DIR / 'dsr-test.db'}"
 
 _redis_url = os.environ.get("REDIS_URL") or LOCAL_REDIS
 TEST_REDIS_URL = _redis_url if (REQUIRE_SERVICES or reachable(_redis_url)) else ""
 
-# Each test process gets its own scratch folder and its own broker key prefix.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-# A worker process started by a test shares the test's folder and broker prefix (see
+# Each test process gets its own scratch folder and its own broker key prefix. A worker
+# process started by a test shares the test's folder and broker prefix (see
 # tests/fixtures/celery.py); every other process, xdist workers included, gets its own.
-_INHERIT = os.environ.get("DSR_TEST_WORKER_PROCESS") == "1"
 if not _INHERIT:
-    os.environ["DSR_VAR_DIR"] = tempfile.mkdtemp(prefix=f"dsr-test-{_worker}-")
+    os.environ["DSR_VAR_DIR"] = tempfile.mkdtemp(prefix=f"{_worker}-", dir=TEST_RUN_DIR)
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.setdefault("DJANGO_DEBUG", "true")
+# The tests keep their cache in memory; a process they start with REDIS_URL (bench/scale.py)
+# would otherwise share the default "dsr" prefix with every checkout and `make run` here.
+os.environ["DSR_CACHE_PREFIX"] = f"{TEST_REDIS_PREFIX}cache"
 if TEST_REDIS_URL:
     os.environ["CELERY_BROKER_URL"] = TEST_REDIS_URL
     if not _INHERIT:
-        os.environ["CELERY_KEY_PREFIX"] = f"dsr-test-{_worker}-{os.getpid()}:"
+        os.environ["CELERY_KEY_PREFIX"] = f"{TEST_REDIS_PREFIX}{_worker}-{os.getpid()}:"
 
 from dsr.settings import *  # noqa: E402,F403
 
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    # pytest-django adds the xdist worker ("_gw0"). SQLite tests run in memory.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = (  # noqa: F405
+        f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"  # noqa: F405
+    )
 # A per-test cache keeps rate limits and TOTP replay marks from leaking between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("one_at_a_time_on_this_host"),
+]
 
 
 def bench(script: str, *args: str, timeout: float = 300) -> dict:

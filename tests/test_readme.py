@@ -42,6 +42,7 @@ def test_the_two_commands_come_first():
     assert "make test" in ci
 
 
+@pytest.mark.slow
 def test_the_readme_commands_run_as_written(tmp_path):
     env = {
         "PATH": os.environ["PATH"],

@@ -27,12 +27,14 @@ def run_pytest(test: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_missing_redis_is_a_skip_by_default():
     result = run_pytest(REDIS_TEST, REDIS_URL=f"redis://{DEAD}/0")
     assert result.returncode == 0, result.stdout
     assert "1 skipped" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_missing_redis_fails_under_require_services():
     result = run_pytest(REDIS_TEST, REDIS_URL=f"redis://{DEAD}/0", REQUIRE_SERVICES="1")
     assert result.returncode == 1, result.stdout
@@ -40,6 +42,7 @@ def test_a_missing_redis_fails_under_require_services():
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_a_missing_postgres_fails_under_require_services():
     result = run_pytest(
         POSTGRES_TEST, DATABASE_URL=f"postgres://root@{DEAD}/dsr", REQUIRE_SERVICES="1"

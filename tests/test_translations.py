@@ -41,6 +41,7 @@ def fresh_catalogues(tmp_path_factory):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.slow
 def test_every_string_is_translated(fresh_catalogues, lang):
     catalogue = fresh_catalogues[lang]
     untranslated = [e.msgid for e in catalogue.untranslated_entries()]
@@ -62,6 +63,7 @@ def test_the_catalogues_compile_with_matching_placeholders(lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.slow
 def test_the_committed_catalogue_has_no_stale_entries(fresh_catalogues, lang):
     committed = polib.pofile(str(ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"))
     fresh_ids = {(e.msgctxt, e.msgid) for e in fresh_catalogues[lang]}

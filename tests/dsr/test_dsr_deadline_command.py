@@ -100,6 +100,7 @@ def test_an_unknown_calendar_is_refused_clearly():
         run("2025-03-05", "--country", "DE", "--paused-days", "-1")
 
 
+@pytest.mark.slow
 def test_it_runs_as_a_process(tmp_path):
     done = run_process("2025-03-05", "--country", "DE", "--subdivision", "NW", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -110,6 +111,7 @@ def test_it_runs_as_a_process(tmp_path):
     assert "7 April 2025" in result["explanation"]
 
 
+@pytest.mark.slow
 def test_a_bad_date_fails_the_process_with_a_message(tmp_path):
     done = run_process("2025-13-01", "--country", "DE", tmp_path=tmp_path)
     assert done.returncode != 0

@@ -264,6 +264,7 @@ def test_an_unknown_right_in_the_setting_is_a_configuration_error(settings):
         four_eyes.four_eyes_rights()
 
 
+@pytest.mark.slow
 def test_the_portal_does_not_start_with_an_unknown_right_in_the_setting(tmp_path):
     from tests.dsr.test_production_settings import manage
 

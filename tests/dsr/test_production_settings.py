@@ -39,6 +39,7 @@ def production_env(tmp_path):
     }
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_a_secret_key(production_env):
     del production_env["DJANGO_SECRET_KEY"]
     result = manage("check", **production_env)
@@ -46,6 +47,7 @@ def test_production_refuses_to_start_without_a_secret_key(production_env):
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_an_encryption_key(production_env):
     del production_env["DSR_ENCRYPTION_KEY"]
     result = manage("check", **production_env)
@@ -53,6 +55,7 @@ def test_production_refuses_to_start_without_an_encryption_key(production_env):
     assert "DSR_ENCRYPTION_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_a_mail_server(production_env):
     del production_env["EMAIL_URL"]
     result = manage("check", **production_env)
@@ -60,6 +63,7 @@ def test_production_refuses_to_start_without_a_mail_server(production_env):
     assert "EMAIL_URL" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_passes_check_deploy_without_warnings(production_env):
     result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -67,6 +71,7 @@ def test_production_passes_check_deploy_without_warnings(production_env):
     assert "WARNING" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_development_mode_starts_with_nothing_configured(tmp_path):
     result = manage("check", DSR_VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
