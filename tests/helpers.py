@@ -44,6 +44,12 @@ def totp_code(secret: str, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
+def fresh_totp_code(secret: str) -> str:
+    """The current code, taken early enough in its period to arrive before it expires."""
+    _fresh_totp_period()
+    return totp_code(secret)
+
+
 def _fresh_totp_period(margin: float = 3.0) -> None:
     """Like a person reading a fresh code: never type one that expires on the way (the server
     accepts only the current period, and a loaded test machine can take seconds to answer)."""

@@ -13,7 +13,7 @@ from dsr.models import JobStatus, Status, SubjectRequest
 from dsr.services import verification
 from tests.factories import PASSWORD, make_officer, submit
 from tests.fixtures.browser import screenshot
-from tests.helpers import code_in, totp_code
+from tests.helpers import code_in, fresh_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +56,7 @@ def log_in(browser, live_server, officer, secret):
     page.get_by_label("Email").fill(officer.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
-    page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_label("Code").fill(fresh_totp_code(secret))
     page.get_by_role("button", name="Sign In", exact=True).click()
     page.wait_for_url("**/staff/")
     return page

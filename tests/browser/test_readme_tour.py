@@ -18,7 +18,7 @@ from dsr.demo import DEMO_PASSWORD, load_full_demo
 from dsr.demo_systems import DEMO_SUBJECT
 from dsr.models import OutboxMessage, Status, SubjectRequest
 from tests.fixtures.browser import screenshot
-from tests.helpers import totp_code
+from tests.helpers import fresh_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -50,7 +50,7 @@ def log_in(page, login) -> None:
     page.get_by_label("Email").fill(login.email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
-    page.get_by_label("Code").fill(totp_code(login.totp_secret))
+    page.get_by_label("Code").fill(fresh_totp_code(login.totp_secret))
     page.get_by_role("button", name="Sign In", exact=True).click()
     page.wait_for_url("**/staff/")
 
