@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from dsr.celery import QUEUES
@@ -40,6 +41,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_portal_with_the_shipped_config(tmp_path):
     env = production_env(tmp_path, GUNICORN_WORKERS="1", GUNICORN_BIND="")
     python = sys.executable
@@ -135,6 +137,7 @@ def test_every_queue_has_a_worker_in_the_procfile_compose_and_systemd():
     ) == sorted(QUEUES)
 
 
+@pytest.mark.slow
 def test_the_image_build_settings_pass_the_production_checks(tmp_path):
     dockerfile = (ROOT / "Dockerfile").read_text()
     build = re.search(r"&& (DJANGO_DEBUG=.+?)\\\n\s+(EMAIL_URL=\S+)", dockerfile)

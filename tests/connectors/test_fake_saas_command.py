@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from connectors.backends.salesforce import SalesforceConnector
@@ -15,6 +16,7 @@ from connectors.base import SubjectIdentity
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_the_command_starts_the_fakes_and_writes_their_configuration(tmp_path):
     config = tmp_path / "saas.yaml"
     env = {
