@@ -145,6 +145,7 @@ def manual_intake(request: HttpRequest) -> HttpResponse:
             language=data["language"],
             channel=data["channel"],
             received_at=data["received_at"],
+            matter=data["matter"],
             extra={"send_verification": data["send_verification"]},
         )
         try:

@@ -31,11 +31,21 @@ def test_the_controller_is_seeded_from_settings_once(settings):
     assert Controller.objects.count() == 1
 
 
-def test_authorities_parse_with_competence():
-    parsed = parse_authorities("BfDI|Bonn||telecommunications contracts;; LDI NRW|Düsseldorf")
-    assert [a["name"] for a in parsed] == ["BfDI", "LDI NRW"]
-    assert parsed[0]["competence"] == "telecommunications contracts"
-    assert parsed[1]["competence"] == ""
+def test_authorities_parse_with_the_matter_they_are_competent_for():
+    parsed = parse_authorities(
+        "BfDI|Bonn||telecommunications;; LDI NRW|Düsseldorf;; Post DPA|Bonn||postal services"
+    )
+    assert [a["name"] for a in parsed] == ["BfDI", "LDI NRW", "Post DPA"]
+    assert [a["matter"] for a in parsed] == ["telecommunications", "", "postal"]
+    # The free text of earlier configurations still names its matter.
+    assert parse_authorities("BfDI|||telecommunications contracts")[0]["matter"] == (
+        "telecommunications"
+    )
+
+
+def test_an_unknown_competence_is_a_configuration_error():
+    with pytest.raises(ValueError, match="unknown competence"):
+        parse_authorities("X|||fisheries")
 
 
 @pytest.mark.parametrize(
