@@ -134,7 +134,8 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
     if event is None:
         return {}
     return {
-        "ground": str(GROUNDS.get(event.data.get("ground", ""), "")),
+        # Lazy: translated when the letter is rendered, in the request's language.
+        "ground": GROUNDS.get(event.data.get("ground", ""), ""),
         "statute": event.data.get("statute", ""),
         "reasons": event.reason,
         "partial": event.kind == EventKind.PARTLY_REFUSED,
