@@ -318,7 +318,7 @@ DSR_CONTROLLER = {
     "country": env.str("DSR_COUNTRY", default="DE"),
     "subdivision": env.str("DSR_SUBDIVISION", default=""),
     "time_zone": env.str("DSR_TIME_ZONE", default="Europe/Berlin"),
-    # "Name|address|website|competence" entries separated by ";;"
+    # "Name|address|website|matter" entries separated by ";;" (matter: see .env.example)
     "authorities": env.str("DSR_SUPERVISORY_AUTHORITIES", default=""),
 }
 
