@@ -387,6 +387,7 @@ def test_the_officer_sees_the_letter_language_in_every_form_that_writes_to_the_r
     assert all(forms.values()), [action for action, form in forms.items() if not form]
     for action, form in forms.items():
         assert f"This letter goes out in {name}." in (form or ""), action
+        assert "It names Landesbeauftragte" in (form or ""), action
 
 
 def test_the_admin_cannot_name_two_authorities_for_the_same_matter():
