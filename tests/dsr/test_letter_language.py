@@ -114,10 +114,27 @@ def english_fragments(language: str) -> frozenset[str]:
         for source in filter(None, (entry.msgid, entry.msgid_plural)):
             for part in PLACEHOLDER.split(source):
                 fragment = part.strip(" .,:;()\n")
-                # Short fragments ("Art. 78") and names are the same in every language.
-                if len(fragment) >= 12 and " " in fragment and fragment not in translated:
+                # Citations ("Art. 78") are the same in every language, and a single lower-case
+                # word may be a word of the language too ("met name"); labels ("Erasure") count.
+                if " " not in fragment:
+                    wanted = len(fragment) >= 5 and fragment[0].isupper()
+                else:
+                    wanted = len(fragment) >= 8
+                if not wanted:
+                    continue
+                if fragment not in translated:
                     fragments.add(fragment)
     return frozenset(fragments)
+
+
+def english_in(text: str, language: str) -> list[str]:
+    """The catalogue's English sources in ``text``: whole words, so that a label ("Erasure")
+    counts but a word inside another ("Systems" in "T-Systems") does not."""
+    return sorted(
+        fragment
+        for fragment in english_fragments(language)
+        if re.search(rf"(?<![\w-]){re.escape(fragment)}(?![\w-])", text)
+    )
 
 
 def sentences(text: str) -> set[str]:
@@ -137,7 +154,7 @@ def untranslated(text: str, english: str, language: str, *, data: list[str]) -> 
     for value in sorted(filter(None, data), key=len, reverse=True):
         text, english = text.replace(value, "«»"), english.replace(value, "«»")
     text, english = (re.sub(r"https?://\S+", "«»", value) for value in (text, english))
-    found = sorted(fragment for fragment in english_fragments(language) if fragment in text)
+    found = english_in(text, language)
     found += sorted(sentences(english) & sentences(text))
     return found
 
@@ -313,7 +330,7 @@ def test_the_pdf_copy_is_in_the_request_language_too(template, language):
         ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     letter = " ".join(letter.split())  # the PDF's own line breaks
-    assert [f for f in english_fragments(language) if f in letter] == []
+    assert english_in(letter, language) == []
     assert "BfDI" in letter
     assert "LDI NRW" not in letter
 
@@ -412,3 +429,30 @@ def test_the_admin_cannot_name_two_authorities_for_the_same_matter():
     twice = formset(data("", "telecommunications", ""), instance=controller)
     assert not twice.is_valid()
     assert "one authority per matter" in str(twice.non_form_errors())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_letters_in_german_and_dutch_are_wholly_in_their_language(settings, tmp_path):
+    from connectors import registry
+
+    # Imported here: the full demo (its source systems) is needed by this test only.
+    from dsr.demo import load_full_demo
+    from dsr.demo_requests import UNCONFIRMED
+    from dsr.models import SentLetter, SubjectRequest
+
+    settings.VAR_DIR = tmp_path
+    settings.DSR_CONNECTORS_FILE = str(tmp_path / "demo" / "connectors.yaml")
+    registry.reset()
+    try:
+        load_full_demo()
+    finally:
+        registry.reset()
+    letters = SentLetter.objects.filter(request__language__in=["de", "nl"]).select_related(
+        "request"
+    )
+    assert {letter.request.language for letter in letters} == {"de", "nl"}
+    for letter in letters:
+        language = letter.request.language
+        english = english_in(f"{letter.subject}\n{letter.body}", language)
+        assert english == [], (letter.template, language)
+    assert SubjectRequest.objects.get(email=UNCONFIRMED).matter == Matter.TELECOMMUNICATIONS
