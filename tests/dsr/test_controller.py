@@ -61,3 +61,32 @@ def test_a_wrong_calendar_or_time_zone_is_refused(field, values):
     with pytest.raises(ValidationError) as error:
         seed_controller({**base, **values})
     assert field in error.value.message_dict
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_old_free_text_competence_becomes_the_matter_it_named():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("dsr", "0002_authority_matter_request_matter")],
+        [("dsr", "0004_remove_supervisoryauthority_competence")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    controller = old.get_model("dsr", "Controller").objects.create(name="X", country="DE")
+    Authority = old.get_model("dsr", "SupervisoryAuthority")
+    for position, competence in enumerate(["telecommunications contracts", "", "Postdienste"]):
+        Authority.objects.create(
+            controller=controller, name=f"DPA {position}", competence=competence, position=position
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    matters = new.get_model("dsr", "SupervisoryAuthority").objects.order_by("position")
+    assert [a.matter for a in matters] == ["telecommunications", "", "postal"]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
