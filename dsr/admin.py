@@ -1,7 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -16,8 +18,25 @@ from dsr.models import (
 from dsr.placeholders import REQUIRED, VARIABLES
 
 
+class AuthorityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        """One authority per matter, and one for all other matters: each request's letters
+        name exactly one (``dsr.core.controller.competent_authority``)."""
+        super().clean()
+        matters = [
+            form.cleaned_data.get("matter", "")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if len(matters) != len(set(matters)):
+            raise ValidationError(
+                _("Name one authority per matter, and one for all other matters.")
+            )
+
+
 class SupervisoryAuthorityInline(admin.StackedInline[SupervisoryAuthority, Controller]):
     model = SupervisoryAuthority
+    formset = AuthorityFormSet
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

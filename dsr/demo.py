@@ -36,14 +36,14 @@ DEMO_CONTROLLER = {
             "name": "Die Bundesbeauftragte für den Datenschutz und die Informationsfreiheit (BfDI)",
             "address": "Graurheindorfer Straße 153\n53117 Bonn",
             "website": "https://www.bfdi.bund.de",
-            "competence": "telecommunications contracts",
+            "matter": "telecommunications",
         },
         {
             "name": "Landesbeauftragte für Datenschutz und Informationsfreiheit "
             "Nordrhein-Westfalen (LDI NRW)",
             "address": "Kavalleriestraße 2-4\n40213 Düsseldorf",
             "website": "https://www.ldi.nrw.de",
-            "competence": "",
+            "matter": "",
         },
     ],
 }

@@ -3,7 +3,8 @@
 The fan-out runs in this process (Celery eager) against the demo's SQLite systems, so every
 state is reached before ``make run`` starts the worker: an overdue access request whose answer
 waits for release, a request paused on a question, a correction the CRM refused (a failed job),
-a marketing objection done and closed, and a request still waiting for its e-mail confirmation.
+a marketing objection done and closed, and a request about a telecommunications contract (its
+letters name the BfDI) still waiting for its e-mail confirmation.
 Erika Mustermann, the subject of the README's tour, is left alone.
 """
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from dsr.celery import app
-from dsr.models import Channel, SubjectRequest
+from dsr.models import Channel, Matter, SubjectRequest
 from dsr.rights import Right
 from dsr.services import assignment, questions, rectification, verification
 from dsr.services.completion import complete
@@ -48,6 +49,7 @@ def _intake(
     channel: str = Channel.WEB,
     days_ago: int = 0,
     details: dict[str, Any] | None = None,
+    matter: str = "",
 ) -> Intake:
     return Intake(
         rights={right: details or {}},
@@ -55,6 +57,7 @@ def _intake(
         language=language,
         channel=channel,
         received_at=timezone.now() - timedelta(days=days_ago),
+        matter=matter,
         extra={"send_verification": channel == Channel.WEB},
     )
 
@@ -149,7 +152,16 @@ def load_requests(officer: User, second: User) -> int:
             complete(SubjectRequest.objects.get(pk=item.pk), officer=second)
             made += 1
         if UNCONFIRMED not in existing:
-            submit_request(intake=_intake(Right.ERASURE, UNCONFIRMED, "Noah Weber", language="de"))
+            # About his mobile contract: the letters name the BfDI, the others the LDI NRW.
+            submit_request(
+                intake=_intake(
+                    Right.ERASURE,
+                    UNCONFIRMED,
+                    "Noah Weber",
+                    language="de",
+                    matter=Matter.TELECOMMUNICATIONS,
+                )
+            )
             made += 1
     finally:
         restore()

@@ -6,8 +6,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from dsr.core.controller import get_controller
 from dsr.core.files import Upload, UploadRejected, check_upload
-from dsr.models import AgentAuthority, IdDocumentType
+from dsr.models import AgentAuthority, IdDocumentType, Matter
 from dsr.rights import Right
 from dsr.staff_forms import ManualIntakeForm
 
@@ -82,6 +83,13 @@ class RequesterForm(forms.Form):
     postal_address = forms.CharField(
         label=_("Postal address (optional)"), required=False, max_length=500, widget=_textarea(2)
     )
+    # Offered only where another authority is competent for some matters (see __init__).
+    matter = forms.ChoiceField(
+        label=_("Is your request about one of these? (optional)"),
+        required=False,
+        choices=[("", _("No, or I am not sure")), *Matter.choices],
+        help_text=_("It decides which supervisory authority is competent for your request."),
+    )
     agent_name = forms.CharField(
         label=_("Your name"), required=False, max_length=200, validators=[no_links]
     )
@@ -104,6 +112,8 @@ class RequesterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if account_email:
             self.fields["email"].initial = account_email
+        if not get_controller().authorities.exclude(matter="").exists():
+            del self.fields["matter"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

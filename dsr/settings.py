@@ -318,7 +318,7 @@ DSR_CONTROLLER = {
     "country": env.str("DSR_COUNTRY", default="DE"),
     "subdivision": env.str("DSR_SUBDIVISION", default=""),
     "time_zone": env.str("DSR_TIME_ZONE", default="Europe/Berlin"),
-    # "Name|address|website|competence" entries separated by ";;"
+    # "Name|address|website|matter" entries separated by ";;" (matter: see .env.example)
     "authorities": env.str("DSR_SUPERVISORY_AUTHORITIES", default=""),
 }
 
@@ -345,13 +345,9 @@ DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 
-# What an erasure letter says about backups (Art. 17; EDPB: say how backups are handled).
-DSR_BACKUP_STATEMENT = env.str(
-    "DSR_BACKUP_STATEMENT",
-    default="Our backups are overwritten within 30 days. Erased data is never restored from "
-    "them; if a backup must ever be restored, the erasures are applied again before any data "
-    "is used.",
-)
+# Days within which backups are overwritten: the erasure letter says so, in the request's
+# language (Art. 17; EDPB: say how backups are handled).
+DSR_BACKUP_DAYS = env.int("DSR_BACKUP_DAYS", default=30)
 # Days an answer package can be downloaded before it is deleted.
 DSR_PACKAGE_DAYS = env.int("DSR_PACKAGE_DAYS", default=30)
 # Closed requests are purged this many years after the end of the year they closed in

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from dsr.models import Channel, ExtensionGround
+from dsr.models import Channel, ExtensionGround, Matter
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
 from dsr.services.refusals import REFUSAL_GROUNDS
@@ -40,6 +40,12 @@ class ManualIntakeForm(forms.Form):
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    matter = forms.ChoiceField(
+        label=_("About"),
+        required=False,
+        choices=[("", _("anything else, or not stated")), *Matter.choices],
+        help_text=_("Chooses the supervisory authority that the letters name as competent."),
     )
     details = forms.CharField(
         label=_("What the request asks for"),

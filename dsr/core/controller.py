@@ -5,23 +5,50 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from dsr.models import Controller, SupervisoryAuthority
+from dsr.models import Controller, Matter, SubjectRequest, SupervisoryAuthority
+
+
+def matter_of(text: str) -> str:
+    """A ``Matter`` from a configured value: its key, or the old free text that named it
+    ("telecommunications contracts"); empty for the default authority."""
+    value = text.strip().lower()
+    if value in Matter.values:
+        return value
+    if "telecom" in value or "telekom" in value:
+        return Matter.TELECOMMUNICATIONS
+    if "post" in value:
+        return Matter.POSTAL
+    if value:
+        raise ValueError(f"unknown competence {text!r}: use one of {', '.join(Matter.values)}")
+    return ""
 
 
 def parse_authorities(spec: str) -> list[dict[str, str]]:
-    """``name|address|website|competence`` entries separated by ``;;`` (see .env.example)."""
+    """``name|address|website|matter`` entries separated by ``;;`` (see .env.example)."""
     authorities = []
     for entry in filter(None, (part.strip() for part in spec.split(";;"))):
-        name, address, website, competence = ([*entry.split("|"), "", "", ""])[:4]
+        name, address, website, matter = ([*entry.split("|"), "", "", ""])[:4]
         authorities.append(
             {
                 "name": name.strip(),
                 "address": address.strip().replace("\\n", "\n"),
                 "website": website.strip(),
-                "competence": competence.strip(),
+                "matter": matter_of(matter),
             }
         )
     return authorities
+
+
+def competent_authority(request: SubjectRequest) -> SupervisoryAuthority | None:
+    """The one authority competent for this request: the one for its matter if the register
+    names one, else the default one (no matter). None if neither is configured: then no
+    letter may claim an authority is competent for the request."""
+    authorities = list(get_controller().authorities.all())  # in their order: the first wins
+    for wanted in ([request.matter] if request.matter else []) + [""]:
+        for authority in authorities:
+            if authority.matter == wanted:
+                return authority
+    return None
 
 
 def get_controller() -> Controller:

@@ -4,15 +4,17 @@ What a letter adds to its context, and what must follow once it went out, are co
 ``letter_context`` and ``letter_sent`` in one place (``dsr.receivers``).
 """
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django.conf import settings
 from django.dispatch import Signal
 from django.urls import reverse
+from django.utils.functional import Promise, lazy
 
 from dsr.core import challenges, taskqueue
 from dsr.core.clock import clock_for
-from dsr.core.controller import get_controller
+from dsr.core.controller import competent_authority
 from dsr.core.mail import send_email
 from dsr.core.tokens import status_token
 from dsr.models import (
@@ -55,24 +57,48 @@ def _url(name: str, *args: str) -> str:
     return str(settings.DSR_BASE_URL) + reverse(name, args=args)
 
 
+def _joined(labels: Sequence[Promise]) -> str:
+    return ", ".join(str(label) for label in labels)
+
+
+# Lazy: the context is built before the letter's language is switched on (``render_email``).
+joined = lazy(_joined, str)
+
+
 def request_context(request: SubjectRequest) -> dict[str, Any]:
+    """What every letter may use. Texts stay lazy (translated when the letter is rendered, in
+    the request's language), never English strings fixed here."""
     clock = clock_for(request)
-    controller = get_controller()
+    labels = [RIGHTS[Right(r)].right.label for r in request.rights]
     return {
         "request": request,
-        "rights": [RIGHTS[Right(r)].right.label for r in request.rights],
-        "rights_text": ", ".join(str(RIGHTS[Right(r)].right.label) for r in request.rights),
+        "rights": labels,
+        "rights_text": joined(labels),
         "received_on": request.received_on,
         "due_on": request.due_on,
         "explanation": clock.explain(request.language),
         "status_url": _url("dsr:status", status_token(request)),
-        "authorities": list(controller.authorities.all()),
+        # Exactly one: the authority competent for this request (LEGAL.md §2).
+        "authority": competent_authority(request),
         "paused": request.paused,
         "last_question": request.messages.filter(awaits_answer=True).last(),
         "extension_reasons": request.events.filter(kind="extended")
         .values_list("reason", flat=True)
         .first(),
     }
+
+
+def letter_context_for(
+    request: SubjectRequest, template: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything a letter is rendered from: the request's context and what the receivers of
+    ``letter_context`` add (a refusal's reasons, a completion's outcome)."""
+    context = request_context(request) | (extra or {})
+    for _receiver, added in letter_context.send(
+        sender=SubjectRequest, request=request, template=template
+    ):
+        context |= cast(dict[str, Any], added or {})
+    return context
 
 
 def deliver(
@@ -86,11 +112,7 @@ def deliver(
     request = SubjectRequest.objects.filter(pk=request_id).first()
     if request is None:
         return False
-    context = request_context(request) | (extra or {})
-    for _receiver, added in letter_context.send(
-        sender=SubjectRequest, request=request, template=template
-    ):
-        context |= cast(dict[str, Any], added or {})
+    context = letter_context_for(request, template, extra)
     to = request.answer_email
     challenge = None
     if challenge_id is not None:

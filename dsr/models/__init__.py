@@ -2,7 +2,7 @@
 
 from dsr.models.answers import AnswerPackage, Redaction
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
-from dsr.models.controller import Controller, SupervisoryAuthority
+from dsr.models.controller import Controller, Matter, SupervisoryAuthority
 from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
 from dsr.models.jobs import (
     DONE,
@@ -79,6 +79,7 @@ __all__ = [
     "LetterKind",
     "LetterTemplate",
     "ManualTask",
+    "Matter",
     "MessageDirection",
     "NoticeStatus",
     "OutboxMessage",

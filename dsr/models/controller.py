@@ -74,18 +74,33 @@ class Controller(models.Model):
                 ) from exc
 
 
+class Matter(models.TextChoices):
+    """What a request can be about that makes another supervisory authority competent (in
+    Germany the federal commissioner, BfDI, supervises providers of telecommunications and
+    postal services for those services; the Land authority everything else)."""
+
+    TELECOMMUNICATIONS = "telecommunications", _("telecommunications services")
+    POSTAL = "postal", _("postal services")
+
+
 class SupervisoryAuthority(models.Model):
-    """A competent supervisory authority, named in refusals and in the access report."""
+    """A supervisory authority competent for the controller: the default one (no matter) and
+    one per matter it is competent for. Each letter names exactly one of them, chosen for the
+    request by ``dsr.core.controller.competent_authority``."""
 
     controller = models.ForeignKey(Controller, on_delete=models.CASCADE, related_name="authorities")
     name = models.CharField(_("name"), max_length=300)
     address = models.TextField(_("address"), blank=True)
     website = models.URLField(_("website"), blank=True)
-    competence = models.CharField(
+    matter = models.CharField(
         _("competent for"),
-        max_length=300,
+        max_length=32,
+        choices=Matter.choices,
         blank=True,
-        help_text=_("e.g. 'telecommunications contracts'; empty for all other matters."),
+        help_text=_(
+            "Requests about this matter go to this authority; empty: the authority for all "
+            "other requests. One authority per matter."
+        ),
     )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -96,3 +111,8 @@ class SupervisoryAuthority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def competence(self) -> str:
+        """What it is competent for, in the active language; empty for the default one."""
+        return str(self.get_matter_display()) if self.matter else ""

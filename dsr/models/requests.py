@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from dsr.models.controller import Matter
 from dsr.rights import Right
 
 
@@ -96,6 +97,9 @@ class SubjectRequest(models.Model):
         _("agent's authority"), max_length=32, choices=AgentAuthority.choices, blank=True
     )
     subject_confirmed_at = models.DateTimeField(_("confirmed by the data subject"), null=True)
+    # What the request is about, as the requester states it or the officer enters it: chooses
+    # the competent supervisory authority its letters name (empty: the default one).
+    matter = models.CharField(_("about"), max_length=32, choices=Matter.choices, blank=True)
 
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,

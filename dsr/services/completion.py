@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from connectors.registry import systems
+from dsr.core import legal_texts
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
@@ -38,7 +39,16 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
                 "changed": result.get("changed", 0),
             }
         )
-        kept += [{**item, "system": name} for item in result.get("retained", [])]
+        kept += [
+            {
+                **item,
+                "system": name,
+                # The known kinds and bases from translated sources; other text as given.
+                "what": legal_texts.kind(str(item.get("what", ""))),
+                "legal_basis": legal_texts.legal_basis(str(item.get("legal_basis", ""))),
+            }
+            for item in result.get("retained", [])
+        ]
     informed = [n.recipient for n in request.notices.filter(status="notified")]
     for item in kept:
         if item.get("erase_after"):
@@ -47,7 +57,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
         "done": done,
         "kept": kept,
         "informed": informed,
-        "backups": settings.DSR_BACKUP_STATEMENT,
+        "backup_days": settings.DSR_BACKUP_DAYS,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
         "objection_upheld": request.events.filter(kind=EventKind.OBJECTION_UPHELD).exists(),
     }

@@ -58,6 +58,8 @@ class Intake:
     agent: AgentDetails | None = None
     evidence: Upload | None = None
     received_at: datetime | None = None
+    # What the request is about (a ``Matter``): chooses the competent supervisory authority.
+    matter: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,6 +105,7 @@ def submit_request(
         agent_name=agent.name.strip() if agent else "",
         agent_email=agent.email.strip().lower() if agent else "",
         agent_authority=agent.authority if agent else "",
+        matter=intake.matter,
     )
     # The account owns the request only if the address is one it has verified: typing
     # someone else's address while logged in gives no access to their request.

@@ -1,8 +1,9 @@
 """Refusing a request, wholly or in part, with the Art. 12(4) notice that must go with it.
 
 The notice cannot be sent without its three elements: the reasons, the right to complain to a
-supervisory authority (the competent one named, and the subject's own), and the judicial
-remedy. It goes as an e-mail with the same text as a PDF letter.
+supervisory authority (the one competent for the request named, and the subject's own where
+they live or work), and the judicial remedy. It goes as an e-mail with the same text as a PDF
+letter.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from dsr.core import four_eyes
 from dsr.core.clock import clock_for, today
-from dsr.core.controller import get_controller
+from dsr.core.controller import competent_authority
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
@@ -76,7 +77,7 @@ def validate(request: SubjectRequest, refusal: Refusal) -> None:
                 "refused if we cannot identify the person."
             )
         )
-    if not get_controller().authorities.exists():
+    if competent_authority(request) is None:
         raise RequestError(
             _(
                 "Name the competent supervisory authority in the configuration first: the "
@@ -133,7 +134,8 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
     if event is None:
         return {}
     return {
-        "ground": str(GROUNDS.get(event.data.get("ground", ""), "")),
+        # Lazy: translated when the letter is rendered, in the request's language.
+        "ground": GROUNDS.get(event.data.get("ground", ""), ""),
         "statute": event.data.get("statute", ""),
         "reasons": event.reason,
         "partial": event.kind == EventKind.PARTLY_REFUSED,

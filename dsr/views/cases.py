@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import staff_required, staff_user
 from dsr.core import audit
-from dsr.core.controller import get_controller
+from dsr.core.controller import competent_authority, get_controller
 from dsr.core.errors import RequestError
 from dsr.core.files import read_file
 from dsr.forms import detail_rows
@@ -55,6 +55,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 (r.get_right_display(), detail_rows(r.right, r.details))
                 for r in item.requested_rights.all()
             ],
+            # Named in its letters as the competent supervisory authority (one per request).
+            "letter_authority": competent_authority(item),
             "note_form": NoteForm(),
             "verify_form": VerifyForm(),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
@@ -145,6 +147,7 @@ def manual_intake(request: HttpRequest) -> HttpResponse:
             language=data["language"],
             channel=data["channel"],
             received_at=data["received_at"],
+            matter=data["matter"],
             extra={"send_verification": data["send_verification"]},
         )
         try:

@@ -69,7 +69,7 @@ def intake(request: HttpRequest, right: str) -> HttpResponse:
         {
             "form": form,
             "info": RIGHTS[chosen],
-            "requester_fields": [form[name] for name in REQUESTER_FIELDS],
+            "requester_fields": [form[name] for name in REQUESTER_FIELDS if name in form.fields],
             "right_fields": [form[n] for n in form.fields if n not in REQUESTER_FIELDS],
             "agent_authorities": AgentAuthority.choices,
         },
@@ -99,6 +99,7 @@ def _intake(form: RequesterForm, right: Right) -> Intake:
         language=translation.get_language() or settings.LANGUAGE_CODE,
         agent=agent,
         evidence=data.get("evidence") if agent else None,
+        matter=data.get("matter", ""),
     )
 
 

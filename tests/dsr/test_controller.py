@@ -31,11 +31,21 @@ def test_the_controller_is_seeded_from_settings_once(settings):
     assert Controller.objects.count() == 1
 
 
-def test_authorities_parse_with_competence():
-    parsed = parse_authorities("BfDI|Bonn||telecommunications contracts;; LDI NRW|Düsseldorf")
-    assert [a["name"] for a in parsed] == ["BfDI", "LDI NRW"]
-    assert parsed[0]["competence"] == "telecommunications contracts"
-    assert parsed[1]["competence"] == ""
+def test_authorities_parse_with_the_matter_they_are_competent_for():
+    parsed = parse_authorities(
+        "BfDI|Bonn||telecommunications;; LDI NRW|Düsseldorf;; Post DPA|Bonn||postal services"
+    )
+    assert [a["name"] for a in parsed] == ["BfDI", "LDI NRW", "Post DPA"]
+    assert [a["matter"] for a in parsed] == ["telecommunications", "", "postal"]
+    # The free text of earlier configurations still names its matter.
+    assert parse_authorities("BfDI|||telecommunications contracts")[0]["matter"] == (
+        "telecommunications"
+    )
+
+
+def test_an_unknown_competence_is_a_configuration_error():
+    with pytest.raises(ValueError, match="unknown competence"):
+        parse_authorities("X|||fisheries")
 
 
 @pytest.mark.parametrize(
@@ -51,3 +61,32 @@ def test_a_wrong_calendar_or_time_zone_is_refused(field, values):
     with pytest.raises(ValidationError) as error:
         seed_controller({**base, **values})
     assert field in error.value.message_dict
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_old_free_text_competence_becomes_the_matter_it_named():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("dsr", "0002_authority_matter_request_matter")],
+        [("dsr", "0004_remove_supervisoryauthority_competence")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    controller = old.get_model("dsr", "Controller").objects.create(name="X", country="DE")
+    Authority = old.get_model("dsr", "SupervisoryAuthority")
+    for position, competence in enumerate(["telecommunications contracts", "", "Postdienste"]):
+        Authority.objects.create(
+            controller=controller, name=f"DPA {position}", competence=competence, position=position
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    matters = new.get_model("dsr", "SupervisoryAuthority").objects.order_by("position")
+    assert [a.matter for a in matters] == ["telecommunications", "", "postal"]
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -80,7 +80,7 @@ def test_the_proposer_cannot_approve_a_refusal_a_second_officer_sends_it(officer
     item.refresh_from_db()
     assert item.status == Status.REFUSED
     letter = outbox.last_to("erika@example.org")
-    for text in (REASONS, "Excessive", "BfDI", "supervisory authority", "Art. 78"):
+    for text in (REASONS, "Excessive", "LDI NRW", "supervisory authority", "Art. 78"):
         assert text in letter.body, text
     assert letter.attachments[0][0].endswith("-refused.pdf")
 
@@ -346,7 +346,7 @@ def test_a_rejected_objection_sends_the_reasons_with_the_remedies(officers, outb
     assert refused.data["ground"] == "compelling_grounds"
     assert (refused.actor, refused.data["proposed_by"]) == (bruno, olivia.pk)
     letter = outbox.last_to("erika@example.org")
-    for text in (reasons, "Compelling legitimate grounds", "BfDI", "Art. 78"):
+    for text in (reasons, "Compelling legitimate grounds", "LDI NRW", "Art. 78"):
         assert text in letter.body, text
     # The restriction that held the data during the assessment ends, although the request is
     # closed, and the letter said so first (Art. 18(3)).

@@ -113,8 +113,8 @@ def test_unverified_requests_are_reminded_once_then_closed_with_the_remedies(out
     notice = outbox.last_to("erika@example.org")
     # Art. 12(4): reasons, the competent authority, the judicial remedy, in German.
     assert "Art. 11" in notice.body
-    assert "BfDI" in notice.body
-    assert "LDI NRW" in notice.body
+    assert "LDI NRW" in notice.body  # the one competent for this request
+    assert "BfDI" not in notice.body
     assert "Art. 78" in notice.body
     assert "Aufsichtsbehörde" in notice.body
 

@@ -1,0 +1,62 @@
+"""What systems report about kept records, said in the reader's language.
+
+Connectors report a kept record's kind ("invoices") and legal basis ("Art. 17(3)(b) GDPR: …")
+as the text their configuration gives, in English. Letters and reports show the known ones
+from translated sources instead (lazy: translated when rendered, in the request's language);
+text the portal does not know is shown as given, never with an English label around it.
+Statutes ("§ 147 AO") are citations and stay as given.
+"""
+
+import re
+
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+# Art. 17(3)(a) to (e): the exceptions to erasure.
+ERASURE_EXCEPTIONS: dict[str, Promise] = {
+    "a": _("Art. 17(3)(a) GDPR: exercising the right of freedom of expression and information"),
+    "b": _("Art. 17(3)(b) GDPR: a legal obligation to keep these records"),
+    "c": _("Art. 17(3)(c) GDPR: reasons of public interest in the area of public health"),
+    "d": _(
+        "Art. 17(3)(d) GDPR: archiving in the public interest, scientific or historical "
+        "research or statistics"
+    ),
+    "e": _("Art. 17(3)(e) GDPR: the establishment, exercise or defence of legal claims"),
+}
+# The names a configuration may use instead of the article.
+BASIS_KEYS = {"legal_obligation": "b", "legal_claims": "e", "public_health": "c", "archiving": "d"}
+EXCEPTION = re.compile(r"^\s*art(?:icle|\.)?\s*17\s*\(\s*3\s*\)\s*\(\s*([a-e])\s*\)", re.I)
+
+KINDS: dict[str, Promise] = {
+    "invoices": _("invoices"),
+    "charges": _("payment transactions"),
+    "payments": _("payments"),
+    "credit notes": _("credit notes"),
+    "orders": _("orders"),
+    "contracts": _("contracts"),
+    "booking records": _("booking records"),
+    "accounting records": _("accounting records"),
+    "business letters": _("business letters"),
+    "tax records": _("tax records"),
+}
+
+
+def legal_basis(text: str) -> str | Promise:
+    """The translated label of a known Art. 17(3) exception, else the text as given."""
+    key = BASIS_KEYS.get(text.strip().lower())
+    match = EXCEPTION.match(text)
+    letter = key or (match.group(1).lower() if match else None)
+    return ERASURE_EXCEPTIONS[letter] if letter else text
+
+
+def kind(text: str) -> str | Promise:
+    """The translated name of a known kind of record; a vendor's name in front ("Stripe
+    invoices") is kept. Else the text as given."""
+    lowered = text.strip().lower()
+    for known in sorted(KINDS, key=len, reverse=True):
+        if lowered == known:
+            return KINDS[known]
+        if lowered.endswith(f" {known}"):
+            return format_lazy("{} {}", text.strip()[: -len(known) - 1], KINDS[known])
+    return text
