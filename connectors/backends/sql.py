@@ -75,11 +75,14 @@ from connectors.base import (
     ConnectorUnavailable,
     ErasureResult,
     ExportPage,
+    Kind,
+    Label,
     LocateResult,
     ObjectionKind,
     Retained,
     SubjectIdentity,
 )
+from connectors.base import Column as Shown
 from connectors.config import ConfigurationInvalid, problems
 
 CASE_INSENSITIVE = frozenset({"email"})
@@ -109,6 +112,27 @@ class SQLConnector(Connector):
         self.batch_size = declared.batch_size
         self._engine: Engine | None = None
         self._tables: dict[str, Table] = {}
+
+    # --- the report's view of the data ---------------------------------------------------------
+
+    def columns(self, category: str) -> Mapping[str, Shown]:
+        found: dict[str, Shown] = {}
+        for mapped in self.maps:
+            if mapped.category != category:
+                continue
+            for name in {*mapped.labels, *mapped.money}:
+                money = mapped.money.get(name)
+                found[name] = Shown(
+                    label=mapped.labels.get(name, ""),
+                    kind=Kind.MONEY if money else Kind.TEXT,
+                    currency=money.currency.upper() if money else "",
+                    currency_field=money.currency_column if money else "",
+                    minor_units=money.minor_units if money else False,
+                )
+        return found
+
+    def category_label(self, category: str) -> Label:
+        return next((m.label for m in self.maps if m.category == category and m.label), "")
 
     # --- plumbing -----------------------------------------------------------------------------
 
