@@ -109,7 +109,17 @@ def render(
                             "categories": a.text("data_categories", language),
                             "retention": a.text("retention", language),
                             "source": a.text("data_source", language) if a.data_source else "",
-                            "recipients": list(a.recipients.all()),
+                            "recipients": [
+                                {
+                                    "name": r.name,
+                                    "address": r.address,
+                                    "role": str(r.get_role_display()),
+                                    "transfer": r.safeguard != "none_needed",
+                                    "safeguard": str(r.get_safeguard_display()),
+                                    "detail": r.text("safeguard_detail", language),
+                                }
+                                for r in a.recipients.all()
+                            ],
                             "automated": a.automated_decision,
                             "logic": a.text("automated_logic", language),
                         }

@@ -22,7 +22,7 @@ from dsr.core.crypto import encrypt_bytes
 from dsr.exports.package import BOM, read_package
 from dsr.exports.report import render
 from dsr.exports.values import show
-from dsr.models import AnswerPackage, Status, SubjectRequest
+from dsr.models import AnswerPackage, ProcessingActivity, Status, SubjectRequest
 from dsr.services import verification
 from tests.connectors import sources
 from tests.factories import submit
@@ -171,6 +171,11 @@ def test_the_report_is_wholly_in_the_requests_language(shop, outbox):
     assert len(fragments) > 20  # the extraction found the template's sentences
     english = flat(answered(outbox).read("report.pdf"))
     assert "Purpose (Art. 15(1)(a))" in english  # the check can fail
+    contract = ProcessingActivity.objects.get(key="contract-data")
+    register_texts = [contract.name, contract.purpose, contract.data_categories]
+    register_texts += [contract.retention, contract.recipients.get().safeguard_detail]
+    for english_text in register_texts:
+        assert " ".join(english_text.split())[:40] in english, english_text
     for language in ("de", "nl"):
         shown = flat(answered(outbox, language=language).read("report.pdf"))
         left = sorted(f for f in fragments if re.search(rf"\b{re.escape(f)}\b", shown))
