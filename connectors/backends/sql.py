@@ -14,8 +14,13 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         restriction_column: processing_restricted
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
+        # For the report only (optional): names a person reads, plain or by language (the
+        # technical name is printed small below), and money columns.
+        label: {en: Contact, de: Kontakt, nl: Contact}
+        labels: {name: Name, phone: {en: Phone, de: Telefon, nl: Telefoon}}
       - name: invoices             # a table reached through its parent
         category: invoices
+        money: {amount: {currency_column: currency}}   # or {currency: EUR}; minor_units: true
         parent: customers
         parent_key: customer_id
         erasure: delete
