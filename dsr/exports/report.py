@@ -2,8 +2,13 @@
 
 Art. 15(1)(a)-(h) and 15(2) per system from the processing register, the subject's rights and
 the supervisory authority, then the data: whole tables where they are small, a summary and the
-CSV's name where they are large. Nothing is fetched from the network: the stylesheet is inline,
-fonts come from the system and are embedded, and the URL fetcher refuses every address.
+CSV's name where they are large. Every column of a record is shown, under the label its
+connector declares (``Connector.columns``; the technical name in small print), its value written
+for a reader (``dsr.exports.values``); records wider than ``TABLE_COLUMNS`` are printed as blocks
+of label/value rows. Only the vendor's metadata about a record (``Kind.METADATA``) is left out
+of the PDF; the CSV and data.json keep every field. Nothing is fetched from the network: the
+stylesheet is inline, fonts come from the system and are embedded, and the URL fetcher refuses
+every address.
 """
 
 import itertools
