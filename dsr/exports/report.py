@@ -53,10 +53,9 @@ def _tables(
         declared, category_label = described(system, category)
         # Only what is printed is read: the first TABLE_ROWS records (one more to know).
         rows = list(itertools.islice((r for p in parts for r in read_records(p)), TABLE_ROWS + 1))
+        hidden = frozenset(n for n, c in declared.items() if c.kind == Kind.METADATA)
         names = [
-            name
-            for name in dict.fromkeys(k for row in rows for k in row)
-            if not (name in declared and declared[name].kind == Kind.METADATA)
+            name for name in dict.fromkeys(k for row in rows for k in row) if name not in hidden
         ]
         columns = [
             {"name": name, "label": label_text(declared[name].label, language)}
@@ -65,7 +64,10 @@ def _tables(
             for name in names
         ]
         shown = [
-            [show(row.get(name), declared.get(name), row, time_zone=time_zone) for name in names]
+            [
+                show(row.get(name), declared.get(name), row, time_zone=time_zone, hidden=hidden)
+                for name in names
+            ]
             for row in rows[:TABLE_ROWS]
         ]
         tables.setdefault(system, []).append(

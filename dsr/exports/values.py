@@ -40,8 +40,10 @@ def show(
     record: Mapping[str, Any],
     *,
     time_zone: tzinfo,
+    hidden: frozenset[str] = frozenset(),
 ) -> str:
-    """One field of a record as text."""
+    """One field of a record as text; ``hidden``: the vendor's metadata fields, left out of
+    nested objects too (Stripe's lists carry ``object`` inside)."""
     kind = column.kind if column else Kind.TEXT
     if value is None:
         return NOTHING
@@ -51,10 +53,10 @@ def show(
         return _moment(datetime.fromtimestamp(value, UTC), time_zone)
     if kind in (Kind.DATE, Kind.DATETIME) and isinstance(value, str):
         return _iso(value, time_zone) or value
-    return plain(value, time_zone=time_zone)
+    return plain(value, time_zone=time_zone, hidden=hidden)
 
 
-def plain(value: Any, *, time_zone: tzinfo) -> str:
+def plain(value: Any, *, time_zone: tzinfo, hidden: frozenset[str] = frozenset()) -> str:
     """A value of no declared kind: recognised by its type."""
     if value is None:
         return NOTHING
@@ -67,9 +69,13 @@ def plain(value: Any, *, time_zone: tzinfo) -> str:
     if isinstance(value, str):
         return _iso(value, time_zone) or value
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {plain(v, time_zone=time_zone)}" for k, v in value.items())
+        return "; ".join(
+            f"{k}: {plain(v, time_zone=time_zone, hidden=hidden)}"
+            for k, v in value.items()
+            if k not in hidden
+        )
     if isinstance(value, list | tuple):
-        return ", ".join(plain(v, time_zone=time_zone) for v in value)
+        return ", ".join(plain(v, time_zone=time_zone, hidden=hidden) for v in value)
     return str(value)
 
 
