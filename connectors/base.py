@@ -10,6 +10,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from django.utils.functional import Promise
+
 
 class Capability(StrEnum):
     LOCATE = "locate"
@@ -100,6 +102,36 @@ class ExportPage:
     # The system deletes this category after a fixed time (its own retention rule): older
     # records are not part of the answer, and the answer says why. Hours; 0 = no such rule.
     expires_after_hours: int = 0
+
+
+class Kind(StrEnum):
+    """What a column's values are, so the report can write them for a person to read."""
+
+    TEXT = "text"  # or anything not declared: numbers, dates and booleans are still recognised
+    MONEY = "money"  # a decimal amount (``minor_units``: in cents, as Stripe keeps it)
+    DATE = "date"
+    DATETIME = "datetime"
+    TIMESTAMP = "timestamp"  # Unix seconds (Stripe's ``created``)
+    BOOLEAN = "boolean"
+    # The vendor's bookkeeping about the record (Salesforce's ``attributes``: its type and API
+    # URL; Stripe's ``object``: the type name, ``livemode``: test or live account). Not data
+    # about the person: the report leaves it out; the CSV and data.json keep every field.
+    METADATA = "metadata"
+
+
+# A label is plain text (possibly a lazy translation) or its texts by language: {"de": "..."}.
+Label = str | Promise | Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one exported field reads in the report. The exported data itself is not changed."""
+
+    label: Label = ""
+    kind: Kind = Kind.TEXT
+    currency: str = ""  # money: a fixed ISO 4217 code (EUR)
+    currency_field: str = ""  # money: the field of the same record that holds the code
+    minor_units: bool = False  # money: the amount is in the currency's smallest unit
 
 
 @dataclass(frozen=True)
@@ -208,6 +240,15 @@ class Connector:
 
     def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
         raise ConnectorRefused(f"{self.alias} cannot record an objection")
+
+    def columns(self, category: str) -> Mapping[str, Column]:
+        """Labels and kinds of a category's fields, for the report. Undeclared fields are
+        shown under their technical name, their values recognised by type."""
+        return {}
+
+    def category_label(self, category: str) -> Label:
+        """A category's name for the report; empty: its technical name."""
+        return ""
 
     def close(self) -> None:
         """Release connections (called when the registry is reset)."""

@@ -17,6 +17,18 @@ RECIPIENTS: list[dict[str, Any]] = [
         "safeguard_detail": "Salesforce's binding corporate rules for processors; the customer "
         "data is stored encrypted and is not accessible to Salesforce (Service Cloud hosted in "
         "Europe).",
+        "translations": {
+            "de": {
+                "safeguard_detail": "Verbindliche interne Datenschutzvorschriften von Salesforce "
+                "für Auftragsverarbeiter; die Kundendaten werden verschlüsselt gespeichert und "
+                "sind für Salesforce nicht zugänglich (Service Cloud mit Hosting in Europa).",
+            },
+            "nl": {
+                "safeguard_detail": "De bindende bedrijfsvoorschriften van Salesforce voor "
+                "verwerkers; de klantgegevens worden versleuteld opgeslagen en zijn niet "
+                "toegankelijk voor Salesforce (Service Cloud gehost in Europa).",
+            },
+        },
     },
     {
         "name": "Purpleview GmbH",
@@ -48,12 +60,18 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": [],
         "translations": {
             "de": {
+                "data_categories": "Domainname oder IP-Adresse Ihres Geräts, abgerufene "
+                "Inhalte, Antwortcode, Zeitpunkt des Zugriffs.",
+                "legitimate_interest": "Schutz unserer Websites vor Angriffen.",
                 "name": "Webserver-Protokolle",
                 "purpose": "Datensicherheit, insbesondere die Abwehr von Angriffen auf "
                 "unseren Webserver.",
                 "retention": "Spätestens nach 7 Tagen gelöscht.",
             },
             "nl": {
+                "data_categories": "Domeinnaam of IP-adres van uw apparaat, opgevraagde "
+                "inhoud, responscode, tijdstip van toegang.",
+                "legitimate_interest": "Het beveiligen van onze websites tegen aanvallen.",
                 "name": "Webserverlogbestanden",
                 "purpose": "Gegevensbeveiliging, in het bijzonder het afweren van aanvallen "
                 "op onze webserver.",
@@ -76,6 +94,9 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": ["Salesforce, Inc."],
         "translations": {
             "de": {
+                "data_categories": "Chatinhalte; Beginn und Dauer des Chats; interne "
+                "Notizen; im Chat erfragte Kundendaten; IP-Adresse, Browser- und "
+                "Betriebssystemversion.",
                 "name": "Text-Chat des Kundenservice",
                 "purpose": "Beantwortung Ihrer Fragen an den Kundenservice im Text-Chat.",
                 "retention": "Chatinhalte werden spätestens nach 24 Stunden gelöscht, "
@@ -83,6 +104,9 @@ ACTIVITIES: list[dict[str, Any]] = [
                 "Dauer, interne Notizen) werden nach 28 Tagen anonymisiert.",
             },
             "nl": {
+                "data_categories": "Chatinhoud; begintijd en duur van de chat; interne "
+                "notities; in de chat gevraagde klantgegevens; IP-adres, browser- en "
+                "besturingssysteemversie.",
                 "name": "Tekstchat van de klantenservice",
                 "purpose": "Het beantwoorden van uw vragen aan de klantenservice in de tekstchat.",
                 "retention": "Chatinhoud wordt uiterlijk na 24 uur verwijderd, technische "
@@ -104,6 +128,9 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": ["Salesforce, Inc."],
         "translations": {
             "de": {
+                "data_categories": "Anrede, Name, Anschrift, Geburtsdatum, Telefonnummer, "
+                "E-Mail-Adresse, Zahlungsdaten, Umsatzdaten, die von Ihnen genutzten "
+                "Produkte und Dienste.",
                 "name": "Vertragsdaten",
                 "purpose": "Abschluss und Erfüllung Ihres Vertrags über unsere Cloud-Dienste.",
                 "retention": "Spätestens 90 Tage nach Vertragsende durch Löschung Ihres "
@@ -111,6 +138,9 @@ ACTIVITIES: list[dict[str, Any]] = [
                 "aufbewahrt, wie es das Steuerrecht verlangt.",
             },
             "nl": {
+                "data_categories": "Aanhef, naam, adres, geboortedatum, telefoonnummer, "
+                "e-mailadres, betaalgegevens, omzetgegevens, de producten en diensten die u "
+                "gebruikt.",
                 "name": "Contractgegevens",
                 "purpose": "Het sluiten en uitvoeren van uw contract voor onze clouddiensten.",
                 "retention": "Uiterlijk 90 dagen na het einde van het contract verwijderd "
@@ -131,12 +161,16 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": ["Stripe Payments Europe, Limited"],
         "translations": {
             "de": {
+                "data_categories": "Beginn und Ende jeder Nutzung, die genutzten Dienste, "
+                "Rechnungen, Zahlungen.",
                 "name": "Nutzungs- und Abrechnungsdaten",
                 "purpose": "Ordnungsgemäße Erbringung und Abrechnung unserer Dienste.",
                 "retention": "Rechnungen und Buchungsbelege: 8 Jahre ab Ende des "
                 "Kalenderjahres (§ 147 AO, § 14b UStG); danach gelöscht.",
             },
             "nl": {
+                "data_categories": "Begin en einde van elk gebruik, de gebruikte diensten, "
+                "facturen, betalingen.",
                 "name": "Gebruiks- en factuurgegevens",
                 "purpose": "Het correct leveren en factureren van onze diensten.",
                 "retention": "Facturen en boekingsstukken: 8 jaar vanaf het einde van het "
@@ -158,6 +192,8 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": ["Salesforce, Inc."],
         "translations": {
             "de": {
+                "data_categories": "Kundendaten; Informationen zur E-Mail-Nutzung "
+                "(Versand, Öffnungen, Klicks).",
                 "name": "Kundenkommunikation und E-Mail-Marketing",
                 "purpose": "Bearbeitung von Serviceanfragen und Kommunikation per E-Mail oder "
                 "Telefon; mit Ihrer Einwilligung Auswertung der E-Mail-Nutzung "
@@ -166,6 +202,8 @@ ACTIVITIES: list[dict[str, Any]] = [
                 "Sperrvermerk, der Werbung an Sie verhindert, bleibt erhalten.",
             },
             "nl": {
+                "data_categories": "Klantgegevens; informatie over e-mailgebruik "
+                "(verzonden, geopend, geklikt).",
                 "name": "Klantcommunicatie en e-mailmarketing",
                 "purpose": "Het behandelen van serviceverzoeken en communicatie per e-mail "
                 "of telefoon; met uw toestemming het meten van e-mailgebruik "
@@ -187,11 +225,15 @@ ACTIVITIES: list[dict[str, Any]] = [
         "recipients": ["Purpleview GmbH"],
         "translations": {
             "de": {
+                "data_categories": "Beginn und Ende der Videositzung. Videoinhalte werden "
+                "nicht gespeichert.",
                 "name": "Identitätsprüfung per Video (Video-Ident)",
                 "purpose": "Prüfung Ihrer Identität beim Vertragsabschluss.",
                 "retention": "Sitzungsinformationen werden 7 Tage gespeichert.",
             },
             "nl": {
+                "data_categories": "Begin en einde van de videosessie. Video-inhoud wordt "
+                "niet opgeslagen.",
                 "name": "Identiteitscontrole via video (Video Ident)",
                 "purpose": "Het controleren van uw identiteit bij het sluiten van een contract.",
                 "retention": "Sessie-informatie wordt 7 dagen bewaard.",

@@ -71,11 +71,60 @@ PEOPLE: list[tuple[str, str, str, str, str, str]] = [
     ),
 ]
 
+
+def _label(en: str, de: str, nl: str) -> dict[str, str]:
+    return {"en": en, "de": de, "nl": nl}
+
+
+# What the report calls the demo's tables and columns, in the three languages (the mapping's
+# optional ``label``, ``labels`` and ``money``); a real mapping may give plain text instead.
+LABELS = {
+    "id": _label("Number", "Nummer", "Nummer"),
+    "customer_no": _label("Customer number", "Kundennummer", "Klantnummer"),
+    "email": _label("E-mail", "E-Mail", "E-mail"),
+    "name": _label("Name", "Name", "Naam"),
+    "phone": _label("Phone", "Telefon", "Telefoon"),
+    "street": _label("Street", "Straße", "Straat"),
+    "city": _label("Postcode and town", "PLZ und Ort", "Postcode en plaats"),
+    "product": _label("Product", "Produkt", "Product"),
+    "tenant": _label("Tenant", "Mandant", "Tenant"),
+    "customer_since": _label("Customer since", "Kunde seit", "Klant sinds"),
+    "marketing_opt_out": _label("No advertising", "Keine Werbung", "Geen reclame"),
+    "processing_restricted": _label(
+        "Processing restricted", "Verarbeitung eingeschränkt", "Verwerking beperkt"
+    ),
+    "contact_id": _label("Contact number", "Kontaktnummer", "Contactnummer"),
+    "written_at": _label("Written", "Geschrieben", "Geschreven"),
+    "topic": _label("Topic", "Thema", "Onderwerp"),
+    "note": _label("Note", "Notiz", "Notitie"),
+    "payment_method": _label("Payment method", "Zahlungsart", "Betaalmethode"),
+    "customer_id": _label("Customer account", "Kundenkonto", "Klantaccount"),
+    "number": _label("Invoice number", "Rechnungsnummer", "Factuurnummer"),
+    "issued_on": _label("Issued on", "Ausgestellt am", "Uitgegeven op"),
+    "amount": _label("Amount", "Betrag", "Bedrag"),
+    "currency": _label("Currency", "Währung", "Valuta"),
+    "started_at": _label("Started", "Begonnen", "Begonnen"),
+    "duration_seconds": _label("Duration (seconds)", "Dauer (Sekunden)", "Duur (seconden)"),
+    "agent": _label("Agent", "Mitarbeiter", "Medewerker"),
+    "chat_id": _label("Chat number", "Chatnummer", "Chatnummer"),
+    "sent_at": _label("Sent", "Gesendet", "Verzonden"),
+    "sender": _label("Sender", "Absender", "Afzender"),
+    "text": _label("Text", "Text", "Tekst"),
+}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    # A copy per table: the YAML file then spells each out instead of using anchors.
+    return {column: dict(texts) for column, texts in LABELS.items()}
+
+
 CRM_MAPPING: dict[str, Any] = {
     "tables": [
         {
             "name": "contacts",
             "category": "contact",
+            "label": _label("Contact", "Kontakt", "Contact"),
+            "labels": _labels(),
             "identity": {"email": "email", "customer_number": "customer_no"},
             "provides": {"customer_number": "customer_no"},
             "erasure": "delete",
@@ -87,6 +136,8 @@ CRM_MAPPING: dict[str, Any] = {
         {
             "name": "service_notes",
             "category": "service_notes",
+            "label": _label("Service notes", "Servicenotizen", "Servicenotities"),
+            "labels": _labels(),
             "parent": "contacts",
             "parent_key": "contact_id",
             "erasure": "delete",
@@ -99,6 +150,8 @@ BILLING_MAPPING: dict[str, Any] = {
         {
             "name": "customers",
             "category": "billing_account",
+            "label": _label("Billing account", "Abrechnungskonto", "Factuuraccount"),
+            "labels": _labels(),
             "identity": {"email": "email", "customer_number": "customer_no"},
             "erasure": "anonymise",
             "anonymise": {"email": "hash", "name": "fixed:Erased", "street": None},
@@ -108,6 +161,9 @@ BILLING_MAPPING: dict[str, Any] = {
         {
             "name": "invoices",
             "category": "invoices",
+            "label": _label("Invoices", "Rechnungen", "Facturen"),
+            "labels": _labels(),
+            "money": {"amount": {"currency_column": "currency"}},
             "parent": "customers",
             "parent_key": "customer_id",
             "erasure": "delete",
@@ -128,12 +184,16 @@ CHAT_MAPPING: dict[str, Any] = {
         {
             "name": "chats",
             "category": "chat_sessions",
+            "label": _label("Chats", "Chats", "Chats"),
+            "labels": _labels(),
             "identity": {"email": "email"},
             "erasure": "delete",
         },
         {
             "name": "chat_messages",
             "category": "chat_content",
+            "label": _label("Chat messages", "Chatnachrichten", "Chatberichten"),
+            "labels": _labels(),
             "parent": "chats",
             "parent_key": "chat_id",
             "erasure": "delete",

@@ -17,19 +17,61 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from connectors.backends.http import HTTPVendor
 from connectors.base import (
     ALL_CAPABILITIES,
     ChangeResult,
+    Column,
     Connector,
     ErasureResult,
     ExportPage,
+    Kind,
+    Label,
     LocateResult,
     ObjectionKind,
     SubjectIdentity,
 )
 
 FOUND_KEY = "salesforce_id"
+
+CATEGORIES = {
+    "contacts": _("Contacts"),
+    "leads": _("Leads"),
+    "cases": _("Support cases"),
+    "tasks": _("Tasks"),
+}
+# The fields of Contact, Lead, Case and Task as the report names them. ``attributes`` is the
+# API's envelope (the object's type and REST URL), not data about the person.
+COLUMNS = {
+    "attributes": Column(kind=Kind.METADATA),
+    "Id": Column(_("Record ID")),
+    "FirstName": Column(_("First name")),
+    "LastName": Column(_("Last name")),
+    "Name": Column(_("Name")),
+    "Email": Column(_("E-mail")),
+    "Phone": Column(_("Phone")),
+    "MobilePhone": Column(_("Mobile phone")),
+    "Title": Column(_("Job title")),
+    "Company": Column(_("Company")),
+    "MailingAddress": Column(_("Postal address")),
+    "AccountId": Column(_("Account ID")),
+    "ContactId": Column(_("Contact ID")),
+    "IndividualId": Column(_("Privacy record ID")),
+    "WhoId": Column(_("About (record ID)")),
+    "CaseNumber": Column(_("Case number")),
+    "Subject": Column(_("Subject")),
+    "Description": Column(_("Description")),
+    "Status": Column(_("Status")),
+    "Priority": Column(_("Priority")),
+    "Origin": Column(_("Channel")),
+    "SuppliedEmail": Column(_("E-mail given")),
+    "ActivityDate": Column(_("Due on"), Kind.DATE),
+    "HasOptedOutOfEmail": Column(_("No marketing e-mail"), Kind.BOOLEAN),
+    "CreatedDate": Column(_("Created"), Kind.DATETIME),
+    "LastModifiedDate": Column(_("Last changed"), Kind.DATETIME),
+}
 
 
 def soql_literal(value: str) -> str:
@@ -100,6 +142,14 @@ class SalesforceConnector(Connector):
             for row in found[kind].values()
             if row.get("IndividualId")
         }
+
+    # --- the report's view of the data ---------------------------------------------------------
+
+    def columns(self, category: str) -> Mapping[str, Column]:
+        return COLUMNS
+
+    def category_label(self, category: str) -> Label:
+        return CATEGORIES.get(category, "")
 
     # --- capabilities ---------------------------------------------------------------------------
 

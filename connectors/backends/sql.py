@@ -14,8 +14,13 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         restriction_column: processing_restricted
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
+        # For the report only (optional): names a person reads, plain or by language (the
+        # technical name is printed small below), and money columns.
+        label: {en: Contact, de: Kontakt, nl: Contact}
+        labels: {name: Name, phone: {en: Phone, de: Telefon, nl: Telefoon}}
       - name: invoices             # a table reached through its parent
         category: invoices
+        money: {amount: {currency_column: currency}}   # or {currency: EUR}; minor_units: true
         parent: customers
         parent_key: customer_id
         erasure: delete
@@ -75,11 +80,14 @@ from connectors.base import (
     ConnectorUnavailable,
     ErasureResult,
     ExportPage,
+    Kind,
+    Label,
     LocateResult,
     ObjectionKind,
     Retained,
     SubjectIdentity,
 )
+from connectors.base import Column as Shown
 from connectors.config import ConfigurationInvalid, problems
 
 CASE_INSENSITIVE = frozenset({"email"})
@@ -109,6 +117,27 @@ class SQLConnector(Connector):
         self.batch_size = declared.batch_size
         self._engine: Engine | None = None
         self._tables: dict[str, Table] = {}
+
+    # --- the report's view of the data ---------------------------------------------------------
+
+    def columns(self, category: str) -> Mapping[str, Shown]:
+        found: dict[str, Shown] = {}
+        for mapped in self.maps:
+            if mapped.category != category:
+                continue
+            for name in {*mapped.labels, *mapped.money}:
+                money = mapped.money.get(name)
+                found[name] = Shown(
+                    label=mapped.labels.get(name, ""),
+                    kind=Kind.MONEY if money else Kind.TEXT,
+                    currency=money.currency.upper() if money else "",
+                    currency_field=money.currency_column if money else "",
+                    minor_units=money.minor_units if money else False,
+                )
+        return found
+
+    def category_label(self, category: str) -> Label:
+        return next((m.label for m in self.maps if m.category == category and m.label), "")
 
     # --- plumbing -----------------------------------------------------------------------------
 

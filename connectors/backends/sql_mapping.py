@@ -78,6 +78,26 @@ class Expiry(_Strict):
         return datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=self.hours)
 
 
+# A column's or category's name for the report: plain text, or texts by language
+# (``{en: Amount, de: Betrag, nl: Bedrag}``; the request's language, else English, else any).
+LabelText = str | dict[str, str]
+
+
+class Money(_Strict):
+    """A money column: its currency fixed (``currency: EUR``) or read from another column of
+    the row (``currency_column: currency``); ``minor_units``: stored in cents."""
+
+    currency: str = Field(default="", pattern=r"^([A-Za-z]{3})?$")
+    currency_column: str = ""
+    minor_units: bool = False
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> "Money":
+        if bool(self.currency) == bool(self.currency_column):
+            raise ValueError("needs either currency or currency_column")
+        return self
+
+
 class TableMap(_Strict):
     name: str
     category: str
@@ -97,6 +117,11 @@ class TableMap(_Strict):
     # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
     basis: str = ""
     expires: Expiry | None = None
+    # For the report only (the exported data is unchanged): the category's and the columns'
+    # names as a person reads them, and which columns are money.
+    label: LabelText = ""
+    labels: dict[str, LabelText] = Field(default_factory=dict)
+    money: dict[str, Money] = Field(default_factory=dict)
 
     @field_validator("retention", "expires", mode="before")
     @classmethod

@@ -15,15 +15,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import stripe
+from django.utils.translation import gettext_lazy as _
 
 from connectors.base import (
     Capability,
     ChangeResult,
+    Column,
     Connector,
     ConnectorRefused,
     ConnectorUnavailable,
     ErasureResult,
     ExportPage,
+    Kind,
+    Label,
     LocateResult,
     Retained,
     SubjectIdentity,
@@ -31,6 +35,65 @@ from connectors.base import (
 from connectors.retention import duty
 
 FOUND_KEY = "stripe_customer"
+
+CATEGORIES = {
+    "customer": _("Customer account"),
+    "invoices": _("Invoices"),
+    "charges": _("Payments"),
+    "subscriptions": _("Subscriptions"),
+    "payment_methods": _("Payment methods"),
+}
+
+
+def _cents(label: Label) -> Column:
+    # Stripe keeps amounts in the currency's smallest unit, with the code in ``currency``.
+    return Column(label, Kind.MONEY, currency_field="currency", minor_units=True)
+
+
+def _when(label: Label) -> Column:
+    return Column(label, Kind.TIMESTAMP)  # Unix seconds
+
+
+# Fields of customers, invoices, charges, subscriptions and payment methods as the report names
+# them. ``object`` (the type's name) and ``livemode`` (live or test account) are Stripe's
+# bookkeeping, not data about the person.
+COLUMNS = {
+    "object": Column(kind=Kind.METADATA),
+    "livemode": Column(kind=Kind.METADATA),
+    "id": Column(_("Stripe ID")),
+    "customer": Column(_("Customer ID")),
+    "email": Column(_("E-mail")),
+    "name": Column(_("Name")),
+    "phone": Column(_("Phone")),
+    "address": Column(_("Address")),
+    "shipping": Column(_("Shipping address")),
+    "description": Column(_("Description")),
+    "metadata": Column(_("Additional information")),
+    "number": Column(_("Invoice number")),
+    "status": Column(_("Status")),
+    "currency": Column(_("Currency")),
+    "amount": _cents(_("Amount")),
+    "amount_due": _cents(_("Amount due")),
+    "amount_paid": _cents(_("Amount paid")),
+    "amount_remaining": _cents(_("Amount outstanding")),
+    "amount_captured": _cents(_("Amount collected")),
+    "amount_refunded": _cents(_("Amount refunded")),
+    "subtotal": _cents(_("Subtotal")),
+    "total": _cents(_("Total")),
+    "balance": _cents(_("Balance")),
+    "paid": Column(_("Paid"), Kind.BOOLEAN),
+    "refunded": Column(_("Refunded"), Kind.BOOLEAN),
+    "delinquent": Column(_("Payment overdue"), Kind.BOOLEAN),
+    "created": _when(_("Created")),
+    "due_date": _when(_("Due on")),
+    "period_start": _when(_("Period from")),
+    "period_end": _when(_("Period to")),
+    "current_period_start": _when(_("Current period from")),
+    "current_period_end": _when(_("Current period to")),
+    "canceled_at": _when(_("Cancelled on")),
+    "type": Column(_("Type")),
+    "card": Column(_("Card")),
+}
 
 
 class StripeConnector(Connector):
@@ -105,6 +168,14 @@ class StripeConnector(Connector):
 
     def close(self) -> None:
         pass
+
+    # --- the report's view of the data ---------------------------------------------------------
+
+    def columns(self, category: str) -> Mapping[str, Column]:
+        return COLUMNS
+
+    def category_label(self, category: str) -> Label:
+        return CATEGORIES.get(category, "")
 
     # --- capabilities -------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
     data.json                      the same data, machine-readable
     schema.json                    the JSON Schema data.json follows
     manifest.json                  every file with its SHA-256, and what each system returned
+    README.txt                     what each file is, in the request's language
 
 Memory holds one page of records at a time, whatever the number of rows.
 """
@@ -23,15 +24,21 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from connectors.registry import systems as configured
 from dsr.core.crypto import decrypt_stream, encrypt_stream
 from dsr.core.register import activities_for_system
 from dsr.exports.records import parts_by_category, read_records
-from dsr.exports.report import render
+from dsr.exports.report import described, render
+from dsr.exports.values import label_text
 from dsr.models import AnswerPackage, JobStatus, SubjectRequest
 from dsr.rights import Right
+
+# Excel on Windows reads a CSV without it in the local code page, garbling every non-ASCII
+# character; other tools may show it as a stray character. Hence a setting (DSR_CSV_BOM).
+BOM = "\ufeff".encode()
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -186,6 +193,9 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 files["report.pdf"] = _write_bytes(
                     archive, "report.pdf", render(request, manifest, grouped)
                 )
+            files["README.txt"] = _write_bytes(
+                archive, "README.txt", _readme(request, files, counts).encode()
+            )
             _write_bytes(
                 archive,
                 "manifest.json",
@@ -209,6 +219,36 @@ def build(request: SubjectRequest) -> AnswerPackage:
             sha256=digest.hexdigest(),
             records=sum(sum(c.values()) for c in counts.values()),
             manifest=manifest,
+        )
+
+
+def _readme(
+    request: SubjectRequest, files: dict[str, dict[str, Any]], counts: dict[str, dict[str, int]]
+) -> str:
+    """What each file of the package is, in the request's language (plain text)."""
+    language = request.language
+    with translation.override(language):
+        tables = []
+        for system, categories in sorted(counts.items()):
+            config = configured().get(system)
+            for category, records in categories.items():
+                _, label = described(system, category)
+                tables.append(
+                    {
+                        "file": f"data/{system}/{category}.csv",
+                        "system": config.name if config else system,
+                        "category": label_text(label, language) or category,
+                        "records": records,
+                    }
+                )
+        return render_to_string(
+            "reports/package_readme.txt",
+            {
+                "request": request,
+                "report": "report.pdf" in files,
+                "tables": tables,
+                "bom": settings.DSR_CSV_BOM,
+            },
         )
 
 
@@ -236,6 +276,8 @@ def _write_csv(
             newline="",
             write_through=True,
         )
+        if settings.DSR_CSV_BOM:
+            hashed.write(BOM)
         writer = csv.writer(text)
         writer.writerow(columns)
         for part in parts:

@@ -2,37 +2,82 @@
 
 Art. 15(1)(a)-(h) and 15(2) per system from the processing register, the subject's rights and
 the supervisory authority, then the data: whole tables where they are small, a summary and the
-CSV's name where they are large. Nothing is fetched from the network: the stylesheet is inline,
-fonts come from the system and are embedded, and the URL fetcher refuses every address.
+CSV's name where they are large. Every column of a record is shown, under the label its
+connector declares (``Connector.columns``; the technical name in small print), its value written
+for a reader (``dsr.exports.values``); records wider than ``TABLE_COLUMNS`` are printed as blocks
+of label/value rows. Only the vendor's metadata about a record (``Kind.METADATA``) is left out
+of the PDF; the CSV and data.json keep every field. Nothing is fetched from the network: the
+stylesheet is inline, fonts come from the system and are embedded, and the URL fetcher refuses
+every address.
 """
 
 import itertools
+from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from connectors.base import Column, ConnectorError, Kind, Label
+from connectors.registry import connector
 from connectors.registry import systems as configured
-from dsr.core.controller import get_controller
+from dsr.core.controller import competent_authority, get_controller
 from dsr.core.register import activities_for_system
 from dsr.exports.records import read_records
+from dsr.exports.values import label_text, show
 from dsr.models import SubjectRequest
 from dsr.rights import RIGHTS, Right
 
 TABLE_ROWS = 25  # more than this: a summary and the CSV
-TABLE_COLUMNS = 8
+# More columns than this do not fit across an A4 page: each record becomes a block of
+# label: value rows instead, so every column is shown, none cut off or squeezed.
+TABLE_COLUMNS = 6
 
 
-def _tables(parts_by_category: dict[tuple[str, str], list[Any]]) -> dict[str, list[dict[str, Any]]]:
+def described(alias: str, category: str) -> tuple[Mapping[str, Column], Label]:
+    """What the system declares about a category: its fields' labels and kinds, its name."""
+    try:
+        backend = connector(alias)
+    except ConnectorError:
+        return {}, ""  # not configured any more: technical names, values by type
+    return backend.columns(category), backend.category_label(category)
+
+
+def _tables(
+    parts_by_category: dict[tuple[str, str], list[Any]], language: str, time_zone: tzinfo
+) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {}
     for (system, category), parts in parts_by_category.items():
+        declared, category_label = described(system, category)
+        # Only what is printed is read: the first TABLE_ROWS records (one more to know).
         rows = list(itertools.islice((r for p in parts for r in read_records(p)), TABLE_ROWS + 1))
-        columns = list(dict.fromkeys(k for row in rows for k in row))[:TABLE_COLUMNS]
+        hidden = frozenset(n for n, c in declared.items() if c.kind == Kind.METADATA)
+        names = [
+            name for name in dict.fromkeys(k for row in rows for k in row) if name not in hidden
+        ]
+        columns = [
+            {"name": name, "label": label_text(declared[name].label, language)}
+            if name in declared
+            else {"name": name, "label": ""}
+            for name in names
+        ]
+        shown = [
+            [
+                show(row.get(name), declared.get(name), row, time_zone=time_zone, hidden=hidden)
+                for name in names
+            ]
+            for row in rows[:TABLE_ROWS]
+        ]
         tables.setdefault(system, []).append(
             {
                 "category": category,
+                "label": label_text(category_label, language),
                 "columns": columns,
-                "rows": [[row.get(c) for c in columns] for row in rows[:TABLE_ROWS]],
+                "rows": shown,
+                "records": [list(zip(columns, row, strict=True)) for row in shown],
+                "blocks": len(columns) > TABLE_COLUMNS,
                 "total": sum(p.records for p in parts),
                 "csv": f"data/{system}/{category}.csv",
             }
@@ -50,41 +95,54 @@ def render(
 
     language = request.language
     controller = get_controller()
-    tables = _tables(parts_by_category)
-    systems = []
-    for alias, outcome in sorted(manifest.get("systems", {}).items()):
-        config = configured().get(alias)
-        activities = activities_for_system(alias)
-        systems.append(
-            {
-                "alias": alias,
-                "name": config.name if config else alias,
-                "outcome": outcome,
-                "activities": [
-                    {
-                        "name": a.text("name", language),
-                        "purpose": a.text("purpose", language),
-                        "basis": a.get_legal_basis_display(),
-                        "categories": a.text("data_categories", language),
-                        "retention": a.text("retention", language),
-                        "source": a.text("data_source", language) if a.data_source else "",
-                        "recipients": list(a.recipients.all()),
-                        "automated": a.automated_decision,
-                        "logic": a.text("automated_logic", language),
-                    }
-                    for a in activities
-                ],
-                "tables": tables.get(alias, []),
-            }
-        )
     with translation.override(language), timezone.override(controller.time_zone):
+        # Everything the reader sees is made here, in their language: labels, legal bases,
+        # categories, values (dates in the controller's time zone).
+        tables = _tables(parts_by_category, language, ZoneInfo(controller.time_zone))
+        systems = []
+        for alias, outcome in sorted(manifest.get("systems", {}).items()):
+            config = configured().get(alias)
+            activities = activities_for_system(alias)
+            systems.append(
+                {
+                    "alias": alias,
+                    "name": config.name if config else alias,
+                    "outcome": outcome,
+                    "activities": [
+                        {
+                            "name": a.text("name", language),
+                            "purpose": a.text("purpose", language),
+                            "basis": str(a.get_legal_basis_display()),
+                            "categories": a.text("data_categories", language),
+                            "retention": a.text("retention", language),
+                            "source": a.text("data_source", language) if a.data_source else "",
+                            "recipients": [
+                                {
+                                    "name": r.name,
+                                    "address": r.address,
+                                    "role": str(r.get_role_display()),
+                                    "transfer": r.safeguard != "none_needed",
+                                    "safeguard": str(r.get_safeguard_display()),
+                                    "detail": r.text("safeguard_detail", language),
+                                }
+                                for r in a.recipients.all()
+                            ],
+                            "automated": a.automated_decision,
+                            "logic": a.text("automated_logic", language),
+                        }
+                        for a in activities
+                    ],
+                    "tables": tables.get(alias, []),
+                }
+            )
         html = render_to_string(
             "reports/access_report.html",
             {
                 "request": request,
                 "controller": controller,
-                "authorities": list(controller.authorities.all()),
-                "rights": [RIGHTS[Right(r)].right.label for r in request.rights],
+                # One authority, the one competent for this request (as in its letters).
+                "authorities": [a for a in [competent_authority(request)] if a is not None],
+                "rights": [str(RIGHTS[Right(r)].right.label) for r in request.rights],
                 "systems": systems,
                 "manifest": manifest,
                 "today": timezone.now(),

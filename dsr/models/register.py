@@ -17,6 +17,11 @@ TRANSLATED_FIELDS = (
     "automated_logic",
     "legitimate_interest",
 )
+RECIPIENT_TRANSLATED_FIELDS = ("safeguard_detail",)
+
+
+def _translated(texts: dict[str, dict[str, str]] | None, field: str, language: str) -> str:
+    return str((texts or {}).get(language, {}).get(field) or "")
 
 
 class LegalBasis(models.TextChoices):
@@ -60,6 +65,12 @@ class Recipient(models.Model):
         blank=True,
         help_text=_("E.g. where a copy of the standard contractual clauses can be obtained."),
     )
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        help_text=_('Texts in other languages, e.g. {"de": {"safeguard_detail": "…"}}.'),
+    )
 
     class Meta:
         verbose_name = _("recipient")
@@ -68,6 +79,12 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def text(self, field: str, language: str) -> str:
+        """A text in the reader's language, falling back to the English one."""
+        if field not in RECIPIENT_TRANSLATED_FIELDS:
+            raise ValueError(f"{field} is not a translated field")
+        return _translated(self.translations, field, language) or str(getattr(self, field))
 
 
 class ProcessingActivity(models.Model):
@@ -128,5 +145,4 @@ class ProcessingActivity(models.Model):
         """A text in the reader's language, falling back to the English one."""
         if field not in TRANSLATED_FIELDS:
             raise ValueError(f"{field} is not a translated field")
-        translated = (self.translations or {}).get(language, {}).get(field)
-        return str(translated or getattr(self, field))
+        return _translated(self.translations, field, language) or str(getattr(self, field))

@@ -130,3 +130,38 @@ def test_the_connector_needs_a_url_and_a_mapping():
         SQLConnector("crm", {"mapping": sources.CRM_MAPPING})
     with pytest.raises(ConnectorMisconfigured, match=r"^crm: options\.mapping: the SQL connector"):
         SQLConnector("crm", {"url": "sqlite://"})
+
+
+def test_the_reports_labels_and_money_columns_are_declared_and_read_by_category():
+    invoices = dict(
+        INVOICES,
+        label={"en": "Invoices", "de": "Rechnungen"},
+        labels={"amount": {"en": "Amount", "de": "Betrag"}, "number": "Invoice no."},
+        money={"amount": {"currency": "eur"}, "fee": {"currency_column": "cur", "minor_units": 1}},
+    )
+    connector = SQLConnector(
+        "billing", {"url": "sqlite://", "mapping": {"tables": [CUSTOMERS, invoices]}}
+    )
+    columns = connector.columns("invoices")
+    assert columns["amount"].label == {"en": "Amount", "de": "Betrag"}
+    assert (columns["amount"].kind, columns["amount"].currency) == ("money", "EUR")
+    assert (columns["fee"].currency_field, columns["fee"].minor_units) == ("cur", True)
+    assert columns["number"].label == "Invoice no."
+    assert connector.category_label("invoices") == {"en": "Invoices", "de": "Rechnungen"}
+    assert connector.columns("billing_account") == {}
+
+
+@pytest.mark.parametrize(
+    ("money", "problem"),
+    [
+        ({}, "tables.invoices.money.amount: needs either currency or currency_column"),
+        (
+            {"currency": "EUR", "currency_column": "c"},
+            "tables.invoices.money.amount: needs either currency or currency_column",
+        ),
+        ({"currency": "EURO"}, "tables.invoices.money.amount.currency"),
+    ],
+)
+def test_a_money_column_needs_exactly_one_currency(money, problem):
+    [found] = refused({"tables": [CUSTOMERS, dict(INVOICES, money={"amount": money})]})
+    assert found.startswith(problem), found

@@ -66,6 +66,7 @@ def test_the_package_holds_the_data_with_a_manifest_that_checks_out(crm, outbox)
         "data.json",
         "schema.json",
         "report.pdf",
+        "README.txt",
     }
     for name, entry in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"], name
@@ -111,6 +112,7 @@ def test_a_portability_package_holds_only_what_the_subject_provided(crm, outbox)
         "data.json",
         "schema.json",
         "manifest.json",
+        "README.txt",
     }  # notes are not provided data
     header = archive.read("data/crm/contact.csv").decode().splitlines()[0]
     assert header.split(",") == ["email", "name", "phone"]  # no customer number, no flags

@@ -31,9 +31,40 @@ def test_texts_come_in_the_readers_language():
     assert chat.text("name", "de") == "Text-Chat des Kundenservice"
     assert chat.text("name", "nl") == "Tekstchat van de klantenservice"
     assert chat.text("name", "en") == "Customer service text chat"
-    assert chat.text("data_categories", "de") == chat.data_categories  # falls back to English
+    assert chat.text("data_categories", "de").startswith("Chatinhalte")
+    untranslated = ProcessingActivity.objects.create(
+        key="new",
+        name="New",
+        purpose="P",
+        legal_basis="contract",
+        data_categories="Names",
+        retention="R",
+        translations={"de": {"name": "Neu"}},
+    )
+    assert untranslated.text("data_categories", "de") == "Names"  # falls back to English
+    assert untranslated.text("name", "de") == "Neu"
     with pytest.raises(ValueError, match="not a translated field"):
         chat.text("key", "de")
+    salesforce = Recipient.objects.get(name="Salesforce, Inc.")
+    assert salesforce.text("safeguard_detail", "nl").startswith("De bindende")
+    assert salesforce.text("safeguard_detail", "en") == salesforce.safeguard_detail
+    with pytest.raises(ValueError, match="not a translated field"):
+        salesforce.text("name", "de")
+
+
+@pytest.mark.parametrize("language", ["de", "nl"])
+def test_every_text_of_the_demo_register_the_report_shows_is_translated(language):
+    from dsr.demo_register import ACTIVITIES, RECIPIENTS
+    from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
+
+    for entry in ACTIVITIES:
+        texts = entry["translations"][language]
+        missing = [f for f in TRANSLATED_FIELDS if entry.get(f) and not texts.get(f)]
+        assert not missing, (entry["key"], missing)
+    for entry in RECIPIENTS:
+        texts = entry.get("translations", {}).get(language, {})
+        missing = [f for f in RECIPIENT_TRANSLATED_FIELDS if entry.get(f) and not texts.get(f)]
+        assert not missing, (entry["name"], missing)
 
 
 def test_a_system_finds_its_activities_and_recipients(settings):
