@@ -230,7 +230,7 @@ def test_the_report_names_the_controller_and_every_article_15_item(crm, outbox):
     ):
         assert item in text, item
     assert "Salesforce, Inc." in text  # recipients by name
-    assert "BfDI" in text
+    assert "LDI NRW" in text  # the one authority competent for this (non-telecom) request
     assert "Erika" in text  # the data itself
 
 
