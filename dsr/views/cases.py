@@ -58,7 +58,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             # Named in its letters as the competent supervisory authority (one per request).
             "letter_authority": competent_authority(item),
             "note_form": NoteForm(),
-            "verify_form": VerifyForm(),
+            "verify_form": VerifyForm(auto_id="id_verify_%s"),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
