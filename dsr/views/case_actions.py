@@ -52,6 +52,7 @@ from dsr.staff_forms import (
     RedactForm,
     RefusalForm,
     SendBackForm,
+    SkipForm,
     VerifyForm,
 )
 
@@ -205,7 +206,7 @@ def _retry_failed(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 def _skip(item: SubjectRequest, officer: User, data: Data) -> Done:
     job = get_object_or_404(item.jobs, pk=data["job"])
-    jobs.skip_job(job, officer=officer, reason=str(data.get("reason", "")))
+    jobs.skip_job(job, officer=officer, reason=str(data["reason"]))
     return Done(_("The system was skipped; the reason is on record."))
 
 
@@ -299,7 +300,7 @@ ACTIONS: dict[str, Action] = {
     "hold": Action(LegalHoldForm, _hold),
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
-    "skip": Action(JobForm, _skip),
+    "skip": Action(SkipForm, _skip),
     "notify_lift": Action(ApproveForm, _notify_lift),
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),
