@@ -338,6 +338,8 @@ class SendBackForm(RowForm):
 
 
 class LegalHoldForm(forms.Form):
+    """Place a hold, or release the one the case is ``on_hold`` with: the page's one button."""
+
     hold = forms.TypedChoiceField(
         choices=[("1", _("Place on legal hold")), ("0", _("Release the legal hold"))],
         coerce=lambda value: value == "1",
@@ -352,6 +354,10 @@ class LegalHoldForm(forms.Form):
             "legal hold is not deleted when its retention period ends."
         ),
     )
+
+    def __init__(self, *args: Any, on_hold: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"hold": "0" if on_hold else "1"})
+        super().__init__(*args, **kwargs)
 
 
 class StatsPeriodForm(forms.Form):

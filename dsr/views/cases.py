@@ -104,7 +104,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
-            "hold_form": LegalHoldForm(auto_id="id_hold_%s"),
+            "hold_form": LegalHoldForm(auto_id="id_hold_%s", on_hold=item.legal_hold),
             "changes_form": ChangesForm(),
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),

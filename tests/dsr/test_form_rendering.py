@@ -4,10 +4,12 @@ field has its label, its error next to it and the aria attributes that tie them 
 import pytest
 from django.urls import reverse
 
+from accounts.roles import Role
 from dsr.models import ConnectorJob, JobStatus, Proposal, RecipientNotice, RequestFile
 from dsr.rights import Right
+from dsr.services import retention
 from tests.dsr.test_intake import file_request
-from tests.factories import PASSWORD, second_officer, submit
+from tests.factories import PASSWORD, make_officer, second_officer, submit
 from tests.form_markup import by_id, duplicate_ids, elements, label_for
 from tests.helpers import login_with_totp
 
@@ -188,6 +190,16 @@ def test_a_row_form_posts_the_plain_names_its_action_reads(client, officer):
         JobStatus.SKIPPED,
         "Decommissioned in 2024.",
     )
+
+
+def test_the_legal_hold_button_places_or_releases_the_hold(client, officer):
+    item = submit()
+    admin, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
+    login_with_totp(client, admin.email, PASSWORD, secret)
+    case = reverse("staff:case", args=[item.reference])
+    assert hidden(client.get(case).content.decode(), "id_hold_hold") == ("hold", "1")
+    retention.set_legal_hold(item, admin=admin, hold=True, reason="Court case 3 O 12/26")
+    assert hidden(client.get(case).content.decode(), "id_hold_hold") == ("hold", "0")
 
 
 def test_an_invalid_manual_intake_shows_the_error_at_the_field(client, officer):
