@@ -1,6 +1,7 @@
 """Forms the privacy officers fill in."""
 
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -209,17 +210,26 @@ class AssignForm(forms.Form):
 
 
 class RedactForm(forms.Form):
+    """Redact a text in every file, or in the files of one of the ``systems`` that took part."""
+
     text = forms.CharField(
         label=_("Text to redact"),
         max_length=200,
         help_text=_("For example another chat participant's name; matched in any case."),
     )
-    system = forms.CharField(label=_("System"), required=False, max_length=64)
+    system = forms.ChoiceField(label=_("System"), required=False)
     reason = forms.CharField(
         label=_("Reason (kept in the case log)"),
         max_length=TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, systems: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = [  # type: ignore[attr-defined]
+            ("", _("every system")),
+            *((system, system) for system in systems),
+        ]
 
 
 class ApproveForm(forms.Form):

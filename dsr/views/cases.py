@@ -41,7 +41,7 @@ from dsr.staff_forms import (
     SkipForm,
     VerifyForm,
 )
-from dsr.views.case_actions import ACTIONS, perform
+from dsr.views.case_actions import ACTIONS, perform, redact_form_kwargs
 
 
 def _case(reference: str) -> SubjectRequest:
@@ -128,8 +128,7 @@ def case_package(request: HttpRequest, reference: str) -> HttpResponse:
             "files": answers.preview(package) if package else [],
             "rebuilding": package is None and item.packages.exists() and item.is_open,
             "redactions": item.redactions.select_related("officer"),
-            "systems": sorted(set(item.jobs.values_list("system", flat=True))),
-            "form": RedactForm(),
+            "form": RedactForm(**redact_form_kwargs(item)),
         },
     )
 
