@@ -43,6 +43,13 @@ class PortalBoundField(BoundField):
             or self.form.renderer.field_template_name
         )
 
+    @property
+    def group_id(self) -> str:
+        """The id of the field's group (templates/django/forms/field.html): the field's own id
+        without Django's ``id_``, so it is unique wherever the field's id is (two forms on one
+        page with their own ``auto_id`` or ``prefix``); "field-email" for the usual "id_email"."""
+        return "field-" + (self.auto_id.removeprefix("id_") if self.auto_id else self.html_name)
+
     def build_widget_attrs(
         self, attrs: dict[str, Any], widget: forms.Widget | None = None
     ) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The queue's forms: the filters (GET), saving them, and bulk assignment."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -8,7 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from dsr.models import CLOSED_STATUSES, Status
+from dsr.models import CLOSED_STATUSES, Status, SubjectRequest
 from dsr.rights import Right
 from dsr.selectors.queue import MAX_BULK, SORTS, Filters
 from dsr.selectors.staff import staff_members
@@ -128,8 +129,11 @@ class _Ids(forms.TypedMultipleChoiceField):
 
 
 class BulkAssignForm(forms.Form):
+    """Assign the selected requests: a checkbox per request of the page (``requests``)."""
+
     field_template_name = COMPACT
-    ids = _Ids(coerce=int)
+    # One checkbox in each row of the table, outside the <form id="bulk">: "form" ties them to it.
+    ids = _Ids(coerce=int, widget=forms.CheckboxSelectMultiple(attrs={"form": "bulk"}))
     assignee = forms.ModelChoiceField(
         label=_("Assign the selected requests to"),
         queryset=User.objects.none(),
@@ -138,8 +142,12 @@ class BulkAssignForm(forms.Form):
     )
     next = forms.CharField(required=False, max_length=600, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, requests: Iterable[SubjectRequest] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [  # type: ignore[attr-defined]
+            (request.pk, _("Select %(reference)s") % {"reference": request.reference})
+            for request in requests
+        ]
         self.fields["assignee"].queryset = staff_members()  # type: ignore[attr-defined]
         # Its own id: the case page's assignment form has an "assignee" too.
         self.fields["assignee"].widget.attrs["id"] = "bulk-assignee"

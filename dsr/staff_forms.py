@@ -1,12 +1,14 @@
 """Forms the privacy officers fill in."""
 
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from dsr.models import Channel, ExtensionGround, Matter
@@ -18,6 +20,38 @@ TEXT = 5000
 # Inline forms and filters: small label, the page places label and control (the form's
 # field_template_name, read by dsr.form_rendering).
 COMPACT = "forms/field_compact.html"
+# A one-line input of a row's form: the label is for screen readers, the placeholder shows it.
+INLINE = "forms/field_inline.html"
+
+
+class RowForm(forms.Form):
+    """A form the case page shows once per row (a proposal, a job, a notice, a document).
+
+    ``row`` is the row's primary key: it fills the hidden field that names the row
+    (``row_field``) and goes into every id with the name of the ``action`` the form posts to
+    (``id_skip_12_reason``), so no id repeats on the page. The names posted stay the plain field
+    names: the action builds the form from the POST without a row.
+    """
+
+    row_field: ClassVar[str]
+
+    def __init__(self, *args: Any, row: int | None = None, action: str = "", **kwargs: Any) -> None:
+        if row is not None:
+            kwargs.setdefault("auto_id", f"id_{action or self.row_field}_{row}_%s")
+            kwargs.setdefault("initial", {self.row_field: row})
+        super().__init__(*args, **kwargs)
+
+
+def one_line(
+    label: StrOrPromise, *, required: bool = False, css: str = "form-control form-control-sm"
+) -> forms.CharField:
+    """A short text beside a row's buttons (INLINE): its label is also its placeholder."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=TEXT,
+        widget=forms.TextInput(attrs={"class": css, "placeholder": label}),
+    )
 
 
 class ManualIntakeForm(forms.Form):
@@ -108,7 +142,8 @@ class AskForm(forms.Form):
         return data
 
 
-class DecideIdForm(forms.Form):
+class DecideIdForm(RowForm):
+    row_field = "file"
     file = forms.IntegerField(widget=forms.HiddenInput)
     accepted = forms.TypedChoiceField(
         label=_("Decision"),
@@ -119,9 +154,16 @@ class DecideIdForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 
 
-class JobForm(forms.Form):
+class JobForm(RowForm):
+    """Start a job again."""
+
+    row_field = "job"
     job = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Reason for skipping"), required=False, max_length=TEXT)
+
+
+class SkipForm(JobForm):
+    field_template_name = INLINE
+    reason = one_line(_("Reason for skipping"), required=True)
 
 
 class ChangesForm(forms.Form):
@@ -133,10 +175,14 @@ class ChangesForm(forms.Form):
     )
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(RowForm):
+    """A recipient told, or not with the reason: ``notified`` is the name of the button."""
+
+    row_field = "notice"
+    field_template_name = INLINE
     notice = forms.IntegerField(widget=forms.HiddenInput)
-    notified = forms.BooleanField(required=False)
-    reason = forms.CharField(label=_("Why not"), required=False, max_length=TEXT)
+    notified = forms.BooleanField(label=_("Notified"), required=False)
+    reason = one_line(_("Why not"), css="form-control form-control-sm w-auto")
 
 
 class NoteForm(forms.Form):
@@ -164,17 +210,26 @@ class AssignForm(forms.Form):
 
 
 class RedactForm(forms.Form):
+    """Redact a text in every file, or in the files of one of the ``systems`` that took part."""
+
     text = forms.CharField(
         label=_("Text to redact"),
         max_length=200,
         help_text=_("For example another chat participant's name; matched in any case."),
     )
-    system = forms.CharField(label=_("System"), required=False, max_length=64)
+    system = forms.ChoiceField(label=_("System"), required=False)
     reason = forms.CharField(
         label=_("Reason (kept in the case log)"),
         max_length=TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, systems: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = [  # type: ignore[attr-defined]
+            ("", _("every system")),
+            *((system, system) for system in systems),
+        ]
 
 
 class ApproveForm(forms.Form):
@@ -276,19 +331,25 @@ class ObjectionDecisionForm(_DecisionForm):
     )
 
 
-class ProposalForm(forms.Form):
-    """Approve or withdraw a proposal (an optional note)."""
+class ProposalForm(RowForm):
+    """Approve a proposal with an optional note, or withdraw it (the page shows no note)."""
 
+    row_field = "proposal"
+    field_template_name = INLINE
     proposal = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
+    reason = one_line(_("Note on the approval"))
 
 
-class SendBackForm(forms.Form):
+class SendBackForm(RowForm):
+    row_field = "proposal"
+    field_template_name = INLINE
     proposal = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Why it is sent back"), max_length=TEXT)
+    reason = one_line(_("Why it is sent back"), required=True)
 
 
 class LegalHoldForm(forms.Form):
+    """Place a hold, or release the one the case is ``on_hold`` with: the page's one button."""
+
     hold = forms.TypedChoiceField(
         choices=[("1", _("Place on legal hold")), ("0", _("Release the legal hold"))],
         coerce=lambda value: value == "1",
@@ -303,6 +364,10 @@ class LegalHoldForm(forms.Form):
             "legal hold is not deleted when its retention period ends."
         ),
     )
+
+    def __init__(self, *args: Any, on_hold: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"hold": "0" if on_hold else "1"})
+        super().__init__(*args, **kwargs)
 
 
 class StatsPeriodForm(forms.Form):

@@ -56,3 +56,12 @@ def by_id(page: str, element_id: str) -> Element:
 def label_for(page: str, element_id: str) -> str:
     [found] = [e for e in elements(page) if e.tag == "label" and e.attrs.get("for") == element_id]
     return " ".join(found.text.split())
+
+
+def duplicate_ids(page: str) -> list[str]:
+    """The ids that more than one element of the page carries."""
+    seen: dict[str, int] = {}
+    for element in elements(page):
+        if "id" in element.attrs:
+            seen[element.attrs["id"]] = seen.get(element.attrs["id"], 0) + 1
+    return sorted(element_id for element_id, count in seen.items() if count > 1)

@@ -62,6 +62,11 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
     }
 
 
+def systems(item: SubjectRequest) -> list[str]:
+    """The systems that took part in the request, by name: a redaction may keep to one."""
+    return sorted(set(item.jobs.values_list("system", flat=True)))
+
+
 def purge_from(item: SubjectRequest) -> date | None:
     """When a closed request's retention period ends (LEGAL.md §5)."""
     closed_on = (

@@ -20,6 +20,7 @@ from accounts.models import User
 from dsr.core import four_eyes
 from dsr.core.errors import RequestError
 from dsr.models import AnswerPackage, FileKind, SubjectRequest
+from dsr.selectors import case
 from dsr.services import (
     answers,
     assignment,
@@ -52,6 +53,7 @@ from dsr.staff_forms import (
     RedactForm,
     RefusalForm,
     SendBackForm,
+    SkipForm,
     VerifyForm,
 )
 
@@ -74,6 +76,8 @@ class Action:
     form: type[forms.Form]
     run: Handler
     back: str = "staff:case"  # the page the officer returns to
+    # What the form needs of the case (the choices it offers): the page passes the same.
+    form_kwargs: Callable[[SubjectRequest], Data] | None = None
 
 
 # --- identity, questions, time -------------------------------------------------------------------
@@ -205,7 +209,7 @@ def _retry_failed(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 def _skip(item: SubjectRequest, officer: User, data: Data) -> Done:
     job = get_object_or_404(item.jobs, pk=data["job"])
-    jobs.skip_job(job, officer=officer, reason=str(data.get("reason", "")))
+    jobs.skip_job(job, officer=officer, reason=str(data["reason"]))
     return Done(_("The system was skipped; the reason is on record."))
 
 
@@ -258,6 +262,10 @@ def _reissue(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The download was renewed and the requester told."))
 
 
+def redact_form_kwargs(item: SubjectRequest) -> Data:
+    return {"systems": case.systems(item)}
+
+
 def _redact(item: SubjectRequest, officer: User, data: Data) -> Done:
     answers.redact(
         item,
@@ -299,7 +307,7 @@ ACTIONS: dict[str, Action] = {
     "hold": Action(LegalHoldForm, _hold),
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
-    "skip": Action(JobForm, _skip),
+    "skip": Action(SkipForm, _skip),
     "notify_lift": Action(ApproveForm, _notify_lift),
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),
@@ -307,7 +315,9 @@ ACTIONS: dict[str, Action] = {
     "complete": Action(ApproveForm, _complete),
     "release": Action(ApproveForm, _release),
     "reissue": Action(ApproveForm, _reissue),
-    "redact": Action(RedactForm, _redact, back="staff:case_package"),
+    "redact": Action(
+        RedactForm, _redact, back="staff:case_package", form_kwargs=redact_form_kwargs
+    ),
     "note": Action(NoteForm, _note),
     "assign": Action(AssignForm, _assign),
 }
@@ -315,7 +325,7 @@ ACTIONS: dict[str, Action] = {
 
 def perform(request: HttpRequest, item: SubjectRequest, action: Action) -> HttpResponse:
     """Validate the action's form, run it, tell the officer what happened, go back."""
-    form = action.form(request.POST)
+    form = action.form(request.POST, **(action.form_kwargs(item) if action.form_kwargs else {}))
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else None

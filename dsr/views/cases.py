@@ -1,5 +1,7 @@
 """Staff pages for one request: the case, its package, files and audit log; manual intake."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,19 +28,57 @@ from dsr.staff_forms import (
     DecideIdForm,
     ErasureDecisionForm,
     ExtendForm,
+    JobForm,
     LegalHoldForm,
     ManualIntakeForm,
     NoteForm,
+    NoticeForm,
     ObjectionDecisionForm,
+    ProposalForm,
     RedactForm,
     RefusalForm,
+    SendBackForm,
+    SkipForm,
     VerifyForm,
 )
-from dsr.views.case_actions import ACTIONS, perform
+from dsr.views.case_actions import ACTIONS, perform, redact_form_kwargs
 
 
 def _case(reference: str) -> SubjectRequest:
     return get_object_or_404(SubjectRequest, reference=reference)
+
+
+def _proposal_row(entry: dict[str, Any]) -> dict[str, Any]:
+    pk = entry["proposal"].pk
+    return {
+        **entry,
+        "approve_form": ProposalForm(row=pk, action="approve_proposal"),
+        "send_back_form": SendBackForm(row=pk, action="send_back"),
+        "withdraw_form": ProposalForm(row=pk, action="withdraw_proposal"),
+    }
+
+
+def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
+    """The rows of the case page, each with its own forms (their ids carry the row)."""
+    return {
+        "proposals": [_proposal_row(entry) for entry in page["proposals"]],
+        "job_rows": [
+            {
+                "job": job,
+                "retry_form": JobForm(row=job.pk, action="retry"),
+                "skip_form": SkipForm(row=job.pk, action="skip"),
+            }
+            for job in page["jobs"]
+        ],
+        "notice_rows": [
+            {"notice": notice, "form": NoticeForm(row=notice.pk, action="notice")}
+            for notice in page["notices"]
+        ],
+        "file_rows": [
+            {"file": file, "decide_form": DecideIdForm(row=file.pk, action="decide")}
+            for file in page["files"]
+        ],
+    }
 
 
 @staff_required
@@ -46,11 +86,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     item = _case(reference)
     officer = staff_user(request)
     audit.staff_viewed(item.pk, officer.pk, "case")
+    page = case.case_page(item, officer=officer, language=request.LANGUAGE_CODE)
     return render(
         request,
         "staff/case_detail.html",
         {
-            **case.case_page(item, officer=officer, language=request.LANGUAGE_CODE),
+            **page,
+            **_row_forms(page),
             "rights": [
                 (r.get_right_display(), detail_rows(r.right, r.details))
                 for r in item.requested_rights.all()
@@ -58,12 +100,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             # Named in its letters as the competent supervisory authority (one per request).
             "letter_authority": competent_authority(item),
             "note_form": NoteForm(),
-            "verify_form": VerifyForm(),
+            "verify_form": VerifyForm(auto_id="id_verify_%s"),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),
             "ask_form": AskForm(),
             "extend_form": ExtendForm(),
-            "hold_form": LegalHoldForm(auto_id="id_hold_%s"),
-            "decide_form": DecideIdForm(),
+            "hold_form": LegalHoldForm(auto_id="id_hold_%s", on_hold=item.legal_hold),
             "changes_form": ChangesForm(),
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),
@@ -87,8 +128,7 @@ def case_package(request: HttpRequest, reference: str) -> HttpResponse:
             "files": answers.preview(package) if package else [],
             "rebuilding": package is None and item.packages.exists() and item.is_open,
             "redactions": item.redactions.select_related("officer"),
-            "systems": sorted(set(item.jobs.values_list("system", flat=True))),
-            "form": RedactForm(),
+            "form": RedactForm(**redact_form_kwargs(item)),
         },
     )
 

@@ -27,14 +27,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
     on = today()
     items = queue.open_requests(form.filters(), user_id=user.pk, on=on)
     page = Paginator(items, queue.PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    here = f"{reverse('staff:cases')}?{request.GET.urlencode()}"
+    assign_form = BulkAssignForm(initial={"next": here}, requests=shown)
     rows = [
         {
             "item": item,
             "badge": queue.badge(item, on),
             "email": queue.mask_email(item.email),
             "name": queue.mask_name(item.name),
+            "select": checkbox,
         }
-        for item in page.object_list
+        for item, checkbox in zip(shown, assign_form["ids"], strict=True)
     ]
     query = filter_query(request.GET)
     return render(
@@ -45,10 +49,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query,
-            "here": f"{reverse('staff:cases')}?{request.GET.urlencode()}",
             "saved_filters": SavedFilter.objects.filter(owner=user),
             "save_form": SaveFilterForm(initial={"query": query}),
-            "assign_form": BulkAssignForm(),
+            "assign_form": assign_form,
             "filtered": any(name != "sort" for name in QueryDict(query)),
         },
     )

@@ -9,6 +9,7 @@ import zipfile
 import jsonschema
 import pytest
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from connectors import registry
 from dsr.core.tokens import status_token
@@ -17,8 +18,9 @@ from dsr.exports.package import neutralise, read_package
 from dsr.models import AnswerPackage
 from dsr.services import verification
 from tests.connectors import sources
-from tests.factories import submit
-from tests.helpers import code_in
+from tests.factories import PASSWORD, make_officer, submit
+from tests.form_markup import by_id, elements, label_for
+from tests.helpers import code_in, login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FORMULA = '=HYPERLINK("http://evil.example","click")'
@@ -367,3 +369,22 @@ def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason
     late = client.post(redact_url, {"text": "Erika", "reason": "too late"}, follow=True)
     assert "already been sent" in late.content.decode()
     assert item.redactions.count() == 1
+
+
+def test_a_redaction_offers_every_system_or_one_that_took_part(crm, outbox, client):
+    officer, secret = make_officer()
+    item = answered(outbox).request
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case_package", args=[item.reference])).content.decode()
+    assert label_for(page, "id_system") == "System"
+    assert "form-select" in by_id(page, "id_system").classes
+    select = page[page.index('id="id_system"') :].split("</select>")[0]
+    options = [(e.attrs["value"], e.text) for e in elements(select) if e.tag == "option"]
+    assert options == [("", "every system"), ("crm", "crm")]
+
+    redact = reverse("staff:case_action", args=[item.reference, "redact"])
+    refused = client.post(
+        redact, {"text": "Erika", "system": "shop", "reason": "A colleague."}, follow=True
+    )
+    assert "System: Select a valid choice." in refused.content.decode()
+    assert not item.redactions.exists()

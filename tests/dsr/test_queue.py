@@ -19,6 +19,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
+from tests.form_markup import by_id, duplicate_ids, elements, label_for
 from tests.helpers import login_with_totp
 from tests.synthetic import add_requests
 
@@ -200,6 +201,21 @@ def test_bulk_assign_records_each_assignment(client, anna):
     )
     assert response["Location"] == URL
     assert SubjectRequest.objects.get(pk=first.pk).assignee is None
+
+
+def test_each_row_has_its_labelled_checkbox_of_the_bulk_form(client, anna):
+    first, second = (submit(email=f"p{n}@example.org") for n in range(2))
+    page = client.get(URL).content.decode()
+    assert duplicate_ids(page) == []
+    boxes = [e for e in elements(page) if e.attrs.get("name") == "ids"]
+    assert {box.attrs["value"] for box in boxes} == {str(first.pk), str(second.pk)}
+    for box in boxes:
+        assert (box.attrs["type"], box.attrs["form"]) == ("checkbox", "bulk")
+        assert "form-check-input" in box.classes
+        reference = SubjectRequest.objects.get(pk=box.attrs["value"]).reference
+        assert label_for(page, box.attrs["id"]) == f"Select {reference}"
+    assert by_id(page, "bulk").tag == "form"
+    assert by_id(page, "id_next").attrs["value"] == f"{URL}?"
 
 
 def test_bulk_assign_only_to_officers_and_with_a_selection(client, anna):
