@@ -38,6 +38,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "extended": ("details", "remedies"),
     "completed": ("details",),
     "info_requested": ("details",),
+    # What the answer holds and what was left out of it and why (a partial refusal).
+    "answer_ready": ("details",),
 }
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
-from dsr.models import Channel, ExtensionGround, Matter
+from dsr.models import Channel, ExtensionGround, Matter, Withholding
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
 from dsr.services.refusals import REFUSAL_GROUNDS
@@ -218,6 +218,15 @@ class RedactForm(forms.Form):
         help_text=_("For example another chat participant's name; matched in any case."),
     )
     system = forms.ChoiceField(label=_("System"), required=False)
+    category = forms.ChoiceField(
+        label=_("Why it is withheld"),
+        choices=Withholding.choices,
+        initial=Withholding.THIRD_PARTY,
+        help_text=_(
+            "The requester sees this category in place of the text, and the letter gives its "
+            "legal ground with the right to complain."
+        ),
+    )
     reason = forms.CharField(
         label=_("Reason (kept in the case log)"),
         max_length=TEXT,

@@ -60,3 +60,29 @@ def kind(text: str) -> str | Promise:
         if lowered.endswith(f" {known}"):
             return format_lazy("{} {}", text.strip()[: -len(known) - 1], KINDS[known])
     return text
+
+
+# What the person sees in place of a withheld item (Art. 15(4)), by ``Withholding`` category,
+# and why the law allows it: the letter and the report list both, the files carry the marker.
+WITHHELD_MARKERS: dict[str, Promise] = {
+    "third_party": _("[withheld: another person's data]"),
+    "trade_secret": _("[withheld: trade secret]"),
+    "confidential": _("[withheld: confidential by law]"),
+}
+WITHHELD_GROUNDS: dict[str, Promise] = {
+    "third_party": _(
+        "Art. 15(4) GDPR: the copy must not adversely affect the rights and freedoms of others"
+    ),
+    "trade_secret": _(
+        "Art. 15(4) and recital 63 GDPR: trade secrets or intellectual property, in particular "
+        "copyright protecting software"
+    ),
+    "confidential": _(
+        "Art. 23 GDPR with the law that obliges us to keep this information secret "
+        "(in Germany § 29(1) BDSG)"
+    ),
+}
+
+
+def withheld_marker(category: str) -> Promise:
+    return WITHHELD_MARKERS.get(category, WITHHELD_MARKERS["third_party"])

@@ -19,6 +19,10 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     with translation.override(language), timezone.override(controller.time_zone):
         context = {"controller": controller, "base_url": settings.DSR_BASE_URL, **context}
         edited = letters.override(template, language)
+        if edited is not None and placeholders.problems(template, edited.body, required=True):
+            # Written before the letter had to carry a part the law requires: the portal's
+            # own text goes instead, so nothing required is ever left out.
+            edited = None
         if edited is not None:  # the privacy admin's text, variables filled in, nothing run
             filled = letters.values(template, context)
             subject = " ".join(placeholders.fill(edited.subject, filled).split())

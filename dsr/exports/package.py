@@ -186,6 +186,8 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 # Said, not hidden: how many items were taken out to protect other people, per
                 # system ("*": all). The texts and the officer's reasons stay in the case log.
                 "redactions": _redaction_counts(request),
+                # Why (Art. 15(4)): the categories, each shown by its marker in the files.
+                "withheld": sorted(set(request.redactions.values_list("category", flat=True))),
                 "files": files,
                 "systems": _system_outcomes(request, counts),
             }

@@ -6,8 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.utils import translation
 
 from dsr.core.crypto import decrypt_bytes
+from dsr.core.legal_texts import WITHHELD_MARKERS
 from dsr.models import ExportPart, JobStatus, SubjectRequest
 
 
@@ -26,12 +28,18 @@ def parts_by_category(request: SubjectRequest) -> dict[tuple[str, str], list[Any
     """(system, category) -> its pages, in order; only the finished run of each export.
 
     Each page carries the redaction for its system, so every file written from it (CSV,
-    data.json, the report) leaves the same third-party data out.
+    data.json, the report) leaves the same data out, each item replaced by the marker of its
+    category (Art. 15(4)), in the request's language.
     """
-    redactions = list(request.redactions.values_list("system", "text"))
+    with translation.override(request.language):  # the markers are in the person's language
+        markers = {key: str(text) for key, text in WITHHELD_MARKERS.items()}
+    redactions = [
+        (system, text, markers.get(category, markers["third_party"]))
+        for system, text, category in request.redactions.values_list("system", "text", "category")
+    ]
     redacts = {
-        system: redactor([t for s, t in redactions if s in ("", system)])
-        for system in {s for s, _ in redactions} | {""}
+        system: redactor([(t, m) for s, t, m in redactions if s in ("", system)])
+        for system in {s for s, _, _ in redactions} | {""}
     }
 
     grouped: dict[tuple[str, str], list[Any]] = {}
@@ -53,28 +61,34 @@ def parts_by_category(request: SubjectRequest) -> dict[tuple[str, str], list[Any
     return grouped
 
 
-REDACTED = "[REDACTED]"
-
-
-def redactor(texts: list[str]) -> Callable[[Any], Any] | None:
-    """A function that takes every occurrence of the texts (any case) out of a record's values."""
-    texts = [t for t in texts if t.strip()]
-    if not texts:
+def redactor(redactions: list[tuple[str, str]]) -> Callable[[Any], Any] | None:
+    """A function that replaces every occurrence of the texts (any case) in a record's values
+    by the marker given with each: ``(text, marker)``, the longest text first."""
+    markers: dict[str, str] = {}
+    for text, shown in redactions:
+        if text.strip():
+            markers.setdefault(text, shown)
+    if not markers:
         return None
+    ordered = sorted(markers, key=len, reverse=True)
     pattern = re.compile(
-        "|".join(re.escape(t) for t in sorted(set(texts), key=len, reverse=True)), re.IGNORECASE
+        "|".join(f"(?P<r{n}>{re.escape(text)})" for n, text in enumerate(ordered)), re.IGNORECASE
     )
+    by_group = {f"r{n}": markers[text] for n, text in enumerate(ordered)}
+
+    def marker(match: re.Match[str]) -> str:
+        return by_group[str(match.lastgroup)]
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(REDACTED, value)
+            return pattern.sub(marker, value)
         if isinstance(value, dict):
             return {key: redact(item) for key, item in value.items()}
         if isinstance(value, list):
             return [redact(item) for item in value]
         if isinstance(value, int | float) and not isinstance(value, bool):
             text = str(value)
-            return pattern.sub(REDACTED, text) if pattern.search(text) else value
+            return pattern.sub(marker, text) if pattern.search(text) else value
         return value
 
     return redact

@@ -24,6 +24,7 @@ from connectors.base import Column, ConnectorError, Kind, Label
 from connectors.registry import connector
 from connectors.registry import systems as configured
 from dsr.core.controller import competent_authority, get_controller
+from dsr.core.legal_texts import WITHHELD_GROUNDS, WITHHELD_MARKERS
 from dsr.core.register import activities_for_system
 from dsr.exports.records import read_records
 from dsr.exports.values import label_text, show
@@ -83,6 +84,15 @@ def _tables(
             }
         )
     return tables
+
+
+def withheld(categories: Any) -> list[dict[str, Any]]:
+    """What was withheld and why, by category: the marker the person sees and its ground."""
+    return [
+        {"marker": WITHHELD_MARKERS[c], "ground": WITHHELD_GROUNDS[c]}
+        for c in sorted(set(categories))
+        if c in WITHHELD_MARKERS
+    ]
 
 
 def render(
@@ -145,6 +155,7 @@ def render(
                 "rights": [str(RIGHTS[Right(r)].right.label) for r in request.rights],
                 "systems": systems,
                 "manifest": manifest,
+                "withheld": withheld(manifest.get("withheld", ())),
                 "today": timezone.now(),
                 "table_rows": TABLE_ROWS,
             },

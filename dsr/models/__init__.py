@@ -1,6 +1,6 @@
 """The case domain's models."""
 
-from dsr.models.answers import AnswerPackage, Redaction
+from dsr.models.answers import AnswerPackage, Redaction, Withholding
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, Matter, SupervisoryAuthority
 from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
@@ -108,4 +108,5 @@ __all__ = [
     "VerificationChallenge",
     "VerificationMethod",
     "WebhookResult",
+    "Withholding",
 ]

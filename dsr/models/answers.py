@@ -42,6 +42,15 @@ class AnswerPackage(models.Model):
         )
 
 
+class Withholding(models.TextChoices):
+    """Why an item is withheld from a copy (Art. 15(4) GDPR): the person is told the category
+    (a marker in the files, a line in the letter), never the withheld text itself."""
+
+    THIRD_PARTY = "third_party", _("Another person's personal data")
+    TRADE_SECRET = "trade_secret", _("A trade secret or intellectual property")
+    CONFIDENTIAL = "confidential", _("Information we must keep confidential by law")
+
+
 class Redaction(models.Model):
     """Third-party data the officer took out of the answer (Art. 15(4)), with the reason.
 
@@ -52,6 +61,12 @@ class Redaction(models.Model):
     request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="redactions")
     text = models.CharField(_("text to redact"), max_length=200)
     system = models.CharField(_("system"), max_length=64, blank=True)  # blank: every system
+    category = models.CharField(
+        _("why withheld"),
+        max_length=16,
+        choices=Withholding.choices,
+        default=Withholding.THIRD_PARTY,
+    )
     reason = models.TextField(_("reason"))
     officer = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"

@@ -20,8 +20,16 @@ from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
 from dsr.exports.package import read_package, scratch_dir
+from dsr.exports.report import withheld
 from dsr.exports.tasks import build_answer_package
-from dsr.models import AnswerPackage, EventKind, ExportPart, Redaction, SubjectRequest
+from dsr.models import (
+    AnswerPackage,
+    EventKind,
+    ExportPart,
+    Redaction,
+    SubjectRequest,
+    Withholding,
+)
 
 
 @transaction.atomic
@@ -67,15 +75,24 @@ PREVIEW_ROWS = 25
 
 @transaction.atomic
 def redact(
-    request: SubjectRequest, *, officer: User, text: str, reason: str, system: str = ""
+    request: SubjectRequest,
+    *,
+    officer: User,
+    text: str,
+    reason: str,
+    system: str = "",
+    category: str = Withholding.THIRD_PARTY,
 ) -> None:
-    """Take third-party data out of the answer before it goes; the package is built again."""
+    """Take an item out of the answer before it goes (Art. 15(4)); the package is built again.
+    The person sees the category's marker in its place, and the answer letter its ground."""
     request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
     text, reason, system = text.strip(), reason.strip(), system.strip()
     if len(text) < 2:
         raise RequestError(_("Give the text to redact (at least two characters)."))
     if not reason:
         raise RequestError(_("Give the reason for the redaction; it is kept in the case log."))
+    if category not in Withholding.values:
+        raise RequestError(_("Say why the text is withheld."))
     if system and not request.jobs.filter(system=system).exists():
         raise RequestError(_("That system did not take part in this request."))
     package = request.packages.filter(deleted_at__isnull=True).first()
@@ -84,7 +101,12 @@ def redact(
     if package.released_at is not None:
         raise RequestError(_("This answer has already been sent."))
     redaction = Redaction.objects.create(
-        request=request, text=text, reason=reason, system=system, officer=officer
+        request=request,
+        text=text,
+        reason=reason,
+        system=system,
+        category=category,
+        officer=officer,
     )
     # The reason goes into the log; the redacted text itself stays in the redaction only.
     record(
@@ -92,7 +114,12 @@ def redact(
         EventKind.REDACTED,
         actor=officer,
         reason=reason,
-        data={"redaction": redaction.pk, "system": system or "*", "package": package.pk},
+        data={
+            "redaction": redaction.pk,
+            "system": system or "*",
+            "category": category,
+            "package": package.pk,
+        },
     )
     _discard(package)
     transaction.on_commit(lambda: build_answer_package.delay(request.pk))
@@ -131,6 +158,11 @@ def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[st
                     }
                 )
     return files
+
+
+def answer_context(request: SubjectRequest) -> dict[str, Any]:
+    """What the answer letter says about the package: what was withheld from it and why."""
+    return {"withheld": withheld(request.redactions.values_list("category", flat=True))}
 
 
 def downloaded(package: AnswerPackage, request: SubjectRequest) -> None:

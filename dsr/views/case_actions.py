@@ -273,6 +273,7 @@ def _redact(item: SubjectRequest, officer: User, data: Data) -> Done:
         text=str(data["text"]),
         reason=str(data["reason"]),
         system=str(data["system"]),
+        category=str(data["category"]),
     )
     return Done(_("The text is redacted in every file; the package is being built again."))
 

@@ -30,6 +30,7 @@ from dsr.models import (
     Matter,
     MessageDirection,
     RecipientNotice,
+    Redaction,
     SupervisoryAuthority,
 )
 from dsr.services import verification
@@ -238,6 +239,11 @@ def _with_state(template, request, language, officer):
             reason=typed["reasons"],
             data={"ground": "compelling_grounds", "statute": ""},
         )
+    if template == "answer_ready":  # with items withheld: a partial refusal (Art. 15(4))
+        for category in ("third_party", "trade_secret", "confidential"):
+            Redaction.objects.create(
+                request=request, text="x", reason="-", category=category, officer=officer
+            )
     if template == "completed":
         ConnectorJob.objects.create(
             request=request,

@@ -106,3 +106,38 @@ def test_a_privacy_admin_edits_letters_in_the_admin_and_is_told_what_is_wrong(cl
     assert not LetterTemplate.objects.exists()
     client.post(url, data | {"body": REFUSAL_BODY, "active": "on"})
     assert LetterTemplate.objects.get().body == REFUSAL_BODY
+
+
+def test_a_text_saved_before_a_part_became_required_gives_way_to_the_portals_own():
+    from dsr.core.mail import render_email
+    from dsr.core.messages import letter_context_for
+    from dsr.models import Redaction
+
+    officer, _ = make_officer()
+    item = submit(language="de")
+    Redaction.objects.create(
+        request=item, text="x", reason="-", category="trade_secret", officer=officer
+    )
+    # Saved without validation, as a text from before the answer letter needed {{ details }}.
+    LetterTemplate.objects.create(
+        kind=LetterKind.ANSWER_READY,
+        language="de",
+        subject="Ihre Antwort {{ reference }}",
+        body="Ihre Antwort liegt bereit: {{ status_url }}",
+    )
+    _subject, text, _html = render_email(
+        "answer_ready", letter_context_for(item, "answer_ready"), "de"
+    )
+    assert "Ihre Antwort liegt bereit" not in text
+    assert "[entfernt: Geschäftsgeheimnis]: Art. 15 Abs. 4 und Erwägungsgrund 63 DSGVO" in text
+    assert "Aufsichtsbehörde" in text
+
+    LetterTemplate.objects.filter(kind=LetterKind.ANSWER_READY).update(
+        body="Ihre Antwort liegt bereit: {{ status_url }}\n\n{{ details }}"
+    )
+    _subject, edited, _html = render_email(
+        "answer_ready", letter_context_for(item, "answer_ready"), "de"
+    )
+    assert edited.startswith("Ihre Antwort liegt bereit")
+    assert "[entfernt: Geschäftsgeheimnis]" in edited
+    assert "Aufsichtsbehörde" in edited  # the remedies come with the details

@@ -277,13 +277,14 @@ def test_the_url_fetcher_refuses_everything_but_inline_data():
         NoNetwork().fetch("file:///etc/passwd")
 
 
-def test_the_redactor_takes_the_text_out_of_every_value_whatever_its_case():
-    from dsr.exports.records import REDACTED, redactor
+def test_the_redactor_puts_each_texts_marker_in_every_value_whatever_its_case():
+    from dsr.exports.records import redactor
 
-    redact = redactor(["Anna Schmidt", "01715550123"])
+    other, secret = "[other person]", "[trade secret]"
+    redact = redactor([("Anna Schmidt", other), ("01715550123", other), ("Anna", secret)])
     assert redact is not None
     record = {
-        "body": "Spoke to ANNA SCHMIDT and anna schmidt",
+        "body": "Spoke to ANNA SCHMIDT and anna schmidt, then to Anna",
         "phone": 1715550123,
         "other": 1715550123.5,
         "tags": ["x", {"with": "Anna Schmidt"}],
@@ -291,17 +292,18 @@ def test_the_redactor_takes_the_text_out_of_every_value_whatever_its_case():
         "none": None,
     }
     assert redact(record) == {
-        "body": f"Spoke to {REDACTED} and {REDACTED}",
+        # The longer text wins where both match; each keeps its own marker.
+        "body": f"Spoke to {other} and {other}, then to {secret}",
         "phone": 1715550123,  # the number does not contain the text
         "other": 1715550123.5,
-        "tags": ["x", {"with": REDACTED}],
+        "tags": ["x", {"with": other}],
         "flag": True,
         "none": None,
     }
-    by_number = redactor(["1715550123"])
+    by_number = redactor([("1715550123", other)])
     assert by_number is not None
-    assert by_number({"phone": 1715550123}) == {"phone": REDACTED}
-    assert redactor(["  "]) is None
+    assert by_number({"phone": 1715550123}) == {"phone": other}
+    assert redactor([("  ", other)]) is None
 
 
 def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason(
@@ -340,7 +342,10 @@ def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason
     assert AnswerPackage.objects.get(pk=package.pk).deleted_at is None  # nothing changed
 
     reason = "A colleague who is not the data subject (Art. 15(4))."
-    client.post(redact_url, {"text": other.lower(), "system": "crm", "reason": reason})
+    client.post(
+        redact_url,
+        {"text": other.lower(), "system": "crm", "category": "third_party", "reason": reason},
+    )
     package.refresh_from_db()
     assert package.deleted_at is not None
     assert not default_storage.exists(package.storage_name)
@@ -350,12 +355,17 @@ def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason
         body = pdf_text(archive) if name == "report.pdf" else archive.read(name).decode()
         assert "Schmidt" not in body, name
     notes = list(csv.DictReader(io.StringIO(archive.read("data/crm/service_notes.csv").decode())))
-    assert notes[1]["body"] == "Called back; [REDACTED] (her colleague) answered"
+    marker = "[withheld: another person's data]"
+    assert notes[1]["body"] == f"Called back; {marker} (her colleague) answered"
     data = json.loads(archive.read("data.json"))
     assert data["systems"]["crm"]["service_notes"][1]["body"] == notes[1]["body"]
     assert data["systems"]["crm"]["service_notes"][2]["body"] == "Note 2 about Erika Mustermann"
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["redactions"] == {"crm": 1}
+    assert manifest["withheld"] == ["third_party"]
+    report = " ".join(pdf_text(archive).split())
+    assert "What we have withheld" in report
+    assert f"{marker}: Art. 15(4) GDPR" in report
     assert reason not in json.dumps(manifest)  # the reason stays in the case log
     event = item.events.get(kind=EventKind.REDACTED)
     assert event.reason == reason
@@ -363,10 +373,18 @@ def test_the_officer_redacts_third_party_data_in_every_file_with_a_logged_reason
     assert "Schmidt" not in json.dumps(event.data)
 
     page = client.get(preview_url).content.decode()
-    assert "[REDACTED]" in page
+    assert "[withheld: another person&#x27;s data]" in page
+    assert "Another person&#x27;s personal data" in page  # the category, in the table
     assert reason in page
     answers.release(rebuilt, officer=officer)
-    late = client.post(redact_url, {"text": "Erika", "reason": "too late"}, follow=True)
+    letter = outbox.last_to(item.email).body
+    assert f"- {marker}: Art. 15(4) GDPR" in letter
+    assert "This is a partial refusal of your request." in letter
+    assert "right to an effective judicial remedy" in letter
+    assert "Schmidt" not in letter
+    late = client.post(
+        redact_url, {"text": "Erika", "category": "third_party", "reason": "too late"}, follow=True
+    )
     assert "already been sent" in late.content.decode()
     assert item.redactions.count() == 1
 
