@@ -4,6 +4,7 @@ A backend receives a ``SubjectIdentity`` (never a model), declares its capabilit
 one of two errors: ``ConnectorUnavailable`` (retry later) or ``ConnectorRefused`` (give up).
 """
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -117,6 +118,18 @@ class Kind(StrEnum):
     # URL; Stripe's ``object``: the type name, ``livemode``: test or live account). Not data
     # about the person: the report leaves it out; the CSV and data.json keep every field.
     METADATA = "metadata"
+
+
+def withheld(category: str = "third_party") -> str:
+    """What a backend writes in place of an item it must not hand over (Art. 15(4)): another
+    person's name in a shared ticket, say. The host shows it to the person as the category's
+    marker in their language and names the ground in the answer. Categories: ``third_party``,
+    ``trade_secret``, ``confidential``."""
+    return f"\u27e6withheld:{category}\u27e7"
+
+
+# ``withheld()``'s text, found again by the host.
+WITHHELD = re.compile("\u27e6withheld:([a-z_]+)\u27e7")
 
 
 # A label is plain text (possibly a lazy translation) or its texts by language: {"de": "..."}.

@@ -22,11 +22,12 @@ from connectors.base import (
     ExportPage,
     LocateResult,
     SubjectIdentity,
+    withheld,
 )
 
 FOUND_KEY = "zendesk_user"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-REDACTED = "[redacted]"
+REDACTED = withheld("third_party")  # shown as a marker in the reader's language
 
 
 class ZendeskConnector(Connector):

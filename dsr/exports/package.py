@@ -142,6 +142,17 @@ def scratch_dir() -> Path:
     return scratch
 
 
+def withheld_categories(request: SubjectRequest) -> list[str]:
+    """Why items are missing from the answer: the officer's redactions and what the systems
+    themselves withheld (another person's name in a shared ticket)."""
+    found = set(request.redactions.values_list("category", flat=True))
+    for result in request.jobs.filter(action="export", status=JobStatus.SUCCEEDED).values_list(
+        "result", flat=True
+    ):
+        found.update((result or {}).get("withheld", ()))
+    return sorted(found)
+
+
 def _redaction_counts(request: SubjectRequest) -> dict[str, int]:
     counts: dict[str, int] = {}
     for system in request.redactions.values_list("system", flat=True):
@@ -187,7 +198,7 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 # system ("*": all). The texts and the officer's reasons stay in the case log.
                 "redactions": _redaction_counts(request),
                 # Why (Art. 15(4)): the categories, each shown by its marker in the files.
-                "withheld": sorted(set(request.redactions.values_list("category", flat=True))),
+                "withheld": withheld_categories(request),
                 "files": files,
                 "systems": _system_outcomes(request, counts),
             }

@@ -8,20 +8,28 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils import translation
 
+from connectors.base import WITHHELD
 from dsr.core.crypto import decrypt_bytes
 from dsr.core.legal_texts import WITHHELD_MARKERS
 from dsr.models import ExportPart, JobStatus, SubjectRequest
 
 
 def read_records(part: Any) -> Iterator[dict[str, Any]]:
-    """A page's records, with the officer's redactions applied (see ``parts_by_category``)."""
+    """A page's records, with the officer's redactions applied and what the system withheld
+    shown by its marker (see ``parts_by_category``)."""
     redact = getattr(part, "redact", None)
     with default_storage.open(part.storage_name, "rb") as handle:
         text = decrypt_bytes(handle.read()).decode()
+    markers = getattr(part, "markers", None)
+    if markers and WITHHELD_START in text:
+        text = WITHHELD.sub(lambda m: markers.get(m.group(1), markers["third_party"]), text)
     for line in text.splitlines():
         if line:
             record = json.loads(line)
             yield redact(record) if redact else record
+
+
+WITHHELD_START = "\u27e6withheld:"
 
 
 def parts_by_category(request: SubjectRequest) -> dict[tuple[str, str], list[Any]]:
@@ -33,6 +41,8 @@ def parts_by_category(request: SubjectRequest) -> dict[tuple[str, str], list[Any
     """
     with translation.override(request.language):  # the markers are in the person's language
         markers = {key: str(text) for key, text in WITHHELD_MARKERS.items()}
+    # As they go into a JSON string (what a system withheld is replaced in the stored lines).
+    in_json = {key: json.dumps(text, ensure_ascii=False)[1:-1] for key, text in markers.items()}
     redactions = [
         (system, text, markers.get(category, markers["third_party"]))
         for system, text, category in request.redactions.values_list("system", "text", "category")
@@ -57,6 +67,7 @@ def parts_by_category(request: SubjectRequest) -> dict[tuple[str, str], list[Any
         if part.attempt != part.job.runs:
             continue  # a page left by a run that did not finish
         part.redact = redacts.get(part.job.system, redacts[""])  # type: ignore[attr-defined]  # read by read_records
+        part.markers = in_json  # type: ignore[attr-defined]  # read by read_records
         grouped.setdefault((part.job.system, part.category), []).append(part)
     return grouped
 

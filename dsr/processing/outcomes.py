@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from connectors.base import (
+    WITHHELD,
     ErasureResult,
     SubjectIdentity,
 )
@@ -27,6 +28,7 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         part.delete()
     categories: dict[str, int] = {}
     expired: dict[str, int] = {}
+    withheld: set[str] = set()
     sequence = 0
     for page in pages:
         if page.expires_after_hours:
@@ -34,6 +36,7 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         if not page.records:
             continue
         lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
+        withheld.update(WITHHELD.findall(lines))  # what the system kept back (Art. 15(4))
         store_part(
             job,
             category=page.category,
@@ -52,6 +55,8 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
     }
     if expired:  # categories the system deletes after so many hours: said in the answer
         result["expired"] = expired
+    if withheld:
+        result["withheld"] = sorted(withheld)
     return result
 
 

@@ -19,7 +19,7 @@ from accounts.models import User
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
-from dsr.exports.package import read_package, scratch_dir
+from dsr.exports.package import read_package, scratch_dir, withheld_categories
 from dsr.exports.report import withheld
 from dsr.exports.tasks import build_answer_package
 from dsr.models import (
@@ -162,7 +162,7 @@ def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[st
 
 def answer_context(request: SubjectRequest) -> dict[str, Any]:
     """What the answer letter says about the package: what was withheld from it and why."""
-    return {"withheld": withheld(request.redactions.values_list("category", flat=True))}
+    return {"withheld": withheld(withheld_categories(request))}
 
 
 def downloaded(package: AnswerPackage, request: SubjectRequest) -> None:
