@@ -356,6 +356,19 @@ class SendBackForm(RowForm):
     reason = one_line(_("Why it is sent back"), required=True)
 
 
+class MatterForm(forms.Form):
+    """Correct what the request is about: its letters then name that matter's authority."""
+
+    matter = forms.ChoiceField(
+        label=_("About"),
+        required=False,
+        choices=[("", _("anything else, or not stated")), *Matter.choices],
+    )
+    reason = forms.CharField(
+        label=_("Reason for the correction (kept in the case log)"), max_length=TEXT
+    )
+
+
 class LegalHoldForm(forms.Form):
     """Place a hold, or release the one the case is ``on_hold`` with: the page's one button."""
 

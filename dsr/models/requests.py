@@ -224,6 +224,7 @@ class EventKind(models.TextChoices):
     ERASURE_REPLAYED = "erasure_replayed", _("Erasure done again after a system was restored")
     LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
+    MATTER_CHANGED = "matter_changed", _("What the request is about was corrected")
 
 
 class ExtensionGround(models.TextChoices):

@@ -28,6 +28,7 @@ from dsr.services import (
     decisions,
     extension,
     jobs,
+    matter,
     notes,
     notices,
     questions,
@@ -46,6 +47,7 @@ from dsr.staff_forms import (
     ExtendForm,
     JobForm,
     LegalHoldForm,
+    MatterForm,
     NoteForm,
     NoticeForm,
     ObjectionDecisionForm,
@@ -286,6 +288,11 @@ def _note(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The note is saved."))
 
 
+def _matter(item: SubjectRequest, officer: User, data: Data) -> Done:
+    matter.set_matter(item, officer=officer, matter=str(data["matter"]), reason=str(data["reason"]))
+    return Done(_("Recorded: the letters from now on name the authority competent for this."))
+
+
 def _assign(item: SubjectRequest, officer: User, data: Data) -> Done:
     assignee = data["assignee"]
     assignment.assign(
@@ -321,6 +328,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "note": Action(NoteForm, _note),
     "assign": Action(AssignForm, _assign),
+    "matter": Action(MatterForm, _matter),
 }
 
 

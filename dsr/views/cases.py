@@ -31,6 +31,7 @@ from dsr.staff_forms import (
     JobForm,
     LegalHoldForm,
     ManualIntakeForm,
+    MatterForm,
     NoteForm,
     NoticeForm,
     ObjectionDecisionForm,
@@ -99,6 +100,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             ],
             # Named in its letters as the competent supervisory authority (one per request).
             "letter_authority": competent_authority(item),
+            # Offered where some matters have an authority of their own (as on the form).
+            "matter_form": MatterForm(initial={"matter": item.matter}, auto_id="id_matter_%s")
+            if get_controller().authorities.exclude(matter="").exists()
+            else None,
             "note_form": NoteForm(),
             "verify_form": VerifyForm(auto_id="id_verify_%s"),
             "assign_form": AssignForm(initial={"assignee": item.assignee_id}),

@@ -391,6 +391,48 @@ def test_the_requester_says_what_the_request_is_about_where_it_matters():
     assert "matter" not in RequesterForm().fields  # one authority for all: nothing to choose
 
 
+def test_the_officer_corrects_what_a_request_is_about_and_its_letters_follow(client, outbox):
+    load_demo()
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    request = _request("de", "")
+    case_url = reverse("staff:case", args=[request.reference])
+    page = client.get(case_url).content.decode()
+    assert "its letters name Landesbeauftragte" in page
+    url = reverse("staff:case_action", args=[request.reference, "matter"])
+    assert f'action="{url}"' in page
+
+    refused = client.post(url, {"matter": "telecommunications", "reason": ""}, follow=True)
+    assert "Reason for the correction" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.matter == ""
+
+    reason = "Der Antrag betrifft den Mobilfunkvertrag."
+    done = client.post(url, {"matter": "telecommunications", "reason": reason}, follow=True)
+    assert "name the authority competent for this" in done.content.decode()
+    request.refresh_from_db()
+    assert request.matter == Matter.TELECOMMUNICATIONS
+    event = request.events.get(kind=EventKind.MATTER_CHANGED)
+    assert event.reason == reason
+    assert event.actor == officer
+    assert event.data["from"] == ""
+    assert "BfDI" in event.data["authority_to"] or "Bundesbeauftragte" in event.data["authority_to"]
+    _subject, text, _html = render_email(
+        "refused", letter_context_for(request, "refused", CODES), "de"
+    )
+    assert competent(request) in text
+    assert "Landesbeauftragte" not in text
+
+    again = client.post(url, {"matter": "telecommunications", "reason": "x"}, follow=True)
+    assert "already recorded as being about this" in again.content.decode()
+    request.status = "completed"
+    request.save(update_fields=["status"])
+    closed = client.post(url, {"matter": "", "reason": "x"}, follow=True)
+    assert "already closed" in closed.content.decode()
+    request.refresh_from_db()
+    assert request.matter == Matter.TELECOMMUNICATIONS
+
+
 @pytest.mark.parametrize(("language", "name"), [("de", "German"), ("nl", "Dutch")])
 def test_the_officer_sees_the_letter_language_in_every_form_that_writes_to_the_requester(
     client, settings, language, name
