@@ -55,7 +55,8 @@ class SystemSchema(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     backend: str = Field(min_length=1)
-    name: str | None = None
+    # How people read it: plain, or by language ({en: Support chat, de: Support-Chat}).
+    name: str | dict[str, str] | None = None
     category: str = "other"
     options: dict[str, Any] = Field(default_factory=dict)
     # Processing activities and recipients (by name) in the register: Art. 15(1), Art. 19.

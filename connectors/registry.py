@@ -32,6 +32,18 @@ class SystemConfig:
     concurrency: int = 4
     min_interval: float = 0.0
     owner_email: str = ""
+    # The name by language, where the configuration gives one ("name" is then the English).
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_for(self, language: str) -> str:
+        """The system's name for a reader of ``language`` (letters, reports)."""
+        return self.names.get(language) or self.name
+
+
+def _plain_name(name: str | dict[str, str] | None) -> str:
+    if isinstance(name, dict):
+        return name.get("en") or next(iter(name.values()), "")
+    return name or ""
 
 
 def system_config(alias: str, schema: config.SystemSchema) -> SystemConfig:
@@ -39,7 +51,8 @@ def system_config(alias: str, schema: config.SystemSchema) -> SystemConfig:
     return SystemConfig(
         alias=alias,
         backend=schema.backend,
-        name=schema.name or alias,
+        name=_plain_name(schema.name) or alias,
+        names=dict(schema.name) if isinstance(schema.name, dict) else {},
         category=schema.category,
         options=schema.options,
         activities=schema.activities,

@@ -28,6 +28,18 @@ DEMO_CONTROLLER = {
     "email": "datenschutz@telekom.de",
     "dpo_name": "Dr. Claus D. Ulmer",
     "dpo_contact": "Friedrich-Ebert-Allee 140\n53113 Bonn\nGermany\ndatenschutz@telekom.de",
+    "translations": {
+        "de": {
+            "address": "Hahnstraße 43d\n60528 Frankfurt am Main\nDeutschland",
+            "dpo_contact": "Friedrich-Ebert-Allee 140\n53113 Bonn\nDeutschland\n"
+            "datenschutz@telekom.de",
+        },
+        "nl": {
+            "address": "Hahnstraße 43d\n60528 Frankfurt am Main\nDuitsland",
+            "dpo_contact": "Friedrich-Ebert-Allee 140\n53113 Bonn\nDuitsland\n"
+            "datenschutz@telekom.de",
+        },
+    },
     "country": "DE",
     "subdivision": "NW",
     "time_zone": "Europe/Berlin",

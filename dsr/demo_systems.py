@@ -374,7 +374,7 @@ def systems_config(folder: Path) -> dict[str, Any]:
             },
             "billing": {
                 "backend": sql,
-                "name": "Billing",
+                "name": _label("Billing", "Abrechnung", "Facturatie"),
                 "category": "billing",
                 "stage": 1,
                 "activities": ["billing"],
@@ -385,7 +385,7 @@ def systems_config(folder: Path) -> dict[str, Any]:
             },
             "chat": {
                 "backend": sql,
-                "name": "Support chat",
+                "name": _label("Support chat", "Support-Chat", "Supportchat"),
                 "category": "chat",
                 "activities": ["customer-service-chat"],
                 "options": {
@@ -413,13 +413,15 @@ def saas_systems(salesforce: str, stripe: str, zendesk: str) -> dict[str, Any]:
         },
         "stripe": {
             "backend": "connectors.backends.stripe_billing.StripeConnector",
-            "name": "Stripe (billing)",
+            "name": _label("Stripe (billing)", "Stripe (Abrechnung)", "Stripe (facturatie)"),
             "category": "billing",
             "options": {"api_key": "sk_test_dsr", "api_base": stripe},
         },
         "zendesk": {
             "backend": "connectors.backends.zendesk.ZendeskConnector",
-            "name": "Zendesk (support chat)",
+            "name": _label(
+                "Zendesk (support chat)", "Zendesk (Support-Chat)", "Zendesk (supportchat)"
+            ),
             "category": "chat",
             "options": {"base_url": zendesk, "token_url": f"{zendesk}/oauth/tokens", **oauth},
         },

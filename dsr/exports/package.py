@@ -249,7 +249,7 @@ def _readme(
                 tables.append(
                     {
                         "file": f"data/{system}/{category}.csv",
-                        "system": config.name if config else system,
+                        "system": config.name_for(language) if config else system,
                         "category": label_text(label, language) or category,
                         "records": records,
                     }

@@ -116,7 +116,7 @@ def render(
             systems.append(
                 {
                     "alias": alias,
-                    "name": config.name if config else alias,
+                    "name": config.name_for(language) if config else alias,
                     "outcome": outcome,
                     "activities": [
                         {

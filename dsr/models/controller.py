@@ -52,6 +52,15 @@ class Controller(models.Model):
         validators=[validate_time_zone],
         help_text=_("Fixes the calendar date on which a request was received."),
     )
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The address and the DPO's contact in other languages (their country line), e.g. "
+            '{"de": {"address": "…", "dpo_contact": "…"}}.'
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -60,6 +69,14 @@ class Controller(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    TRANSLATED = ("address", "dpo_contact")
+
+    def text(self, field: str, language: str) -> str:
+        """A text field as written for ``language`` (the address's country line, say), else
+        as written."""
+        texts = (self.translations or {}).get(language) or {}
+        return str(texts.get(field) or getattr(self, field))
 
     def clean(self) -> None:
         if self.subdivision and self.country:

@@ -28,7 +28,8 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
     done: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     for job in request.jobs.filter(status="succeeded").exclude(action="locate"):
-        name = configured[job.system].name if job.system in configured else job.system
+        config = configured.get(job.system)
+        name = config.name_for(request.language) if config else job.system
         result = job.result or {}
         done.append(
             {

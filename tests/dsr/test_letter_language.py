@@ -339,6 +339,11 @@ def test_the_pdf_copy_is_in_the_request_language_too(template, language):
     assert english_in(letter, language) == []
     assert "BfDI" in letter
     assert "LDI NRW" not in letter
+    # The letterhead's and the DPO's country lines as written for the language.
+    assert {"de": "Frankfurt am Main Deutschland", "nl": "Frankfurt am Main Duitsland"}[
+        language
+    ] in letter
+    assert "Germany" not in letter
 
 
 def test_the_erasure_letter_shows_kept_records_from_translated_sources(settings):
@@ -503,4 +508,34 @@ def test_the_demo_letters_in_german_and_dutch_are_wholly_in_their_language(setti
         language = letter.request.language
         english = english_in(f"{letter.subject}\n{letter.body}", language)
         assert english == [], (letter.template, language)
+        assert "Germany" not in letter.body  # the DPO's address, as written for the language
+        # The systems by their names in the language (the demo gives them).
+        assert "Billing:" not in letter.body
+        assert "Support chat:" not in letter.body
     assert SubjectRequest.objects.get(email=UNCONFIRMED).matter == Matter.TELECOMMUNICATIONS
+
+
+@pytest.mark.parametrize(("language", "billing"), [("de", "Abrechnung"), ("nl", "Facturatie")])
+def test_systems_are_named_in_the_request_language_where_the_configuration_gives_it(
+    settings, language, billing
+):
+    from connectors import registry
+    from dsr.services.completion import outcome
+
+    settings.DSR_CONNECTORS = {
+        "billing": {
+            "BACKEND": "connectors.backends.fake.FakeConnector",
+            "NAME": {"en": "Billing", "de": "Abrechnung", "nl": "Facturatie"},
+        },
+        "crm": {"BACKEND": "connectors.backends.fake.FakeConnector", "NAME": "CRM"},
+    }
+    registry.reset()
+    try:
+        assert registry.systems()["billing"].name == "Billing"  # staff pages: the English
+        request, template, context = _letter("completed", language, "")
+        names = {item["system"] for item in outcome(request)["done"]}
+        assert names == {billing, "CRM"}
+        _subject, text, _html = render_email(template, context, language)
+        assert f"- {billing}: " in text
+    finally:
+        registry.reset()
