@@ -8,6 +8,8 @@ versions, so each subject reads them in their own language.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dsr.models.controller import Matter
+
 TRANSLATED_FIELDS = (
     "name",
     "purpose",
@@ -124,6 +126,17 @@ class ProcessingActivity(models.Model):
         default=list,
         blank=True,
         help_text=_("Connector aliases of the systems that hold data for this activity."),
+    )
+    matter = models.CharField(
+        _("about"),
+        max_length=32,
+        choices=Matter.choices,
+        blank=True,
+        help_text=_(
+            "Where another supervisory authority is competent for this processing (e.g. "
+            "telecommunications contracts): requests whose data is found here are suggested "
+            "to the officer as being about it."
+        ),
     )
     translations = models.JSONField(
         _("translations"),

@@ -9,8 +9,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from dsr.core import four_eyes
 from dsr.core.clock import clock_for, today
+from dsr.core.controller import get_controller
+from dsr.core.register import activities_for_system
 from dsr.models import (
     JobStatus,
+    Matter,
     Proposal,
     ProposalKind,
     ProposalOutcome,
@@ -59,7 +62,39 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         ],
         "objection_undecided": decisions.objects_on_particular_situation(item)
         and not decisions.objection_decided(item),
+        "matter_suggestion": matter_suggestion(item, language),
     }
+
+
+@dataclass(frozen=True)
+class MatterSuggestion:
+    matter: str
+    label: str
+    activities: list[str]
+
+
+def matter_suggestion(item: SubjectRequest, language: str) -> MatterSuggestion | None:
+    """What the register says the request is about, where it differs from what is recorded:
+    the systems that found the person's data serve activities of one matter (telecommunications
+    contracts, say) that has an authority of its own. For the officer to confirm, not applied."""
+    if item.matter or not item.is_open:
+        return None
+    found = {
+        job.system
+        for job in item.jobs.filter(action="locate", status=JobStatus.SUCCEEDED)
+        if job.result.get("found")
+    }
+    matters: dict[str, list[str]] = {}
+    for system in sorted(found):
+        for activity in activities_for_system(system):
+            if activity.matter:
+                matters.setdefault(activity.matter, []).append(activity.text("name", language))
+    if len(matters) != 1:
+        return None  # none, or more than one: the officer decides from the request itself
+    ((matter, names),) = matters.items()
+    if not get_controller().authorities.filter(matter=matter).exists():
+        return None  # the same authority either way
+    return MatterSuggestion(matter, str(Matter(matter).label), sorted(set(names)))
 
 
 def systems(item: SubjectRequest) -> list[str]:

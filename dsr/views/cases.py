@@ -101,7 +101,14 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             # Named in its letters as the competent supervisory authority (one per request).
             "letter_authority": competent_authority(item),
             # Offered where some matters have an authority of their own (as on the form).
-            "matter_form": MatterForm(initial={"matter": item.matter}, auto_id="id_matter_%s")
+            "matter_form": MatterForm(
+                initial={
+                    "matter": page["matter_suggestion"].matter
+                    if page["matter_suggestion"]
+                    else item.matter
+                },
+                auto_id="id_matter_%s",
+            )
             if get_controller().authorities.exclude(matter="").exists()
             else None,
             "note_form": NoteForm(),

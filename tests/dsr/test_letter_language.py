@@ -438,6 +438,51 @@ def test_the_officer_corrects_what_a_request_is_about_and_its_letters_follow(cli
     assert request.matter == Matter.TELECOMMUNICATIONS
 
 
+def test_the_register_suggests_the_matter_from_where_the_persons_data_was_found(client):
+    from dsr.models import ProcessingActivity
+    from dsr.selectors.case import matter_suggestion
+
+    load_demo()
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    ProcessingActivity.objects.create(
+        key="mobile-contracts",
+        name="Mobile contracts",
+        purpose="Providing the mobile service",
+        legal_basis="contract",
+        data_categories="Contract data",
+        retention="Contract term",
+        systems=["mobile"],
+        matter=Matter.TELECOMMUNICATIONS,
+        translations={"de": {"name": "Mobilfunkverträge"}},
+    )
+    request = _request("de", "")
+    ConnectorJob.objects.create(
+        request=request, system="crm", action="locate", status="succeeded", result={"found": 1}
+    )
+    assert matter_suggestion(request, "en") is None  # the CRM serves no such activity
+    job = ConnectorJob.objects.create(
+        request=request, system="mobile", action="locate", status="succeeded", result={}
+    )
+    assert matter_suggestion(request, "en") is None  # nothing of hers there
+    job.result = {"found": True, "records": 2}
+    job.save()
+    suggestion = matter_suggestion(request, "de")
+    assert suggestion is not None
+    assert suggestion.matter == Matter.TELECOMMUNICATIONS
+    assert suggestion.activities == ["Mobilfunkverträge"]
+
+    page = client.get(reverse("staff:case", args=[request.reference])).content.decode()
+    assert "processed for Mobile contracts, which is about telecommunications services" in page
+    chosen = page[page.index('id="id_matter_matter"') :].split("</select>")[0]
+    assert 'value="telecommunications" selected' in chosen
+    url = reverse("staff:case_action", args=[request.reference, "matter"])
+    client.post(url, {"matter": "telecommunications", "reason": "Mobilfunkvertrag."})
+    request.refresh_from_db()
+    assert "BfDI" in competent(request)
+    assert matter_suggestion(request, "en") is None  # recorded: nothing left to suggest
+
+
 @pytest.mark.parametrize(("language", "name"), [("de", "German"), ("nl", "Dutch")])
 def test_the_officer_sees_the_letter_language_in_every_form_that_writes_to_the_requester(
     client, settings, language, name
