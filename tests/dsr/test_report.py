@@ -184,6 +184,8 @@ def test_the_report_is_wholly_in_the_requests_language(shop, outbox):
         assert "Contract (Art. 6" not in shown
         assert " yes " not in f" {shown} "
         assert " no " not in f" {shown} "
+        assert "Germany" not in shown  # the letterhead's country line, as given for it
+        assert {"de": "Deutschland", "nl": "Duitsland"}[language] in shown
 
 
 def test_a_csv_starts_with_a_byte_order_mark_only_when_configured(shop, outbox, settings):
