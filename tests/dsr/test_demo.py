@@ -164,3 +164,32 @@ def test_the_demo_requests_never_reach_systems_configured_for_real(settings, tmp
     assert not (tmp_path / "real").exists()  # nothing was asked of it
     assert list(registry.systems()) == ["production_crm"]  # and the setting is back
     registry.reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erikas_erasure_letter_keeps_her_invoices_as_a_partial_refusal_with_remedies(
+    demo_home, outbox
+):
+    from dsr.models import SubjectRequest
+    from dsr.services import notices
+    from dsr.services.completion import complete
+    from tests.factories import approve_erasure, make_officer, submit
+    from tests.helpers import code_in
+
+    load_full_demo()
+    officer, _ = make_officer()
+    item = submit(email=DEMO_SUBJECT, right="erasure", details={"scope": "all", "parts": ""})
+    verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    approve_erasure(item, proposer=officer)
+    for notice in item.notices.filter(status="pending"):
+        notices.decide_notice(notice, officer=officer, notified=True)
+    complete(SubjectRequest.objects.get(pk=item.pk), officer=officer)
+    letter = " ".join(outbox.last_to(DEMO_SUBJECT).body.split())
+    assert "What we keep, because the law requires it:" in letter
+    assert "§ 147 Abs. 1 Nr. 4, Abs. 3 AO" in letter
+    # Keeping records is a partial refusal (Art. 17(3), 12(4)): the reasons, the one competent
+    # authority, the courts.
+    assert "right to lodge a complaint with a supervisory authority" in letter
+    assert "Landesbeauftragte für Datenschutz und Informationsfreiheit" in letter
+    assert "Bundesbeauftragte" not in letter
+    assert "right to an effective judicial remedy" in letter
