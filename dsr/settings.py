@@ -179,6 +179,13 @@ MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("DSR_TOTP_ISSUER", default="DSR portal")
+# One step either side: a code typed as it rolls over, or sent while the server is busy, still
+# counts. accounts.forms refuses a used code for the whole window this opens.
+MFA_TOTP_TOLERANCE = 1
+MFA_FORMS = {
+    "authenticate": "accounts.forms.OnceAuthenticateForm",
+    "reauthenticate": "accounts.forms.OnceReauthenticateForm",
+}
 # Passkeys need a secure origin; plain http://127.0.0.1 is allowed only while developing.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 

@@ -52,7 +52,7 @@ def fresh_totp_code(secret: str) -> str:
 
 def _fresh_totp_period(margin: float = 3.0) -> None:
     """Like a person reading a fresh code: never type one that expires on the way (the server
-    accepts only the current period, and a loaded test machine can take seconds to answer)."""
+    accepts one period either side, but a loaded test machine can take seconds to answer)."""
     from allauth.mfa import app_settings
 
     left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD

@@ -1,5 +1,7 @@
 """Every staff page needs an officer role and MFA; data subjects never get in."""
 
+import time
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
@@ -110,3 +112,43 @@ def test_an_officer_cannot_use_the_admin(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code in (302, 403)
     assert client.get(reverse("admin:dsr_controller_changelist")).status_code != 200
+
+
+def _code_step(client, officer, code):
+    client.post(reverse("account_login"), {"login": officer.email, "password": PASSWORD})
+    return client.post(reverse("mfa_authenticate"), {"code": code})
+
+
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_a_code_one_step_off_still_logs_in_two_steps_off_does_not(client, offset):
+    from tests.helpers import totp_code
+
+    officer, secret = make_officer()
+    # Under load the answer can come a period late; a phone's clock can run a little ahead.
+    response = _code_step(client, officer, totp_code(secret, offset=offset))
+    assert response.status_code == 302, response.content[:300]
+    assert client.get(reverse("staff:dashboard")).status_code == 200
+    client.logout()
+    refused = _code_step(client, officer, totp_code(secret, offset=2 * offset))
+    assert "Incorrect code" in refused.content.decode()
+
+
+def test_a_used_code_is_refused_for_as_long_as_it_would_be_accepted(client):
+    import time_machine
+    from allauth.mfa import app_settings
+
+    from accounts.forms import valid_seconds
+    from tests.helpers import totp_code
+
+    assert valid_seconds() == 3 * app_settings.TOTP_PERIOD
+    officer, secret = make_officer()
+    start = (int(time.time()) // 30 + 1) * 30 + 1.0  # the start of a period, to be exact
+    with time_machine.travel(start, tick=False):
+        code = totp_code(secret)
+        assert _code_step(client, officer, code).status_code == 302
+        client.logout()
+    # A period later allauth has forgotten the code, which is still within the tolerance.
+    with time_machine.travel(start + 31, tick=False):
+        refused = _code_step(client, officer, code)
+        assert "Incorrect code" in refused.content.decode()
+        assert client.get(reverse("staff:dashboard")).status_code == 302
