@@ -1,6 +1,8 @@
 """Limits that hold across workers, kept in the shared cache (Redis in production).
 
-- concurrency: at most N jobs of one system at once (slots with a lease);
+- concurrency: at most N jobs of one system at once: a slot holds the job's id for as long as
+  its lease (the heartbeat renews both), so a dead worker's slot frees when its lease runs out,
+  and the same job claimed again takes its own slot back instead of waiting for it;
 - pace: at most one job start per ``min_interval`` seconds for one system;
 - subject lock: an export and an erasure of the same subject never run at once in one system.
 
@@ -18,7 +20,12 @@ from connectors.base import Capability
 from connectors.registry import SystemConfig
 from dsr.models import ConnectorJob
 
-TTL = 120  # seconds; the heartbeat keeps held keys alive while the job runs
+
+def ttl() -> int:
+    """Seconds a held key lives: the job's lease, which the heartbeat renews with it."""
+    return int(settings.DSR_JOB_LEASE_SECONDS)
+
+
 EXCLUSIVE = {Capability.EXPORT, Capability.ERASE, Capability.RECTIFY}
 
 
@@ -36,28 +43,32 @@ def enter(job: ConnectorJob, config: SystemConfig) -> list[str] | None:
     token = f"job-{job.pk}"
     if job.action in EXCLUSIVE:
         key = _subject_key(job)
-        if not cache.add(key, token, TTL) and cache.get(key) != token:
+        if not cache.add(key, token, ttl()) and cache.get(key) != token:
             return None
         held.append(key)
-    for index in range(max(1, config.concurrency)):
-        key = f"dsr-slot:{config.alias}:{index}"
-        if cache.add(key, token, TTL):
-            held.append(key)
-            break
+    slots = [f"dsr-slot:{config.alias}:{index}" for index in range(max(1, config.concurrency))]
+    # A slot this job still holds from a run whose worker died is its own: take it back.
+    mine = next((key for key, value in cache.get_many(slots).items() if value == token), None)
+    if mine is not None:
+        cache.touch(mine, ttl())
+        held.append(mine)
     else:
-        leave(held)
-        return None
+        free = next((key for key in slots if cache.add(key, token, ttl())), None)
+        if free is None:
+            leave(held, job)
+            return None
+        held.append(free)
     if config.min_interval > 0 and not cache.add(
         f"dsr-pace:{config.alias}", token, config.min_interval
     ):
-        leave(held)
+        leave(held, job)
         return None
     return held
 
 
 def keep(held: list[str]) -> None:
     for key in held:
-        cache.touch(key, TTL)
+        cache.touch(key, ttl())
 
 
 def leave(held: list[str], job: ConnectorJob | None = None) -> None:

@@ -46,3 +46,32 @@ def test_a_paced_system_starts_one_job_per_interval(outbox):
     assert gates.enter(first, config) is not None
     assert gates.enter(second, config) is None
     assert gates.wait_seconds(config) == 60
+
+
+def test_a_job_claimed_again_after_its_worker_died_takes_its_own_slot_back(outbox):
+    config = SystemConfig(alias="crm", backend="x", name="CRM", category="crm", concurrency=1)
+    killed, waiting = jobs("export", "restrict")
+    assert gates.enter(killed, config) is not None  # the worker dies: nothing is given back
+    assert gates.enter(waiting, config) is None
+    # The job's own retry (its lease ran out, another worker claimed it) is not kept waiting
+    # for a slot that only it holds; the subject lock it held is its own too.
+    again = gates.enter(killed, config)
+    assert again is not None
+    assert len(again) == 2
+    assert gates.enter(waiting, config) is None  # still one at a time
+    gates.leave(again, killed)
+    assert gates.enter(waiting, config) is not None
+
+
+def test_a_dead_workers_slot_frees_when_its_lease_runs_out(outbox, settings):
+    import time
+
+    settings.DSR_JOB_LEASE_SECONDS = 1
+    config = SystemConfig(alias="crm", backend="x", name="CRM", category="crm", concurrency=1)
+    killed, waiting = jobs("locate", "restrict")
+    held = gates.enter(killed, config)
+    assert held is not None
+    assert gates.enter(waiting, config) is None
+    gates.keep(held)  # a heartbeat renews the slot with the lease
+    time.sleep(1.3)  # no heartbeat any more: the worker is gone
+    assert gates.enter(waiting, config) is not None
