@@ -18,6 +18,7 @@ from dsr.models.jobs import (
     WebhookResult,
 )
 from dsr.models.letters import LetterKind, LetterTemplate
+from dsr.models.limits import RateCount
 from dsr.models.outbox import OutboxMessage
 from dsr.models.queue import SavedFilter
 from dsr.models.register import (
@@ -88,6 +89,7 @@ __all__ = [
     "Proposal",
     "ProposalKind",
     "ProposalOutcome",
+    "RateCount",
     "Recipient",
     "RecipientNotice",
     "RecipientRole",

@@ -261,3 +261,40 @@ def test_ipv6_clients_are_limited_by_their_network(address, counted_as):
     from dsr.core.ratelimit import client_ip
 
     assert client_ip({"REMOTE_ADDR": address}) == counted_as
+
+
+def _unreachable_cache(settings):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+def test_filing_works_while_the_shared_cache_is_down_and_the_limits_still_hold(
+    client, settings, caplog
+):
+    from dsr.models import RateCount
+
+    _unreachable_cache(settings)
+    settings.DSR_RATE_INTAKE_PER_EMAIL = "2/3600"
+    for _ in range(2):
+        response = file_request(client.__class__(), Right.ACCESS, {})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("dsr:sent")
+    assert SubjectRequest.objects.count() == 2  # saved, as the person was told
+    refused = file_request(client, Right.ACCESS, {}, language="de")
+    assert refused.status_code == 429  # counted in the database meanwhile
+    assert "Zu viele Versuche" in refused.content.decode()
+    assert SubjectRequest.objects.count() == 2
+    assert RateCount.objects.exists()
+    assert "erika" not in " ".join(RateCount.objects.values_list("key", flat=True))
+    assert "counted in the database: cache unavailable" in caplog.text
+    assert "erika@example.org" not in caplog.text
