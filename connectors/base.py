@@ -100,9 +100,11 @@ class ExportPage:
     records: tuple[Mapping[str, Any], ...]
     # Fields the subject provided or that were observed (Art. 20), as opposed to inferred.
     provided_fields: tuple[str, ...] | None = None
-    # The system deletes this category after a fixed time (its own retention rule): older
-    # records are not part of the answer, and the answer says why. Hours; 0 = no such rule.
+    # The system's own deletion rule for this category: it deletes records after so many hours
+    # (0 = no such rule). Information for the answer (Art. 15(1)(d)), never a filter: every
+    # record still held is exported, and ``past_rule`` says how many are older than the rule.
     expires_after_hours: int = 0
+    past_rule: int = 0
 
 
 class Kind(StrEnum):
@@ -159,6 +161,9 @@ class Retained:
     # Where the kept records are (for the erasure when the duty ends): a table and its keys.
     location: str = ""
     keys: tuple[str, ...] = ()
+    # Kept not under a duty of its own but because kept records depend on it (a customer its
+    # kept invoices name): what those are ("invoices"). Restricted, not anonymised.
+    needed_for: str = ""
 
 
 @dataclass(frozen=True)

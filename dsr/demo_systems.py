@@ -156,6 +156,7 @@ BILLING_MAPPING: dict[str, Any] = {
             "erasure": "anonymise",
             "anonymise": {"email": "hash", "name": "fixed:Erased", "street": None},
             "restriction_column": "processing_restricted",
+            "kept_as": "customer records",  # while kept invoices name them
             "rectifiable": ["name", "street", "city"],
         },
         {
@@ -302,8 +303,9 @@ def _rows(now: datetime) -> dict[str, dict[str, list[dict[str, Any]]]]:
                     "currency": "EUR",
                 }
             )
-    # Erika chatted three days ago (the content is gone after 24 hours, the metadata stays for
-    # 28 days) and an hour ago (still there). Someone's chat from 40 days ago is anonymised.
+    # Erika chatted three days ago and an hour ago. The chat system's own rule deletes content
+    # after 24 hours, but the three-day-old messages are still in its database: they are
+    # answered (and flagged to the officer). Someone's chat from 40 days ago has no content.
     chat_rows: tuple[tuple[int, str | None, datetime, str], ...] = (
         (1, DEMO_SUBJECT, now - timedelta(days=3), "Invoice question"),
         (2, DEMO_SUBJECT, now - timedelta(hours=1), "Invoice question"),

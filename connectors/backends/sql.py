@@ -12,6 +12,7 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         erasure: anonymise         # delete | anonymise | keep
         anonymise: {email: hash, name: "fixed:Erased", phone: null}
         restriction_column: processing_restricted
+        kept_as: customer records  # what its rows are when kept records depend on them
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
         # For the report only (optional): names a person reads, plain or by language (the
@@ -30,12 +31,17 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         category: chat_content
         parent: chats
         parent_key: chat_id
-        expires: {date_column: sent_at, hours: 24}   # (UTC) older rows: "deleted under the
-                                                     # retention rule", not exported
+        expires: {date_column: sent_at, hours: 24}   # (UTC) the system's own rule: said in
+                                                     # the answer; older rows still held are
+                                                     # exported and counted as a finding
 
 The shape is declared in ``connectors.backends.sql_mapping`` (retention ``from`` is
 ``end_of_year`` or ``date``); a mistake is refused naming the system and the field's path, e.g.
 ``billing: options.mapping.tables.customers.erasure: must be one of delete, anonymise, keep``.
+
+A retained row is kept until its own end date (from its own date); the parent rows kept rows
+reference are restricted, not anonymised, until the last of them goes, and then erased by
+their table's own erasure rule (``erase_kept``).
 
 Reads stream in batches; an erasure runs in one transaction per system and reports exact counts.
 E-mail addresses match case-insensitively and exactly (never LIKE).
@@ -45,6 +51,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -207,15 +214,14 @@ class SQLConnector(Connector):
             conditions.append(self._column(table, mapped.parent_key).in_(keys))
         return or_(*conditions) if conditions else false()
 
-    def _current(
+    def _past_rule(
         self, table: Table, mapped: TableMap, condition: ColumnElement[bool]
     ) -> ColumnElement[bool]:
-        """Leave out what the system's own deletion rule has taken (for locate and export;
-        an erasure still removes everything)."""
-        if mapped.expires is None:
-            return condition
+        """The rows older than the system's own deletion rule: still held, so still answered
+        (the rule is information, never a filter), and counted for the answer and the officer."""
+        assert mapped.expires is not None
         dated = self._column(table, mapped.expires.date_column)
-        return condition & (dated >= mapped.expires.cutoff())
+        return condition & (dated < mapped.expires.cutoff())
 
     def _depth(self, mapped: TableMap) -> int:
         return 0 if not mapped.parent else 1 + self._depth(self.by_name[mapped.parent])
@@ -244,7 +250,7 @@ class SQLConnector(Connector):
             with self.engine.connect() as conn:
                 for mapped in self.maps:
                     table = self._table(conn, mapped.name)
-                    condition = self._current(table, mapped, self._condition(conn, mapped, subject))
+                    condition = self._condition(conn, mapped, subject)
                     total += conn.execute(
                         select(func.count()).select_from(table).where(condition)
                     ).scalar_one()
@@ -272,15 +278,21 @@ class SQLConnector(Connector):
                         if mapped.columns
                         else list(table.c)
                     )
-                    if mapped.expires:
-                        yield ExportPage(
-                            mapped.category, (), expires_after_hours=mapped.expires.hours
-                        )
                     condition = self._condition(conn, mapped, subject)
+                    if mapped.expires:
+                        older = conn.execute(
+                            select(func.count())
+                            .select_from(table)
+                            .where(self._past_rule(table, mapped, condition))
+                        ).scalar_one()
+                        yield ExportPage(
+                            mapped.category,
+                            (),
+                            expires_after_hours=mapped.expires.hours,
+                            past_rule=int(older),
+                        )
                     query: Select[Any] = (
-                        select(*columns)
-                        .where(self._current(table, mapped, condition))
-                        .order_by(self._column(table, mapped.key))
+                        select(*columns).where(condition).order_by(self._column(table, mapped.key))
                     )
                     result = conn.execution_options(
                         stream_results=True, yield_per=self.batch_size
@@ -299,6 +311,8 @@ class SQLConnector(Connector):
     ) -> ErasureResult:
         erased = anonymised = 0
         retained: list[Retained] = []
+        # Parent rows kept records depend on, by table and key: why and until when.
+        needed: dict[str, dict[str, _Need]] = {}
         key = secrets.token_bytes(32)  # for "hash": thrown away, so nothing can be reversed
         try:
             with self.engine.begin() as conn:
@@ -310,17 +324,31 @@ class SQLConnector(Connector):
                         continue  # another legal basis still holds for this data
                     table = self._table(conn, mapped.name)
                     condition = self._condition(conn, mapped, subject)
+                    kept_rows: dict[str, _Need] = {}
                     if mapped.retention is not None:
-                        kept, kept_condition = self._retained(conn, mapped, condition, today)
-                        if kept is not None:
-                            retained.append(kept)
-                            if mapped.restriction_column:
-                                conn.execute(
-                                    update(table)
-                                    .where(kept_condition)
-                                    .values({mapped.restriction_column: True})
-                                )
+                        kept_condition = self._under_duty(table, mapped, condition, today)
+                        kept_rows = self._kept_rows(conn, mapped, kept_condition)
                         condition = condition & ~kept_condition
+                    if needed.get(mapped.name):
+                        # Restricted, not anonymised: the kept records name them (a customer
+                        # its kept invoices), until the last of those records goes.
+                        for row_key, need in self._needed_rows(
+                            conn, mapped, condition, needed[mapped.name]
+                        ).items():
+                            kept_rows.setdefault(row_key, need)
+                    if kept_rows:
+                        kept_keys = [self._typed_key(table, mapped, k) for k in kept_rows]
+                        key_column = self._column(table, mapped.key)
+                        condition = condition & ~key_column.in_(kept_keys)
+                        if mapped.restriction_column:
+                            conn.execute(
+                                update(table)
+                                .where(key_column.in_(kept_keys))
+                                .values({mapped.restriction_column: True})
+                            )
+                        retained += _groups(mapped, kept_rows)
+                        if mapped.parent and mapped.parent_key:
+                            self._note_parents(conn, mapped, kept_rows, needed)
                     if mapped.erasure == "delete":
                         erased += conn.execute(table.delete().where(condition)).rowcount
                     else:
@@ -329,54 +357,110 @@ class SQLConnector(Connector):
             raise self._guard(exc) from exc
         return ErasureResult(erased=erased, anonymised=anonymised, retained=tuple(retained))
 
-    def _retained(
-        self, conn: Connection, mapped: TableMap, condition: ColumnElement[bool], today: date
-    ) -> tuple[Retained | None, ColumnElement[bool]]:
+    def _under_duty(
+        self, table: Table, mapped: TableMap, condition: ColumnElement[bool], today: date
+    ) -> ColumnElement[bool]:
         assert mapped.retention is not None
-        table = self._table(conn, mapped.name)
+        dated = self._column(table, mapped.retention.date_column)
+        return condition & (dated >= mapped.retention.first_retained_day(today))
+
+    def _typed_key(self, table: Table, mapped: TableMap, value: str) -> Any:
+        return _typed(self._column(table, mapped.key), value)
+
+    def _kept_rows(
+        self, conn: Connection, mapped: TableMap, kept_condition: ColumnElement[bool]
+    ) -> dict[str, "_Need"]:
+        """Each row kept under the table's duty, with its own end date (from its own date)."""
+        assert mapped.retention is not None
         rule = mapped.retention
-        dated = self._column(table, rule.date_column)
-        kept_condition = condition & (dated >= rule.first_retained_day(today))
-        count, latest = conn.execute(
-            select(func.count(), func.max(dated)).select_from(table).where(kept_condition)
-        ).one()
-        if not count:
-            return None, kept_condition
+        table = self._table(conn, mapped.name)
         key = self._column(table, mapped.key)
-        keys = tuple(str(k) for (k,) in conn.execute(select(key).where(kept_condition)))
-        latest_day = latest.date() if isinstance(latest, datetime) else latest
-        if isinstance(latest_day, str):
-            latest_day = date.fromisoformat(latest_day[:10])
-        return (
-            Retained(
-                what=rule.what or mapped.category,
+        dated = self._column(table, rule.date_column)
+        rows = conn.execute(select(key, dated).where(kept_condition).order_by(key))
+        return {
+            str(row_key): _Need(
+                erase_after=rule.erase_after(_day(day)),
                 legal_basis=rule.legal_basis,
                 statute=rule.statute,
-                erase_after=rule.erase_after(latest_day),
-                records=int(count),
-                location=mapped.name,
-                keys=keys,
-            ),
-            kept_condition,
-        )
+                what=rule.what or mapped.category,
+            )
+            for row_key, day in rows
+        }
+
+    def _note_parents(
+        self,
+        conn: Connection,
+        mapped: TableMap,
+        kept_rows: Mapping[str, "_Need"],
+        needed: dict[str, dict[str, "_Need"]],
+    ) -> None:
+        """The parent rows these kept rows reference, each until its latest child's end."""
+        assert mapped.parent
+        assert mapped.parent_key
+        table = self._table(conn, mapped.name)
+        key = self._column(table, mapped.key)
+        parent_key = self._column(table, mapped.parent_key)
+        keys = [self._typed_key(table, mapped, k) for k in kept_rows]
+        into = needed.setdefault(mapped.parent, {})
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for row_key, parent in conn.execute(select(key, parent_key).where(key.in_(chunk))):
+                if parent is None:
+                    continue
+                need = kept_rows[str(row_key)]
+                need = _Need(need.erase_after, need.legal_basis, need.statute, need.what, True)
+                known = into.get(str(parent))
+                if known is None or known.erase_after < need.erase_after:
+                    into[str(parent)] = need
+
+    def _needed_rows(
+        self,
+        conn: Connection,
+        mapped: TableMap,
+        condition: ColumnElement[bool],
+        needs: Mapping[str, "_Need"],
+    ) -> dict[str, "_Need"]:
+        """Which of the subject's rows kept records depend on."""
+        table = self._table(conn, mapped.name)
+        key = self._column(table, mapped.key)
+        return {
+            str(row_key): needs[str(row_key)]
+            for (row_key,) in conn.execute(select(key).where(condition))
+            if str(row_key) in needs
+        }
 
     def erase_kept(self, location: str, keys: tuple[str, ...], *, today: date) -> int:
         mapped = self.by_name.get(location)
-        if mapped is None or mapped.retention is None:
+        children = [m for m in self.maps if m.parent == location and m.parent_key]
+        if mapped is None or (mapped.retention is None and not children):
             raise ConnectorRefused(f"{self.alias}: {location} keeps nothing under a duty")
         try:
             with self.engine.begin() as conn:
                 table = self._table(conn, mapped.name)
                 key = self._column(table, mapped.key)
-                dated = self._column(table, mapped.retention.date_column)
-                # Only rows whose own duty has ended; a younger one waits for its own turn.
-                expired = dated < mapped.retention.first_retained_day(today)
+                # Only rows whose own duty has ended (a younger one waits for its own turn) and
+                # that no row of another table still names (a kept invoice, or a new one).
+                due: ColumnElement[bool] = true()
+                if mapped.retention is not None:
+                    dated = self._column(table, mapped.retention.date_column)
+                    due = dated < mapped.retention.first_retained_day(today)
+                for child in children:
+                    child_table = self._table(conn, child.name)
+                    assert child.parent_key
+                    referenced = select(self._column(child_table, child.parent_key)).where(
+                        self._column(child_table, child.parent_key).is_not(None)
+                    )
+                    due = due & ~key.in_(referenced)
                 erased = 0
+                wipe = secrets.token_bytes(32)
                 for start in range(0, len(keys), 500):
                     chunk = [_typed(key, k) for k in keys[start : start + 500]]
-                    erased += conn.execute(
-                        table.delete().where(key.in_(chunk)).where(expired)
-                    ).rowcount
+                    condition = key.in_(chunk) & due
+                    if mapped.retention is None and mapped.erasure == "anonymise":
+                        # Its own erasure rule: what it would have had without the kept records.
+                        erased += self._anonymise(conn, mapped, table, condition, wipe)
+                    else:
+                        erased += conn.execute(table.delete().where(condition)).rowcount
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
         return erased
@@ -481,6 +565,45 @@ class SQLConnector(Connector):
         if not touched:
             return ChangeResult(changed=0, note="None of these fields is held in this system.")
         return ChangeResult(changed=changed)
+
+
+@dataclass(frozen=True)
+class _Need:
+    """Why one row is kept and until when."""
+
+    erase_after: date
+    legal_basis: str
+    statute: str
+    what: str  # the kind of the kept records: the row's own, or those that depend on it
+    for_others: bool = False  # kept because kept records depend on it
+
+
+def _groups(mapped: TableMap, rows: Mapping[str, _Need]) -> list[Retained]:
+    """One ``Retained`` per end date (and reason), each with its own keys and count."""
+    grouped: dict[_Need, list[str]] = {}
+    for row_key, need in rows.items():
+        grouped.setdefault(need, []).append(row_key)
+    return [
+        Retained(
+            what=(mapped.kept_as or mapped.category) if need.for_others else need.what,
+            legal_basis=need.legal_basis,
+            statute=need.statute,
+            erase_after=need.erase_after,
+            records=len(keys),
+            location=mapped.name,
+            keys=tuple(keys),
+            needed_for=need.what if need.for_others else "",
+        )
+        for need, keys in sorted(grouped.items(), key=lambda item: item[0].erase_after)
+    ]
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]
 
 
 def _read_mapping(where: str, path: str) -> Any:

@@ -68,7 +68,8 @@ class Retention(_Strict):
 
 
 class Expiry(_Strict):
-    """The system's own deletion rule: rows older than ``hours`` are gone (or due to go)."""
+    """The system's own deletion rule: it deletes rows after ``hours``. Information for the
+    answer, never a filter: older rows that are still there are exported and counted."""
 
     date_column: str
     hours: int = Field(ge=0)
@@ -109,6 +110,9 @@ class TableMap(_Strict):
     anonymise: dict[str, Strategy] = Field(default_factory=dict)
     retention: Retention | None = None
     restriction_column: str | None = None
+    # What the rows are called when kept because kept rows of a child table depend on them
+    # ("customer records"); the category if not given.
+    kept_as: str = ""
     objection_columns: dict[str, str] = Field(default_factory=dict)
     provides: dict[str, str] = Field(default_factory=dict)
     columns: tuple[str, ...] | None = None

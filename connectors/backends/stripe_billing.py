@@ -6,8 +6,11 @@ invoices, charges, subscriptions, payment methods, and write access to customers
 default: the controller's), ``page_size``.
 
 Erasure deletes the customer, which cancels its subscriptions at once. Invoices and charges
-stay at Stripe and with us by law: they are reported as retained, with the statute and the
-date after which they may go.
+stay at Stripe and with us by law: they are reported as retained, each group with its own
+end date (the end of the record's year plus the period), the statute and the ids. A finalised
+Stripe invoice holds its own copy of the customer's details, so deleting the customer does
+not break the kept invoices; removing them when their time comes is for a person (Stripe
+offers no deletion of finalised invoices or charges).
 """
 
 from collections.abc import Iterator, Mapping
@@ -217,12 +220,20 @@ class StripeConnector(Connector):
         v1 = self.client.v1
         rule = duty("invoices", str(self.options.get("country") or subject.controller_country))
         erased = 0
-        kept: dict[str, list[date]] = {"invoices": [], "charges": []}
+        # Each invoice and charge until the end of its own year plus the period: by kind and
+        # end date, with the ids (Stripe keeps them; they cannot be deleted through the API).
+        kept: dict[tuple[str, date], list[str]] = {}
         for customer in self._customers(subject):
             cid = customer["id"]
             for kind, service in (("invoices", v1.invoices), ("charges", v1.charges)):
                 for page in self._pages(service, {"customer": cid}):
-                    kept[kind] += [_day(item["created"]) for item in page]
+                    for item in page:
+                        until = rule.erase_after(_day(item["created"]))
+                        if until >= today:
+                            kept.setdefault((kind, until), []).append(str(item["id"]))
+            # The kept invoices do not depend on the customer object: a finalised invoice
+            # carries its own copy of the customer's name, address and tax ids, and the
+            # deleted customer stays retrievable as a tombstone under the same id.
             self._call(v1.customers.delete, cid)
             erased += 1
         retained = tuple(
@@ -230,11 +241,14 @@ class StripeConnector(Connector):
                 what=f"Stripe {kind}",
                 legal_basis=rule.legal_basis,
                 statute=rule.statute,
-                erase_after=rule.erase_after(max(days)),
-                records=len(days),
+                erase_after=until,
+                records=len(ids),
+                location=kind,
+                keys=tuple(ids),
             )
-            for kind, days in kept.items()
-            if days and rule.erase_after(max(days)) >= today
+            for (kind, until), ids in sorted(
+                kept.items(), key=lambda item: (item[0][1], item[0][0])
+            )
         )
         return ErasureResult(erased=erased, retained=retained)
 

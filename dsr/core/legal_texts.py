@@ -39,6 +39,7 @@ KINDS: dict[str, Promise] = {
     "accounting records": _("accounting records"),
     "business letters": _("business letters"),
     "tax records": _("tax records"),
+    "customer records": _("customer records"),
 }
 
 

@@ -124,6 +124,8 @@ def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]])
             entry["retained"] = job.result["retained"]
         if job.result.get("expired"):
             entry["expired"] = job.result["expired"]
+        if job.result.get("past_rule"):
+            entry["past_rule"] = job.result["past_rule"]
     for system, categories in counts.items():
         entry = outcomes.setdefault(
             system, {"searched": True, "status": "not found", "records": 0, "categories": {}}

@@ -95,6 +95,17 @@ def withheld(categories: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _own_rules(alias: str, outcome: Mapping[str, Any], language: str) -> list[dict[str, Any]]:
+    """The system's own deletion rules, with how many of the exported records are older than
+    the rule and still held (they are in the answer all the same)."""
+    older = outcome.get("past_rule") or {}
+    rules = []
+    for category, hours in (outcome.get("expired") or {}).items():
+        label = label_text(described(alias, category)[1], language) or category
+        rules.append({"category": label, "hours": hours, "older": older.get(category, 0)})
+    return rules
+
+
 def render(
     request: SubjectRequest,
     manifest: dict[str, Any],
@@ -118,6 +129,7 @@ def render(
                     "alias": alias,
                     "name": config.name_for(language) if config else alias,
                     "outcome": outcome,
+                    "rules": _own_rules(alias, outcome, language),
                     "activities": [
                         {
                             "name": a.text("name", language),

@@ -180,6 +180,9 @@ class ScheduledErasure(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     erased = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # Due, but the same person has another open request (its reference): the portal's own
+    # schedule does not delete data in scope of an open request; it runs once that closes.
+    waiting_for = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ("erase_after", "pk")

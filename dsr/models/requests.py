@@ -222,6 +222,10 @@ class EventKind(models.TextChoices):
     PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed decision withdrawn")
     OBJECTION_UPHELD = "objection_upheld", _("Objection upheld: the processing stops")
     ERASURE_REPLAYED = "erasure_replayed", _("Erasure done again after a system was restored")
+    ERASURE_POSTPONED = (
+        "erasure_postponed",
+        _("Scheduled erasure of kept records waits: the person has another open request"),
+    )
     LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
     MATTER_CHANGED = "matter_changed", _("What the request is about was corrected")

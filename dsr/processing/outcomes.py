@@ -29,10 +29,13 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
     categories: dict[str, int] = {}
     expired: dict[str, int] = {}
     withheld: set[str] = set()
+    past_rule: dict[str, int] = {}
     sequence = 0
     for page in pages:
         if page.expires_after_hours:
             expired[page.category] = page.expires_after_hours
+        if page.past_rule:
+            past_rule[page.category] = past_rule.get(page.category, 0) + page.past_rule
         if not page.records:
             continue
         lines = "\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in page.records)
@@ -57,6 +60,8 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
         result["expired"] = expired
     if withheld:
         result["withheld"] = sorted(withheld)
+    if past_rule:  # exported records older than that rule, still held: a finding
+        result["past_rule"] = past_rule
     return result
 
 
@@ -102,9 +107,9 @@ def store_erasure(
                 system=job.system,
                 what=item.what[:300],
                 erase_after=item.erase_after,
+                location=item.location,
                 defaults={
                     "legal_basis": item.legal_basis[:300],
-                    "location": item.location,
                     "keys": list(item.keys),
                 },
             )
@@ -118,6 +123,7 @@ def store_erasure(
                 "statute": item.statute,
                 "erase_after": item.erase_after.isoformat() if item.erase_after else None,
                 "records": item.records,
+                **({"needed_for": item.needed_for} if item.needed_for else {}),
             }
             for item in erased.retained
         ],

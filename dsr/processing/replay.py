@@ -5,6 +5,10 @@ erasure it carried out (its jobs and events, in its own database, which is backe
 ``replay`` runs those erasures again against the restored systems, with the same identifiers,
 the same consent-only scope and the same retention rules, and records each replay as an event.
 Run it (``manage.py dsr_replay_erasures --since <backup date>``) before the system is used.
+
+Unlike the scheduled erasure of kept records, a replay does not wait for another open request
+of the same person: it removes only what had already been erased when the backup was restored,
+data that was not held when such a request was received and that must not come back into use.
 """
 
 from dataclasses import dataclass

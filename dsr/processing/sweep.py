@@ -14,8 +14,11 @@ from connectors.base import (
     ConnectorError,
 )
 from dsr.core import clock
+from dsr.core.events import record
+from dsr.core.subjects import open_request_of_same_person
 from dsr.models import (
     ConnectorJob,
+    EventKind,
     JobStatus,
     ScheduledErasure,
     Status,
@@ -92,10 +95,33 @@ def sweep(*, now: Any = None) -> dict[str, int]:
 
 
 def run_scheduled_erasures(*, now: Any = None) -> int:
-    """Erase records whose retention ended (they stayed restricted until then)."""
+    """Erase records whose retention ended (they stayed restricted until then).
+
+    Not while the same person has another open request: that request is answered on what was
+    held when it was received (Art. 15, 17), so the portal's own schedule waits for it to
+    close, and says so on the case once per request it waits for.
+    """
     today = clock.today()
     done = 0
-    for item in ScheduledErasure.objects.filter(done_at__isnull=True, erase_after__lt=today):
+    due = ScheduledErasure.objects.filter(done_at__isnull=True, erase_after__lt=today)
+    for item in due.select_related("request"):
+        waiting = open_request_of_same_person(item.request)
+        if waiting is not None:
+            if item.waiting_for != waiting.reference:
+                with transaction.atomic():
+                    item.waiting_for = waiting.reference
+                    item.save(update_fields=["waiting_for"])
+                    record(
+                        item.request,
+                        EventKind.ERASURE_POSTPONED,
+                        data={
+                            "system": item.system,
+                            "what": item.what,
+                            "erase_after": item.erase_after.isoformat(),
+                            "waiting_for": waiting.reference,
+                        },
+                    )
+            continue
         # Exactly the records kept then: never a new search for the person, who may have
         # become a customer again since.
         try:
@@ -109,6 +135,7 @@ def run_scheduled_erasures(*, now: Any = None) -> int:
         item.done_at = timezone.now()
         item.erased = erased
         item.keys = []
-        item.save(update_fields=["done_at", "erased", "keys"])
+        item.waiting_for = ""
+        item.save(update_fields=["done_at", "erased", "keys", "waiting_for"])
         done += 1
     return done

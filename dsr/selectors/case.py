@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from connectors.registry import systems as configured_systems
 from dsr.core import four_eyes
 from dsr.core.clock import clock_for, today
 from dsr.core.controller import get_controller
@@ -63,6 +64,7 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "objection_undecided": decisions.objects_on_particular_situation(item)
         and not decisions.objection_decided(item),
         "matter_suggestion": matter_suggestion(item, language),
+        "findings": past_rule_findings(item),
     }
 
 
@@ -95,6 +97,26 @@ def matter_suggestion(item: SubjectRequest, language: str) -> MatterSuggestion |
     if not get_controller().authorities.filter(matter=matter).exists():
         return None  # the same authority either way
     return MatterSuggestion(matter, str(Matter(matter).label), sorted(set(names)))
+
+
+def past_rule_findings(item: SubjectRequest) -> list[dict[str, Any]]:
+    """Records a system still holds although its own stated deletion rule says they should be
+    gone (they are in the answer): for the officer to take up with the system's owner."""
+    names = {alias: config.name for alias, config in configured_systems().items()}
+    found = []
+    for job in item.jobs.filter(action="export", status=JobStatus.SUCCEEDED).order_by("system"):
+        result = job.result or {}
+        hours = result.get("expired") or {}
+        for category, records in sorted((result.get("past_rule") or {}).items()):
+            found.append(
+                {
+                    "system": names.get(job.system, job.system),
+                    "category": category,
+                    "hours": hours.get(category, 0),
+                    "records": records,
+                }
+            )
+    return found
 
 
 def systems(item: SubjectRequest) -> list[str]:

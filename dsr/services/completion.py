@@ -47,6 +47,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
                 # The known kinds and bases from translated sources; other text as given.
                 "what": legal_texts.kind(str(item.get("what", ""))),
                 "legal_basis": legal_texts.legal_basis(str(item.get("legal_basis", ""))),
+                "needed_for": legal_texts.kind(str(item.get("needed_for", ""))),
             }
             for item in result.get("retained", [])
         ]

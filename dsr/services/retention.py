@@ -20,7 +20,6 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import router, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +28,7 @@ from dsr.core import audit
 from dsr.core.clock import local_date
 from dsr.core.errors import RequestError
 from dsr.core.events import record
+from dsr.core.subjects import open_request_of_same_person
 from dsr.models import (
     CLOSED_STATUSES,
     AuditKind,
@@ -67,19 +67,7 @@ def hold_reason(request: SubjectRequest) -> str:
     """Why the request must be kept although its period is over; "" if nothing holds it."""
     if request.legal_hold:
         return Hold.LEGAL_HOLD
-    same_person = Q(duplicate_of=request.pk)
-    if request.duplicate_of_id is not None:
-        same_person |= Q(pk=request.duplicate_of_id)
-    if request.email:
-        same_person |= Q(email__iexact=request.email)
-    if request.account_id is not None:
-        same_person |= Q(account=request.account_id)
-    if (
-        SubjectRequest.objects.filter(same_person)
-        .exclude(pk=request.pk)
-        .exclude(status__in=CLOSED_STATUSES)
-        .exists()
-    ):
+    if open_request_of_same_person(request) is not None:
         return Hold.OPEN_REQUEST
     if ScheduledErasure.objects.filter(request=request, done_at__isnull=True).exists():
         return Hold.SCHEDULED_ERASURE

@@ -64,6 +64,7 @@ BILLING_MAPPING: dict[str, Any] = {
             "erasure": "anonymise",
             "anonymise": {"email": "hash", "name": "fixed:Erased", "street": None},
             "restriction_column": "processing_restricted",
+            "kept_as": "customer records",
         },
         {
             "name": "invoices",

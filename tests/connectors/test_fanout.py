@@ -94,16 +94,25 @@ def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
     erase = {j.system: j for j in item.jobs.filter(action="erase")}
     assert erase["crm"].result["erased"] == 4
     assert erase["chat"].result["erased"] == 4
-    (kept,) = erase["billing"].result["retained"]
-    assert kept["records"] == 2
-    assert "§ 147" in kept["statute"]
-    assert "Art. 17(3)(b)" in kept["legal_basis"]
-    assert kept["erase_after"] == date(date.today().year + 10, 12, 31).isoformat()
+    *invoices, customer = erase["billing"].result["retained"]
+    # Each invoice until the end of its own year plus 10 years (this mapping's period).
+    assert [k["records"] for k in invoices] == [1, 1]
+    assert all("§ 147" in k["statute"] for k in invoices)
+    assert all("Art. 17(3)(b)" in k["legal_basis"] for k in invoices)
+    assert invoices[0]["erase_after"] == date(date.today().year - 2 + 10, 12, 31).isoformat()
+    # The customer they name is kept (restricted) until the last of them goes.
+    assert (customer["needed_for"], customer["erase_after"]) == (
+        "invoices",
+        invoices[-1]["erase_after"],
+    )
+    assert erase["billing"].result["anonymised"] == 0
     assert sources.rows(three_systems["crm"], "contacts", "id = 1") == []
     assert len(sources.rows(three_systems["crm"], "contacts")) == 6  # the others stay
-    scheduled = ScheduledErasure.objects.get()
-    assert scheduled.system == "billing"
-    assert scheduled.erase_after.isoformat() == kept["erase_after"]
+    scheduled = ScheduledErasure.objects.order_by("erase_after", "pk")
+    assert {s.system for s in scheduled} == {"billing"}
+    assert [s.erase_after.isoformat() for s in scheduled] == [
+        k["erase_after"] for k in (*invoices, customer)
+    ]
     # Art. 19: the recipients of the changed systems are to be told.
     planned = {(n.system, n.recipient, n.status) for n in item.notices.all()}
     assert planned == {
@@ -304,16 +313,20 @@ def test_scheduled_erasures_remove_the_kept_invoices_when_the_duty_ends(
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
     approve_erasure(item, proposer=officer)
     settled(item)
-    scheduled = ScheduledErasure.objects.get()
-    assert scheduled.location == "invoices"
-    assert len(scheduled.keys) == 2
+    # One per invoice's own end date, and the customer they name until the last of them.
+    *invoices, customer = ScheduledErasure.objects.order_by("erase_after", "pk")
+    assert [s.location for s in invoices] == ["invoices", "invoices"]
+    assert sum(len(s.keys) for s in invoices) == 2
+    assert (customer.location, customer.erase_after) == ("customers", invoices[-1].erase_after)
     assert sweep.run_scheduled_erasures() == 0  # the duty still runs
-    with time_machine.travel(scheduled.erase_after + timedelta(days=2)):
-        assert sweep.run_scheduled_erasures() == 1
-    scheduled.refresh_from_db()
-    assert scheduled.erased == 2
-    assert scheduled.keys == []
+    with time_machine.travel(invoices[-1].erase_after + timedelta(days=2)):
+        assert sweep.run_scheduled_erasures() == 3
+    for scheduled in (*invoices, customer):
+        scheduled.refresh_from_db()
+        assert scheduled.erased == 1
+        assert scheduled.keys == []
     assert sources.rows(three_systems["billing"], "invoices", "customer_id = 1") == []
+    assert sources.rows(three_systems["billing"], "customers", "id = 1")[0]["name"] == "Erased"
 
 
 def test_an_objection_to_marketing_is_not_swallowed_by_another_objection(fake_system, outbox):

@@ -1,6 +1,6 @@
 """The SQL connector on real SQLite, PostgreSQL and MariaDB databases."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -72,26 +72,47 @@ def test_an_identifier_found_elsewhere_reaches_rows_without_the_email(url):
     assert {r["number"] for r in invoices} == {"INV-1-0", "INV-1-1", "INV-1-2"}
 
 
-def test_erasure_deletes_anonymises_and_keeps_invoices_under_the_tax_retention(url):
+def test_erasure_keeps_each_invoice_until_its_own_end_and_restricts_their_customer(url):
     subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
     result = billing(url).erase(subject, today=TODAY)
-    # The 12-year-old invoice is past its 10 years; the two recent ones are kept by law.
+    # The 12-year-old invoice is past its 10 years; the two recent ones are kept by law, each
+    # until 10 years after the end of its own year.
     assert result.erased == 1
-    assert result.anonymised == 1
-    (kept,) = result.retained
-    assert kept.records == 2
-    assert kept.statute == "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG"
-    assert kept.erase_after == date(TODAY.year + 10, 12, 31)
-    invoices = sources.rows(url, "invoices", "customer_id = 1")
-    assert len(invoices) == 2
-    assert all(row["processing_restricted"] for row in invoices)
+    assert result.anonymised == 0  # the customer the kept invoices name is not anonymised
+    invoices = [kept for kept in result.retained if kept.location == "invoices"]
+    recent = TODAY - timedelta(days=40)
+    assert [(kept.records, kept.erase_after) for kept in invoices] == [
+        (1, date(TODAY.year - 2 + 10, 12, 31)),
+        (1, date(recent.year + 10, 12, 31)),
+    ]
+    assert all(kept.statute == "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG" for kept in invoices)
+    assert len({key for kept in invoices for key in kept.keys}) == 2
+    (customer_kept,) = [kept for kept in result.retained if kept.location == "customers"]
+    assert customer_kept.keys == ("1",)
+    assert customer_kept.needed_for == "invoices"
+    assert customer_kept.erase_after == invoices[-1].erase_after  # the latest invoice's end
+    assert customer_kept.legal_basis.startswith("Art. 17(3)(b)")
+    rows = sources.rows(url, "invoices", "customer_id = 1")
+    assert len(rows) == 2
+    assert all(row["processing_restricted"] for row in rows)
     customer = sources.rows(url, "customers", "id = 1")[0]
-    assert customer["name"] == "Erased"
-    assert customer["street"] is None
-    assert customer["customer_no"] == CUSTOMER_NO  # still links the kept invoices
+    assert customer["name"] == "Erika Mustermann"  # the tax record stays whole
+    assert customer["processing_restricted"]
     # Everybody else is untouched.
     assert len(sources.rows(url, "invoices", "customer_id <> 1")) == 3 * 6
     assert sources.rows(url, "customers", "id = 2")[0]["name"] == "Eve Decoy"
+    assert not sources.rows(url, "customers", "id = 2")[0]["processing_restricted"]
+
+
+def test_a_customer_no_kept_invoice_names_is_anonymised(url):
+    subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    much_later = date(TODAY.year + 11, 1, 1)  # every invoice is past its duty by then
+    result = billing(url).erase(subject, today=much_later)
+    assert (result.erased, result.anonymised, result.retained) == (3, 1, ())
+    customer = sources.rows(url, "customers", "id = 1")[0]
+    assert customer["name"] == "Erased"
+    assert customer["street"] is None
+    assert customer["customer_no"] == CUSTOMER_NO
 
 
 def test_erasure_of_the_chat_counts_exactly_and_spares_the_decoy(url):
@@ -104,7 +125,7 @@ def test_erasure_of_the_chat_counts_exactly_and_spares_the_decoy(url):
 
 def test_hashing_leaves_no_way_back(url):
     subject = SubjectIdentity(customer_number="K-999999")
-    billing(url).erase(subject, today=TODAY)
+    billing(url).erase(subject, today=date(TODAY.year + 11, 1, 1))  # no invoice keeps her
     email = sources.rows(url, "customers", "id = 2")[0]["email"]
     assert email.startswith("erased-")
     assert DECOY not in email
@@ -175,9 +196,13 @@ def test_a_consent_withdrawal_erases_only_what_rests_on_consent(url):
 def test_kept_invoices_are_erased_exactly_when_their_duty_ends(url):
     subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
     system = billing(url)
-    (kept,) = system.erase(subject, today=TODAY).retained
-    assert kept.location == "invoices"
-    assert len(kept.keys) == 2
+    retained = system.erase(subject, today=TODAY).retained
+    older, younger, customer = retained
+    assert (older.location, younger.location, customer.location) == (
+        "invoices",
+        "invoices",
+        "customers",
+    )
     # Meanwhile Erika became a customer again: a new invoice must survive the later erasure.
     from sqlalchemy import create_engine, text
 
@@ -191,13 +216,38 @@ def test_kept_invoices_are_erased_exactly_when_their_duty_ends(url):
             {"d": TODAY, "f": False},
         )
     engine.dispose()
-    assert system.erase_kept(kept.location, kept.keys, today=TODAY) == 0  # not yet
+    assert system.erase_kept(older.location, older.keys, today=TODAY) == 0  # not yet
+    # The older invoice goes when its own duty ends; the younger one waits for its own.
+    after_older = older.erase_after + timedelta(days=1)
+    assert system.erase_kept(older.location, older.keys, today=after_older) == 1
+    if younger.erase_after > older.erase_after:
+        assert system.erase_kept(younger.location, younger.keys, today=after_older) == 0
     later = date(TODAY.year + 11, 1, 1)
-    assert system.erase_kept(kept.location, kept.keys, today=later) == 2
+    assert system.erase_kept(younger.location, younger.keys, today=later) == 1
     assert [r["number"] for r in sources.rows(url, "invoices", "customer_id = 1")] == ["NEW"]
+    # The customer is still named by the new invoice: it stays as it is.
+    assert system.erase_kept(customer.location, customer.keys, today=later) == 0
+    assert sources.rows(url, "customers", "id = 1")[0]["name"] == "Erika Mustermann"
 
 
-def test_content_the_system_deletes_after_a_day_is_explained_not_exported(url):
+def test_the_customer_kept_for_its_invoices_is_anonymised_when_the_last_one_goes(url):
+    subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    system = billing(url)
+    *invoices, customer = system.erase(subject, today=TODAY).retained
+    later = date(TODAY.year + 11, 1, 1)
+    assert system.erase_kept(customer.location, customer.keys, today=TODAY) == 0
+    # Before its invoices go, nothing happens to it: they still name it.
+    assert system.erase_kept(customer.location, customer.keys, today=later) == 0
+    for kept in invoices:
+        system.erase_kept(kept.location, kept.keys, today=later)
+    assert system.erase_kept(customer.location, customer.keys, today=later) == 1
+    row = sources.rows(url, "customers", "id = 1")[0]
+    assert row["name"] == "Erased"  # by the table's own erasure rule
+    assert row["email"] is None or row["email"].startswith("erased-")
+    assert sources.rows(url, "customers", "id = 2")[0]["name"] == "Eve Decoy"
+
+
+def test_content_past_the_systems_own_rule_is_still_exported_and_counted(url):
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import create_engine, text
@@ -221,14 +271,17 @@ def test_content_the_system_deletes_after_a_day_is_explained_not_exported(url):
         ]
     }
     connector = SQLConnector("chat", {"url": url, "mapping": mapping})
-    # Erika's only conversation is from 2025: past the rule, so gone from the answer.
+    # Erika's only conversation is from 2025: past the rule, but still held, so answered.
+    assert connector.locate(ERIKA).records == 1 + 3
     pages = list(connector.export(ERIKA))
     assert (pages[0].category, pages[0].records, pages[0].expires_after_hours) == (
         "chat_sessions",
         (),
         24,
     )
-    assert not [r for page in pages if page.category == "chat_sessions" for r in page.records]
+    assert pages[0].past_rule == 1
+    old = [r["id"] for page in pages if page.category == "chat_sessions" for r in page.records]
+    assert old == [1]
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -236,12 +289,9 @@ def test_content_the_system_deletes_after_a_day_is_explained_not_exported(url):
             {"e": SUBJECT, "t": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)},
         )
     engine.dispose()
-    records = [
-        r
-        for page in connector.export(ERIKA)
-        if page.category == "chat_sessions"
-        for r in page.records
-    ]
-    assert [r["id"] for r in records] == [9001]
-    # An erasure still removes everything, the old conversation (and its 3 messages) too.
+    pages = list(connector.export(ERIKA))
+    records = [r for page in pages if page.category == "chat_sessions" for r in page.records]
+    assert [r["id"] for r in records] == [1, 9001]
+    assert pages[0].past_rule == 1  # the new one is within the rule
+    # An erasure removes everything, the old conversation (and its 3 messages) too.
     assert connector.erase(ERIKA, today=TODAY).erased == 2 + 3

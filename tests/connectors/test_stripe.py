@@ -72,21 +72,44 @@ def test_erasure_deletes_the_customer_and_reports_invoices_kept_by_tax_law(fake)
     assert result.erased == 1
     assert fake.customers[fake.erika] == {"id": fake.erika, "object": "customer", "deleted": True}
     assert {s["status"] for s in fake.subscriptions if s["customer"] == fake.erika} == {"canceled"}
-    invoices, charges = result.retained
-    assert invoices.what == "Stripe invoices"
-    assert invoices.records == 5
+    groups = [(k.what, k.erase_after, k.records) for k in result.retained]
+    # Each invoice until the end of its own year plus 8 years; the 12-year-old one is past it.
+    assert groups == [
+        ("Stripe invoices", date(THIS_YEAR - 3 + 8, 12, 31), 1),
+        ("Stripe invoices", date(THIS_YEAR - 1 + 8, 12, 31), 1),
+        ("Stripe charges", date(THIS_YEAR + 8, 12, 31), 3),
+        ("Stripe invoices", date(THIS_YEAR + 8, 12, 31), 2),
+    ] or groups == [  # charges are 30 days old: in January they are last year's
+        ("Stripe invoices", date(THIS_YEAR - 3 + 8, 12, 31), 1),
+        ("Stripe charges", date(THIS_YEAR - 1 + 8, 12, 31), 3),
+        ("Stripe invoices", date(THIS_YEAR - 1 + 8, 12, 31), 1),
+        ("Stripe invoices", date(THIS_YEAR + 8, 12, 31), 2),
+    ]
+    invoices = result.retained[0]
     assert invoices.statute == "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG"
     assert invoices.legal_basis.startswith("Art. 17(3)(b) GDPR")
-    assert invoices.erase_after == date(THIS_YEAR + 8, 12, 31)
-    assert charges.records == 3
+    assert invoices.location == "invoices"
+    kept_ids = {key for k in result.retained if k.location == "invoices" for key in k.keys}
+    assert kept_ids == {
+        i["id"]
+        for i in fake.invoices
+        if i["customer"] == fake.erika and _year(i["created"]) >= THIS_YEAR - 8
+    }
     assert not fake.customers[fake.eve].get("deleted")  # the decoy is untouched
     assert not connector(fake).locate(ERIKA).found  # the tombstone is not a customer
 
 
 def test_dutch_tax_law_keeps_invoices_seven_years(fake):
     result = connector(fake, country="NL").erase(ERIKA, today=date.today())
-    assert result.retained[0].erase_after == date(THIS_YEAR + 7, 12, 31)
+    assert result.retained[0].erase_after == date(THIS_YEAR - 3 + 7, 12, 31)
+    assert result.retained[-1].erase_after == date(THIS_YEAR + 7, 12, 31)
     assert result.retained[0].statute == "art. 52 lid 4 AWR"
+
+
+def _year(timestamp: int) -> int:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC).year
 
 
 def test_a_restriction_is_marked_in_the_metadata(fake):

@@ -1,8 +1,10 @@
 """Completing a data-changing request: the letter says what was done, kept, and whom we told."""
 
 import subprocess
+from datetime import date, timedelta
 
 import pytest
+from django.utils import formats
 
 from connectors import registry
 from dsr.core.errors import RequestError
@@ -55,8 +57,15 @@ def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(bil
     item.refresh_from_db()
     assert item.status == Status.COMPLETED
     letter = outbox.last_to(sources.SUBJECT)
-    assert "Billing: 1 records erased, 1 anonymised" in letter.body
+    assert "Billing: 1 records erased, 0 anonymised" in letter.body
     assert "§ 147" in letter.body
+    # Each kept invoice with its own end date; the customer record they name is kept too.
+    today = date.today()
+    recent = today - timedelta(days=40)
+    for year in (today.year - 2 + 10, recent.year + 10):
+        assert f"Kept until {formats.date_format(date(year, 12, 31), 'DATE_FORMAT')}" in letter.body
+    assert "1 customer records." in letter.body
+    assert "The invoices we keep refer to them." in letter.body
     assert "restricted to that purpose" in letter.body
     assert "Backups:" in letter.body
     assert "DATEV eG" in letter.body

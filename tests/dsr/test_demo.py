@@ -98,7 +98,9 @@ def test_the_full_demo_has_requests_in_every_state_and_loads_once(demo_home, out
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo_home, outbox):
+def test_the_demo_subject_is_found_everywhere_and_her_old_chat_is_answered(
+    demo_home, outbox, client
+):
     import io
     import json
     import subprocess
@@ -109,7 +111,7 @@ def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo
     from tests.factories import submit
     from tests.helpers import code_in
 
-    load_full_demo()
+    logins = load_full_demo()
     item = submit(email=DEMO_SUBJECT)
     verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
     package = AnswerPackage.objects.get(request=item)
@@ -121,14 +123,104 @@ def test_the_demo_subject_is_found_everywhere_and_the_old_chat_is_explained(demo
         "billing": "found",
         "chat": "found",
     }
-    # Two chats: the one from three days ago has lost its content under the 24-hour rule.
-    assert systems["chat"]["categories"] == {"chat_sessions": 2, "chat_content": 3}
+    # Two chats: every message still in the chat database is answered, the three from three
+    # days ago too, although the system's own rule deletes content after 24 hours.
+    import sqlite3
+
+    chat_db = sqlite3.connect(demo_home / "demo" / "chat.sqlite3")
+    (held,) = chat_db.execute(
+        "SELECT count(*) FROM chat_messages JOIN chats ON chats.id = chat_id"
+        " WHERE lower(email) = ?",
+        (DEMO_SUBJECT.lower(),),
+    ).fetchone()
+    chat_db.close()
+    assert held == 6
+    assert systems["chat"]["categories"] == {"chat_sessions": 2, "chat_content": held}
     assert systems["chat"]["expired"] == {"chat_content": 24}
+    assert systems["chat"]["past_rule"] == {"chat_content": 3}
+    exported = archive.read("data/chat/chat_content.csv").decode("utf-8-sig").splitlines()
+    assert len(exported) == 1 + held
     assert systems["billing"]["categories"]["invoices"] == 5
-    report = subprocess.run(
-        ["pdftotext", "-", "-"], input=archive.read("report.pdf"), capture_output=True, check=True
-    ).stdout.decode()
-    assert "deleted under the retention rule" in " ".join(report.split())
+    report = " ".join(
+        subprocess.run(
+            ["pdftotext", "-", "-"],
+            input=archive.read("report.pdf"),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split()
+    )
+    assert "no longer held" not in report
+    assert "deleted under" not in report
+    assert "3 records are older and are still held; they are included in this answer." in report
+    # The officer sees it as a finding on the case.
+    from dsr.selectors.case import past_rule_findings
+
+    assert past_rule_findings(item) == [
+        {"system": "Support chat", "category": "chat_content", "hours": 24, "records": 3}
+    ]
+    officer = logins[0]
+    login_with_totp(client, officer.email, DEMO_PASSWORD, officer.totp_secret)
+    page = " ".join(
+        client.get(reverse("staff:case", args=[item.reference])).content.decode().split()
+    )
+    assert 'id="findings"' in page
+    assert "Support chat · chat_content: 3 records (rule: deleted after 24 hours)" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_erasure_keeps_each_invoice_until_its_own_end_and_restricts_the_customer(
+    demo_home, outbox
+):
+    import sqlite3
+    from datetime import date
+
+    from dsr.models import ScheduledErasure
+    from dsr.services import notices
+    from dsr.services.completion import complete
+    from tests.factories import approve_erasure, make_officer, submit
+
+    load_full_demo()
+    officer, _ = make_officer()
+    item = submit(
+        right="erasure",
+        email=DEMO_SUBJECT,
+        details={"scope": "all", "parts": ""},
+        channel="post",
+        entered_by=officer,
+    )
+    verification.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
+    approve_erasure(item, proposer=officer)
+    billing = item.jobs.get(system="billing", action="erase").result
+    kept = {(k["what"], k["erase_after"], k["records"]) for k in billing["retained"]}
+    # Invoices of 2016 and 2017 are past their 8 years; 2024-2026 each until its own end.
+    today = date.today()
+    invoices = {y for y in (2016, 2017, 2024, 2025, 2026) if date(y + 8, 12, 31) >= today}
+    assert kept == {
+        *{("invoices", date(y + 8, 12, 31).isoformat(), 1) for y in invoices},
+        ("customer records", date(max(invoices) + 8, 12, 31).isoformat(), 1),
+    }
+    assert billing["erased"] == 5 - len(invoices)
+    assert billing["anonymised"] == 0
+    db = sqlite3.connect(demo_home / "demo" / "billing.sqlite3")
+    name, restricted = db.execute(
+        "SELECT name, processing_restricted FROM customers WHERE lower(email) = ?",
+        (DEMO_SUBJECT.lower(),),
+    ).fetchone()
+    db.close()
+    assert (name, restricted) == ("Erika Mustermann", 1)  # restricted, not anonymised
+    scheduled = ScheduledErasure.objects.filter(request=item, system="billing")
+    assert sorted(s.erase_after for s in scheduled if s.location == "invoices") == sorted(
+        date(y + 8, 12, 31) for y in invoices
+    )
+    for notice in item.notices.filter(status="pending"):
+        notices.decide_notice(notice, officer=officer, notified=True)
+    complete(item, officer=officer)
+    letter = outbox.last_to(DEMO_SUBJECT).body
+    for year in invoices:
+        assert str(year + 8) in letter
+    assert "The invoices we keep refer to them." in letter
 
 
 def test_the_saas_configuration_points_at_the_fakes_the_procfile_starts(tmp_path):

@@ -321,3 +321,71 @@ def test_the_daily_task_is_scheduled(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["purge-records"]
     assert entry["task"] == purge_records_task.name == "dsr.tasks.purge_records"
+
+
+# --- the portal's own schedule waits for an open request of the same person ---------------------
+
+
+@pytest.fixture
+def billing(settings, tmp_path):
+    from connectors import registry
+    from tests.connectors import sources
+
+    url = sources.database_url("sqlite", "kept", tmp_path)
+    sources.seed(url)
+    settings.DSR_CONNECTORS = {
+        "billing": {
+            "BACKEND": "connectors.backends.sql.SQLConnector",
+            "NAME": "Billing",
+            "OPTIONS": {"url": url, "mapping": sources.BILLING_MAPPING},
+        }
+    }
+    registry.reset()
+    yield url
+    registry.reset()
+
+
+def test_a_scheduled_erasure_waits_while_the_person_has_another_open_request(billing, outbox):
+    from datetime import timedelta
+
+    from dsr.processing import sweep
+    from dsr.services import verification
+    from tests.connectors import sources
+    from tests.factories import approve_erasure, submit
+
+    officer, _ = make_officer()
+    erasure = submit(
+        right="erasure",
+        email=sources.SUBJECT,
+        details={"scope": "all", "parts": ""},
+        customer_number=sources.CUSTOMER_NO,
+        channel="post",
+        entered_by=officer,
+    )
+    verification.verify_manually(erasure, officer=officer, reason="Signed letter on file.")
+    approve_erasure(erasure, proposer=officer)
+    kept = list(ScheduledErasure.objects.filter(request=erasure).order_by("erase_after", "pk"))
+    # Each invoice has its own date; the customer goes with the last of them.
+    assert [s.location for s in kept] == ["invoices", "invoices", "customers"]
+    assert kept[0].erase_after < kept[1].erase_after == kept[2].erase_after
+    older = kept[0]
+    with time_machine.travel(older.erase_after + timedelta(days=2), tick=False):
+        asking = submit(email=sources.SUBJECT.upper())  # the same person, asking for access
+        assert sweep.run_scheduled_erasures() == 0
+        assert len(sources.rows(billing, "invoices", "customer_id = 1")) == 2  # still held
+        older.refresh_from_db()
+        assert (older.done_at, older.waiting_for) == (None, asking.reference)
+        (event,) = erasure.events.filter(kind=EventKind.ERASURE_POSTPONED)
+        assert event.data["waiting_for"] == asking.reference
+        assert sweep.run_scheduled_erasures() == 0  # said once, not every day
+        assert erasure.events.filter(kind=EventKind.ERASURE_POSTPONED).count() == 1
+        withdrawal.withdraw(asking)
+        assert sweep.run_scheduled_erasures() == 1  # that request closed: now it runs
+    older.refresh_from_db()
+    assert (older.erased, older.waiting_for) == (1, "")
+    assert len(sources.rows(billing, "invoices", "customer_id = 1")) == 1
+    # Once the last invoice's duty ends, the invoice goes and then its customer, anonymised.
+    with time_machine.travel(kept[1].erase_after + timedelta(days=2), tick=False):
+        assert sweep.run_scheduled_erasures() == 2
+    assert sources.rows(billing, "invoices", "customer_id = 1") == []
+    assert sources.rows(billing, "customers", "id = 1")[0]["name"] == "Erased"
