@@ -251,6 +251,14 @@ else:
     EMAIL_BACKEND = "dsr.core.outbox.OutboxEmailBackend"
 DSR_OUTBOX_PRINT = env.bool("DSR_OUTBOX_PRINT", default=DEBUG)
 DSR_OUTBOX_RETENTION_DAYS = env.int("DSR_OUTBOX_RETENTION_DAYS", default=14)
+# Owed work (e-mails, answer packages; dsr.core.taskqueue): how long a worker holds one before
+# the sweep takes it back, how long a published one may wait before it is published again,
+# and how often and how far apart a transient failure is tried again.
+DSR_DELIVERY_LEASE_SECONDS = env.int("DSR_DELIVERY_LEASE_SECONDS", default=1860)
+DSR_DELIVERY_GRACE_SECONDS = env.int("DSR_DELIVERY_GRACE_SECONDS", default=120)
+DSR_DELIVERY_BACKOFF_SECONDS = env.int("DSR_DELIVERY_BACKOFF_SECONDS", default=30)
+DSR_DELIVERY_BACKOFF_MAX_SECONDS = env.int("DSR_DELIVERY_BACKOFF_MAX_SECONDS", default=3600)
+DSR_DELIVERY_MAX_ATTEMPTS = env.int("DSR_DELIVERY_MAX_ATTEMPTS", default=10)
 
 # --- Celery -------------------------------------------------------------------------------------
 
@@ -305,6 +313,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purge-expired-packages": {"task": "dsr.tasks.purge_expired_packages", "schedule": 3600.0},
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
     "sweep-connector-jobs": {"task": "dsr.processing.tasks.sweep", "schedule": 60.0},
+    "sweep-deliveries": {"task": "dsr.tasks.sweep_deliveries", "schedule": 60.0},
     "scheduled-erasures": {"task": "dsr.processing.tasks.scheduled_erasures", "schedule": 3600.0},
     "manual-task-reminders": {"task": "dsr.processing.tasks.manual_reminders", "schedule": 3600.0},
     "purge-records": {

@@ -161,6 +161,13 @@ class JobForm(RowForm):
     job = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class DeliveryForm(RowForm):
+    """Try a failed e-mail or package again."""
+
+    row_field = "delivery"
+    delivery = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class SkipForm(JobForm):
     field_template_name = INLINE
     reason = one_line(_("Reason for skipping"), required=True)

@@ -7,13 +7,13 @@ from typing import Any
 
 from celery import shared_task
 
-from dsr.core import events, messages
+from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
 from dsr.services import verification
 from dsr.services.answers import purge_expired
-from dsr.services.digest import send_digests
+from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
 
 
@@ -23,12 +23,7 @@ def purge_outbox_task() -> int:
     return purge_outbox()
 
 
-@shared_task(
-    name="dsr.tasks.send_request_email",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=8,
-)
+@shared_task(name="dsr.tasks.send_request_email", base=taskqueue.Owed)
 def send_request_email(
     request_id: int,
     template: str,
@@ -36,6 +31,17 @@ def send_request_email(
     extra: dict[str, Any] | None = None,
 ) -> bool:
     return messages.deliver(request_id, template, challenge_id, extra)
+
+
+@shared_task(name="dsr.tasks.sweep_deliveries")
+def sweep_deliveries_task() -> dict[str, int]:
+    """Owed e-mails and packages whose message was lost, or whose worker died."""
+    return taskqueue.sweep_deliveries()
+
+
+@shared_task(name="dsr.tasks.send_digest", base=taskqueue.Owed)
+def send_digest_task(user_id: int, day: str) -> bool:
+    return send_digest(user_id, day)
 
 
 @shared_task(name="dsr.tasks.purge_orphan_uploads")

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.isolation",
     "tests.fixtures.slow",
     "tests.fixtures.celery",
+    "tests.fixtures.redis_server",
     "tests.fixtures.browser",
 ]
 

@@ -98,3 +98,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+DSR_DELIVERY_MAX_ATTEMPTS = 3  # eager mode retries at once

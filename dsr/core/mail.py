@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from dsr import placeholders
-from dsr.core import letters
+from dsr.core import letters, taskqueue
 from dsr.core.controller import get_controller
 
 
@@ -44,10 +44,22 @@ def send_email(
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
+    key = taskqueue.current_key()
+    if key:
+        # One id per owed e-mail, the same on every attempt: a provider that deduplicates by
+        # Message-ID delivers it once, and the case keeps it.
+        message.extra_headers["Message-ID"] = message_id(key)
     if letter:
         message.attach(letter, letter_pdf(subject, text, language), "application/pdf")
     message.send()
+    if key:
+        taskqueue.note_message_id(message.extra_headers["Message-ID"])
     return subject, text
+
+
+def message_id(key: str) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<{key.replace(':', '.')}@{domain}>"
 
 
 def letter_pdf(subject: str, text: str, language: str) -> bytes:

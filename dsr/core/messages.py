@@ -41,10 +41,19 @@ def send_to_requester(
     challenge: VerificationChallenge | None = None,
     **extra: Any,
 ) -> None:
-    """Queue one e-mail (and letter) to the requester for after the commit: ids only, so no
-    personal data travels through the broker."""
+    """Owe one e-mail (and letter) to the requester, in the caller's transaction: it is sent
+    after the commit, and again by the sweep if that was lost. Ids only, so no personal data
+    travels through the broker or sits in the outbox row."""
     challenge_id = challenge.pk if challenge else None
-    taskqueue.send_on_commit(SEND_TASK, request.pk, template, challenge_id, extra or None)
+    taskqueue.owe(
+        SEND_TASK,
+        request.pk,
+        template,
+        challenge_id,
+        extra or None,
+        label=template,
+        request_id=request.pk,
+    )
 
 
 # Notices that are letters too (a PDF copy the requester can keep or print).

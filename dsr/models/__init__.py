@@ -19,7 +19,7 @@ from dsr.models.jobs import (
 )
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.limits import RateCount
-from dsr.models.outbox import OutboxMessage
+from dsr.models.outbox import Delivery, DeliveryState, OutboxMessage
 from dsr.models.queue import SavedFilter
 from dsr.models.register import (
     LegalBasis,
@@ -70,6 +70,8 @@ __all__ = [
     "Channel",
     "ConnectorJob",
     "Controller",
+    "Delivery",
+    "DeliveryState",
     "EventKind",
     "ExportPart",
     "ExtensionGround",

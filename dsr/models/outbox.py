@@ -19,3 +19,54 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DeliveryState(models.TextChoices):
+    OWED = "owed", _("owed")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class Delivery(models.Model):
+    """Work owed outside the database (an e-mail, an answer package, a letter): written in the
+    transaction of the change that owes it, sent after the commit, swept again when overdue.
+
+    Ids only in ``args``: what is sent is read from the records when it is sent.
+    """
+
+    key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    task = models.CharField(_("task"), max_length=120)
+    args = models.JSONField(_("arguments"), default=list)
+    label = models.CharField(_("what"), max_length=60)
+    request = models.ForeignKey(
+        "dsr.SubjectRequest",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        null=True,
+        blank=True,
+    )
+    # Safe to do again whatever happened before (a package build); an e-mail is not: once it
+    # may have left, it is never sent again without an officer deciding so.
+    repeatable = models.BooleanField(default=False)
+    state = models.CharField(
+        _("state"), max_length=8, choices=DeliveryState.choices, default=DeliveryState.OWED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("owed since"), auto_now_add=True)
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    message_id = models.CharField(_("message id"), max_length=300, blank=True)
+    # Why it failed, in words without personal data (never an exception's message).
+    error = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ("created_at", "pk")
+        indexes = [models.Index(fields=["state", "due_at"], name="delivery_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.state})"

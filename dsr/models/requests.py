@@ -210,6 +210,7 @@ class EventKind(models.TextChoices):
     NOTE_ADDED = "note_added", _("Internal note added")
     REDACTED = "redacted", _("Third-party data redacted from the answer")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
+    DELIVERY_RETRIED = "delivery_retried", _("A failed e-mail or answer package was tried again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     EXPIRED = "expired", _("Closed: identity not confirmed in time")

@@ -12,7 +12,7 @@ from connectors.base import (
 from dsr.core import taskqueue
 from dsr.core.events import record
 from dsr.core.register import recipients_for_system
-from dsr.exports.tasks import build_answer_package
+from dsr.exports.tasks import owe_package
 from dsr.models import (
     DONE,
     ConnectorJob,
@@ -97,8 +97,7 @@ def _finish(request: SubjectRequest) -> None:
     _plan_recipient_notices(request)
     rights = set(request.requested_rights.values_list("right", flat=True))
     if rights & {Right.ACCESS, Right.PORTABILITY}:
-        request_id = request.pk
-        transaction.on_commit(lambda: build_answer_package.delay(request_id))
+        owe_package(request.pk)
     logger.info("fan-out of request %s finished", request.reference)
 
 

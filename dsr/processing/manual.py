@@ -55,7 +55,9 @@ def hand_over(job: ConnectorJob) -> ManualTask:
 
 
 def _send(task: ManualTask, template: str) -> None:
-    taskqueue.send_on_commit(SEND_TASK_EMAIL, task.pk, template)
+    taskqueue.owe(
+        SEND_TASK_EMAIL, task.pk, template, label=template, request_id=task.job.request_id
+    )
 
 
 def deliver(task_id: int, template: str) -> bool:
@@ -188,7 +190,7 @@ def remind_and_escalate(*, now: Any = None) -> tuple[int, int]:
 
 
 def _send_now(task: ManualTask, template: str) -> None:
-    taskqueue.send(SEND_TASK_EMAIL, task.pk, template)
+    _send(task, template)
 
 
 def _escalate(task: ManualTask) -> None:
@@ -200,7 +202,14 @@ def _escalate(task: ManualTask) -> None:
         .distinct()
     )
     for officer in officers.values_list("pk", flat=True):
-        taskqueue.send(SEND_ESCALATION, task.pk, officer)
+        taskqueue.owe(
+            SEND_ESCALATION,
+            task.pk,
+            officer,
+            label="manual_escalation",
+            request_id=task.job.request_id,
+            key=f"manual_escalation:{task.pk}:{officer}",
+        )
 
 
 def escalate_to(task_id: int, officer_id: int) -> bool:

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from dsr.core import taskqueue
 from dsr.processing import manual, sweep, worker
 from dsr.processing.dispatch import RUN_JOB
 from dsr.processing.manual import SEND_ESCALATION, SEND_TASK_EMAIL
@@ -28,12 +29,12 @@ def scheduled_erasures() -> int:
     return sweep.run_scheduled_erasures()
 
 
-@shared_task(name=SEND_TASK_EMAIL, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@shared_task(name=SEND_TASK_EMAIL, base=taskqueue.Owed)
 def send_manual_task_email(task_id: int, template: str) -> bool:
     return manual.deliver(task_id, template)
 
 
-@shared_task(name=SEND_ESCALATION, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@shared_task(name=SEND_ESCALATION, base=taskqueue.Owed)
 def send_escalation_email(task_id: int, officer_id: int) -> bool:
     return manual.escalate_to(task_id, officer_id)
 

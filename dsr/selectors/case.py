@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from connectors.registry import systems as configured_systems
@@ -13,7 +15,10 @@ from dsr.core.clock import clock_for, today
 from dsr.core.controller import get_controller
 from dsr.core.register import activities_for_system
 from dsr.models import (
+    Delivery,
+    DeliveryState,
     JobStatus,
+    LetterKind,
     Matter,
     Proposal,
     ProposalKind,
@@ -40,6 +45,11 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "case_messages": item.messages.select_related("author"),
         "notes": item.notes.select_related("author"),
         "letters": item.letters.all(),
+        # What is owed and not sent yet, or failed: sent ones are the letters above.
+        "deliveries": [
+            Pending(delivery, delivery_label(delivery.label))
+            for delivery in item.deliveries.exclude(state=DeliveryState.SENT)
+        ],
         "purge_from": purge_from(item),
         "jobs": item.jobs.all(),
         "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
@@ -66,6 +76,37 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
     }
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Owed work not sent yet (owed, sending) or failed, with what it is in words."""
+
+    delivery: Delivery
+    label: str | Promise
+
+
+# The e-mails that are not letters an admin may rewrite (those are LetterKind's), and the
+# package: what an officer reads instead of the task's name.
+DELIVERY_LABELS: dict[str, Promise] = {
+    "received": gettext_lazy("Confirmation of receipt"),
+    "verification_code": gettext_lazy("Verification code"),
+    "verification_reminder": gettext_lazy("Verification reminder"),
+    "confirm_agent": gettext_lazy("Confirmation asked of the data subject (agent)"),
+    "withdrawn": gettext_lazy("Withdrawal confirmed"),
+    "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
+    "status_code": gettext_lazy("Status page code"),
+    "manual_task": gettext_lazy("Task for a system's owner"),
+    "manual_task_reminder": gettext_lazy("Reminder to a system's owner"),
+    "manual_escalation": gettext_lazy("Escalation of a system owner's task"),
+    "package": gettext_lazy("Answer package"),
+}
+
+
+def delivery_label(label: str) -> str | Promise:
+    if label in LetterKind.values:
+        return LetterKind(label).label
+    return DELIVERY_LABELS.get(label, label)
 
 
 @dataclass(frozen=True)

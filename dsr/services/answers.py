@@ -21,7 +21,7 @@ from dsr.core.events import record
 from dsr.core.messages import send_to_requester
 from dsr.exports.package import read_package, scratch_dir, withheld_categories
 from dsr.exports.report import withheld
-from dsr.exports.tasks import build_answer_package
+from dsr.exports.tasks import owe_package
 from dsr.models import (
     AnswerPackage,
     EventKind,
@@ -122,7 +122,7 @@ def redact(
         },
     )
     _discard(package)
-    transaction.on_commit(lambda: build_answer_package.delay(request.pk))
+    owe_package(request.pk)
 
 
 def _discard(package: AnswerPackage, now: datetime | None = None) -> None:

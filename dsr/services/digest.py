@@ -6,7 +6,6 @@ Privacy admins also get every unassigned open request and every overdue one. Ref
 dates only: no requester's name or address goes into these e-mails.
 """
 
-import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,12 +13,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import User
+from dsr.core import taskqueue
 from dsr.core.clock import today
 from dsr.core.mail import send_email
 from dsr.models import CLOSED_STATUSES, SubjectRequest
 from dsr.selectors.staff import staff_members
-
-logger = logging.getLogger(__name__)
 
 
 def _line(item: SubjectRequest, day: date) -> dict[str, Any]:
@@ -56,23 +54,37 @@ def sections(user: User, day: date) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
+SEND_DIGEST = "dsr.tasks.send_digest"
+
+
 def send_digests(day: date | None = None) -> int:
-    """One e-mail per staff member with something to do; returns how many were sent."""
+    """Owe one e-mail per staff member with something to do (once per day, however often this
+    runs); returns how many were owed."""
     day = day or today()
-    sent = 0
+    owed = 0
     for user in staff_members():
-        context = sections(user, day)
-        if not any(context.values()):
+        if not any(sections(user, day).values()):
             continue
-        try:
-            send_email(
-                template="digest",
-                to=user.email,
-                context=context | {"day": day, "window": settings.DSR_DIGEST_DAYS},
-                language=user.language or settings.LANGUAGE_CODE,
-            )
-        except Exception:  # one officer's mail server trouble does not cost the others theirs
-            logger.exception("The digest for staff member %s was not sent", user.pk)
-            continue
-        sent += 1
-    return sent
+        taskqueue.owe(
+            SEND_DIGEST, user.pk, day.isoformat(), label="digest", key=f"digest:{user.pk}:{day}"
+        )
+        owed += 1
+    return owed
+
+
+def send_digest(user_id: int, day: str) -> bool:
+    """Render and send one staff member's digest for ``day`` (what is due when it is sent)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return False
+    when = date.fromisoformat(day)
+    context = sections(user, when)
+    if not any(context.values()):
+        return False
+    send_email(
+        template="digest",
+        to=user.email,
+        context=context | {"day": when, "window": settings.DSR_DIGEST_DAYS},
+        language=user.language or settings.LANGUAGE_CODE,
+    )
+    return True

@@ -26,6 +26,7 @@ from dsr.services import (
     assignment,
     completion,
     decisions,
+    deliveries,
     extension,
     jobs,
     matter,
@@ -43,6 +44,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DeliveryForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -197,6 +199,13 @@ def _retry(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The job was started again."))
 
 
+def _retry_delivery(item: SubjectRequest, officer: User, data: Data) -> Done:
+    deliveries.retry_delivery(
+        get_object_or_404(item.deliveries, pk=data["delivery"]), officer=officer
+    )
+    return Done(_("It is being sent again."))
+
+
 def _retry_failed(item: SubjectRequest, officer: User, data: Data) -> Done:
     count = jobs.retry_failed(item, officer=officer)
     return Done(
@@ -315,6 +324,7 @@ ACTIONS: dict[str, Action] = {
     "hold": Action(LegalHoldForm, _hold),
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
+    "retry_delivery": Action(DeliveryForm, _retry_delivery),
     "skip": Action(SkipForm, _skip),
     "notify_lift": Action(ApproveForm, _notify_lift),
     "lift": Action(ApproveForm, _lift),

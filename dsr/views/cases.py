@@ -26,6 +26,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DeliveryForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -70,6 +71,13 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
                 "skip_form": SkipForm(row=job.pk, action="skip"),
             }
             for job in page["jobs"]
+        ],
+        "delivery_rows": [
+            {
+                "pending": pending,
+                "form": DeliveryForm(row=pending.delivery.pk, action="retry_delivery"),
+            }
+            for pending in page["deliveries"]
         ],
         "notice_rows": [
             {"notice": notice, "form": NoticeForm(row=notice.pk, action="notice")}

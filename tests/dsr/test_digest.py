@@ -1,5 +1,6 @@
 """The officers' daily digest lists exactly their due-soon and overdue requests."""
 
+import smtplib
 from datetime import date, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from dsr.core.tokens import status_token
-from dsr.models import EventKind, Status, SubjectRequest
+from dsr.models import Delivery, DeliveryState, EventKind, Status, SubjectRequest
 from dsr.services import assignment, verification
 from dsr.services.digest import sections, send_digests
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
@@ -153,7 +154,7 @@ class RefusingBackend:
     def send_messages(self, messages):
         for message in messages:
             if "anna@" in message.to[0]:
-                raise ConnectionError("552 mailbox full")
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (552, b"mailbox full")})
             self.sent.append(message)
         return len(messages)
 
@@ -166,6 +167,13 @@ def test_one_refused_digest_does_not_cost_the_others_theirs(settings):
     case(anna, -1)
     bens = case(ben, -1)
     RefusingBackend.sent = []  # the requesters' own e-mails
-    assert send_digests(DAY) == 1
+    assert send_digests(DAY) == 2  # both owed
     assert [m.to for m in RefusingBackend.sent] == [["ben@example.org"]]
     assert bens in RefusingBackend.sent[0].body
+    refused = Delivery.objects.get(label="digest", args=[anna.pk, DAY.isoformat()])
+    # Refused for good: failed, with a reason that does not repeat the address.
+    assert refused.state == DeliveryState.FAILED
+    assert refused.error == "SMTPRecipientsRefused"
+    # Sent once however often the digest runs that day.
+    assert send_digests(DAY) == 2
+    assert [m.to for m in RefusingBackend.sent] == [["ben@example.org"]]
