@@ -89,7 +89,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
 # A per-test cache keeps rate limits and TOTP replay marks from leaking between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker process a fault test starts may store its mail in the database instead.
+EMAIL_BACKEND = os.environ.get(
+    "DSR_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
 DSR_OUTBOX_PRINT = False
 # Tasks run inline unless a test starts the real worker (the celery_worker fixture).
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("DSR_TEST_EAGER", "1") == "1"

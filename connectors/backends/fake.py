@@ -157,17 +157,28 @@ class FakeConnector(Connector):
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         self._call("restrict")
-        self._effect("restrict", subject)
-        return ChangeResult(changed=1)
+        return self._set("restricted", subject, True, "restrict")
 
     def lift_restriction(self, subject: SubjectIdentity) -> ChangeResult:
         self._call("lift_restriction")
-        self._effect("lift_restriction", subject)
-        return ChangeResult(changed=1)
+        return self._set("restricted", subject, False, "lift_restriction")
 
     def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
         self._call("object")
-        self._effect("object", subject, kind=kind.value)
+        return self._set(f"objected:{kind.value}", subject, True, "object", kind=kind.value)
+
+    def _set(
+        self, flag: str, subject: SubjectIdentity, on: bool, action: str, **details: Any
+    ) -> ChangeResult:
+        """A flag on the person's records, as a real system keeps it: setting it again (a
+        retry after a crash, a second request) changes nothing and logs no effect."""
+        email = subject.email.lower()
+        with self._state() as state:
+            flagged = set(state.get(flag, []))
+            if (email in flagged) == on:
+                return ChangeResult(changed=0)
+            state[flag] = sorted(flagged | {email} if on else flagged - {email})
+        self._effect(action, subject, **details)
         return ChangeResult(changed=1)
 
 

@@ -18,6 +18,9 @@ from dsr.models import OutboxMessage
 
 
 class OutboxEmailBackend(BaseEmailBackend):
+    # The message is a row written in the caller's transaction (dsr.core.taskqueue).
+    transactional = True
+
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         sent = 0
         for message in email_messages:
@@ -32,6 +35,7 @@ class OutboxEmailBackend(BaseEmailBackend):
                 subject=str(message.subject),
                 body=str(message.body),
                 html=html,
+                message_id=str(message.extra_headers.get("Message-ID", "")),
             )
             if settings.DSR_OUTBOX_PRINT:
                 self._print(stored)

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
 from dsr.models import Delivery, DeliveryState
@@ -37,21 +38,34 @@ logger = logging.getLogger(__name__)
 # the person filing a request is not kept waiting for it.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
-# Backends that store the message in the database, in the transaction that marks it sent: a
-# send that did not commit did not happen, so it can safely be done again.
-TRANSACTIONAL_EMAIL_BACKENDS = frozenset({"dsr.core.outbox.OutboxEmailBackend"})
-
 
 def send(name: str, *args: Any, countdown: float | None = None) -> None:
     """Queue the task now (the caller has committed, or runs outside a transaction)."""
-    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY}
+    if countdown is not None:
+        options["countdown"] = countdown
     signature(name, args=args).apply_async(**options)
 
 
 def send_on_commit(name: str, *args: Any, countdown: float | None = None) -> None:
     """Queue the task once the surrounding transaction has committed (never if it rolls back).
-    For work whose own row is its outbox (connector jobs); everything else is ``owe``d."""
-    transaction.on_commit(lambda: send(name, *args, countdown=countdown))
+    For work whose own row is its outbox (connector jobs: the sweep sends what the broker did
+    not take); everything else is ``owe``d."""
+
+    def publish_job() -> None:
+        try:
+            send(name, *args, countdown=countdown)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            logger.warning(
+                "%s%s not queued: the broker is unreachable (%s); the sweep queues it",
+                name,
+                tuple(args),
+                type(exc).__name__,
+            )
+
+    transaction.on_commit(publish_job)
 
 
 def owe(
@@ -204,7 +218,10 @@ def _mark_sent(delivery: Delivery) -> None:
 
 
 def transactional_email() -> bool:
-    return settings.EMAIL_BACKEND in TRANSACTIONAL_EMAIL_BACKENDS
+    """The e-mail backend stores the message in the database, in the transaction that marks
+    it sent (``transactional = True``): a send that did not commit did not happen, so it can
+    safely be done again."""
+    return bool(getattr(import_string(settings.EMAIL_BACKEND), "transactional", False))
 
 
 def _sent_anyway(delivery: Delivery, exc: BaseException) -> None:

@@ -11,6 +11,7 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=998)
     body = models.TextField(_("text"))
     html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(_("message id"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")
