@@ -15,6 +15,7 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         kept_as: customer records  # what its rows are when kept records depend on them
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
+        basis: contract            # Art. 6(1) basis; only consent and contract are portable
         # For the report only (optional): names a person reads, plain or by language (the
         # technical name is printed small below), and money columns.
         label: {en: Contact, de: Kontakt, nl: Contact}
@@ -25,6 +26,7 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         parent: customers
         parent_key: customer_id
         erasure: delete
+        inferred: [risk_score]     # derived by the controller: not portable (Art. 20)
         retention: {date_column: issued_on, years: 8, from: end_of_year,
                     legal_basis: "Art. 17(3)(b) GDPR", statute: "§ 147 AO, § 14b UStG"}
       - name: chat_messages        # content the system itself deletes after a day
@@ -302,6 +304,8 @@ class SQLConnector(Connector):
                             mapped.category,
                             tuple({k: _plain(v) for k, v in row._mapping.items()} for row in rows),
                             provided_fields=mapped.provided,
+                            inferred_fields=mapped.inferred,
+                            legal_basis=mapped.basis,
                         )
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
