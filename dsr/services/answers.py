@@ -31,6 +31,7 @@ from dsr.models import (
     SubjectRequest,
     Withholding,
 )
+from dsr.services import transmission
 
 
 @transaction.atomic
@@ -56,6 +57,8 @@ def release(package: AnswerPackage, *, officer: User) -> None:
         actor=officer,
         data={"package": package.pk, "sha256": package.sha256},
     )
+    # Art. 20(2): a confirmed recipient gets its link to the same package; the letter says so.
+    transmission.send_on_release(package, officer=officer)
     send_to_requester(request, "answer_ready")
 
 
@@ -169,6 +172,7 @@ def answer_context(request: SubjectRequest) -> dict[str, Any]:
     return {
         "withheld": withheld(withheld_categories(request)),
         "left_out": portability.explained(excluded, request.language),
+        **transmission.letter_context(request),
     }
 
 

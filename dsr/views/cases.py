@@ -14,7 +14,7 @@ from dsr.core.controller import competent_authority, get_controller
 from dsr.core.errors import RequestError
 from dsr.core.files import read_file
 from dsr.forms import detail_rows
-from dsr.models import SubjectRequest
+from dsr.models import SubjectRequest, Transmission
 from dsr.rights import Right
 from dsr.selectors import case
 from dsr.services import (
@@ -40,6 +40,7 @@ from dsr.staff_forms import (
     RefusalForm,
     SendBackForm,
     SkipForm,
+    TransmissionNotFeasibleForm,
     VerifyForm,
 )
 from dsr.views.case_actions import ACTIONS, perform, redact_form_kwargs
@@ -121,6 +122,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
+            "transmission": Transmission.objects.filter(request=item).first(),
+            "not_feasible_form": TransmissionNotFeasibleForm(auto_id="id_transmission_%s"),
         },
     )
 

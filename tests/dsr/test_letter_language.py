@@ -44,7 +44,13 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 EMAILS = ROOT / "templates" / "emails"
 # Letters that go to staff or to a system's owner, not to the requester.
-NOT_TO_REQUESTERS = {"digest", "manual_task", "manual_task_reminder", "manual_escalation"}
+NOT_TO_REQUESTERS = {
+    "digest",
+    "manual_task",
+    "manual_task_reminder",
+    "manual_escalation",
+    "transmission",  # to the other controller (Art. 20(2)): tests/dsr/test_transmission.py
+}
 TO_REQUESTERS = sorted(
     path.name.removesuffix("_message.txt")
     for path in EMAILS.glob("*_message.txt")
