@@ -16,6 +16,8 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
         basis: contract            # Art. 6(1) basis; only consent and contract are portable
+        inferred: [segment]        # the controller's own classification: left out of an
+                                   # Art. 20 answer (every other column: provided/observed)
         # For the report only (optional): names a person reads, plain or by language (the
         # technical name is printed small below), and money columns.
         label: {en: Contact, de: Kontakt, nl: Contact}
@@ -26,7 +28,6 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         parent: customers
         parent_key: customer_id
         erasure: delete
-        inferred: [risk_score]     # derived by the controller: not portable (Art. 20)
         retention: {date_column: issued_on, years: 8, from: end_of_year,
                     legal_basis: "Art. 17(3)(b) GDPR", statute: "§ 147 AO, § 14b UStG"}
       - name: chat_messages        # content the system itself deletes after a day
