@@ -73,10 +73,16 @@ def confirm(request: SubjectRequest) -> Transmission:
                 "is not one. Please write to us."
             )
         )
+    released = request.packages.filter(released_at__isnull=False, deleted_at__isnull=True).first()
+    if not request.is_open and (released is None or not released.available):
+        raise RequestError(_("Your request is closed; your data can no longer be sent."))
     transmission.state = TransmissionState.CONFIRMED
     transmission.confirmed_at = timezone.now()
     transmission.save(update_fields=["state", "confirmed_at"])
     record(request, EventKind.TRANSMISSION_CONFIRMED, data={"transmission": transmission.pk})
+    # Confirmed after the answer went out: the link goes now, to the package already sent.
+    if released is not None and released.available:
+        send_on_release(released)
     return transmission
 
 
@@ -106,7 +112,7 @@ def record_not_feasible(request: SubjectRequest, *, officer: User, reason: str) 
     return transmission
 
 
-def send_on_release(package: AnswerPackage, *, officer: User) -> Transmission | None:
+def send_on_release(package: AnswerPackage, *, officer: User | None = None) -> Transmission | None:
     """Within the release's transaction: a confirmed transmission goes to its recipient as a
     link to this package, valid ``DSR_TRANSMISSION_DAYS`` (never past the package's expiry).
     The e-mail is queued for after the commit, by id."""

@@ -174,6 +174,30 @@ def test_a_portability_answer_leaves_out_data_on_another_legal_basis_and_says_so
     assert "Berechtigte Interessen (Art. 6 Abs. 1 lit. f DSGVO)" in readme
 
 
+def test_a_portability_answer_says_how_many_items_it_left_out_for_other_people(crm, outbox):
+    from dsr.services import answers
+
+    load_register()
+    officer, _ = make_officer()
+    package = answered(outbox, right="portability")
+    item = package.request
+    answers.redact(
+        item,
+        officer=officer,
+        text="Schmidt",
+        reason="Her colleague's name.",
+        system="crm",
+        category="third_party",
+    )
+    rebuilt = item.packages.get(deleted_at__isnull=True)
+    manifest = json.loads(unpack(rebuilt).read("manifest.json"))
+    assert {"system": "crm", "reason": "rights_of_others", "items": 1} in manifest["excluded"]
+    answers.release(rebuilt, officer=officer)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert "CRM: 1 item about another person: Handing it over would adversely affect" in letter
+    assert letter.count("right to lodge a complaint") == 1
+
+
 @pytest.mark.parametrize(
     ("value", "cell"),
     [

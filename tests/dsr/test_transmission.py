@@ -146,6 +146,12 @@ def test_an_officer_records_that_transmission_is_not_feasible_and_the_letter_say
     assert item.transmission.recipient_email == ""  # a postal address: no link can go there
     reason = "Die Alte Bank AG nimmt Daten nur auf Papier entgegen."
     login_with_totp(client, officer.email, PASSWORD, secret)
+    page = " ".join(
+        client.get(reverse("staff:case", args=[item.reference])).content.decode().split()
+    )
+    assert "Alte Bank AG" in page
+    assert "Record: not technically feasible" in page
+    assert 'id="left-out"' in page  # what the portability answer leaves out, and why
     client.post(
         reverse("staff:case_action", args=[item.reference, "transmission_not_feasible"]),
         {"reason": reason},
@@ -166,7 +172,11 @@ def test_an_officer_records_that_transmission_is_not_feasible_and_the_letter_say
     assert not [m for m in outbox.messages if "Postfach" in " ".join(m.to)]
 
 
-def test_an_unconfirmed_transmission_is_not_sent_and_the_letter_says_so(crm, outbox):  # noqa: F811
+def test_an_unconfirmed_transmission_is_not_sent_until_confirmed_and_the_letter_says_so(
+    crm,  # noqa: F811
+    outbox,
+    client,
+):
     load_register()
     officer, _ = make_officer()
     item = submit(
@@ -179,12 +189,19 @@ def test_an_unconfirmed_transmission_is_not_sent_and_the_letter_says_so(crm, out
         },
     )
     verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
-    answers.release(
-        AnswerPackage.objects.get(request=item, deleted_at__isnull=True), officer=officer
-    )
+    package = AnswerPackage.objects.get(request=item, deleted_at__isnull=True)
+    answers.release(package, officer=officer)
     assert not outbox.to(RECIPIENT)
     letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
     assert "but did not confirm it on your request's page, so we have not sent it" in letter
+
+    # Confirmed later, while the answer can still be downloaded: the link goes then.
+    _open_status_page(client, outbox, item)
+    client.post(reverse("dsr:confirm_transmission", args=[status_token(item)]))
+    item.transmission.refresh_from_db()
+    assert item.transmission.state == TransmissionState.SENT
+    assert item.transmission.package == package
+    assert outbox.links(outbox.last_to(RECIPIENT))
 
 
 @pytest.mark.parametrize("language", ["de", "nl"])
