@@ -13,7 +13,7 @@ and every reason is said. Where a category names no legal basis, the processing 
 activities of the system decide.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -168,6 +168,23 @@ def _system_name(system: str, language: str) -> str:
         return str(_("all systems"))
     config = configured().get(system)
     return config.name_for(language) if config else system
+
+
+class Explained:
+    """``explained`` in whatever language is active when it is read: a letter's context is
+    built before the letter's language is switched on (``dsr.core.mail.render_email``)."""
+
+    def __init__(self, excluded: Iterable[Mapping[str, Any]]) -> None:
+        self.excluded = list(excluded)
+
+    def __bool__(self) -> bool:
+        return bool(self.excluded)
+
+    def __len__(self) -> int:
+        return len(self.excluded)
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return iter(explained(self.excluded, translation.get_language() or "en"))
 
 
 def explained(

@@ -171,7 +171,7 @@ def answer_context(request: SubjectRequest) -> dict[str, Any]:
     excluded = package.manifest.get("excluded", []) if package is not None else []
     return {
         "withheld": withheld(withheld_categories(request)),
-        "left_out": portability.explained(excluded, request.language),
+        "left_out": portability.Explained(excluded),
         **transmission.letter_context(request),
     }
 
