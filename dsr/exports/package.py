@@ -4,8 +4,11 @@
     data.json                      the same data, machine-readable
     schema.json                    the JSON Schema data.json follows
     manifest.json                  every file with its SHA-256, and what each system returned
+                                   (Art. 20: also what is ``included`` and ``excluded``, why)
     README.txt                     what each file is, in the request's language
 
+A portability answer (Art. 20) holds what ``dsr.exports.portability`` lets in; whether the
+answer says "no personal data" depends on what the systems found, never on what it holds.
 Memory holds one page of records at a time, whatever the number of rows.
 """
 
