@@ -98,8 +98,15 @@ class ExportPage:
 
     category: str
     records: tuple[Mapping[str, Any], ...]
-    # Fields the subject provided or that were observed (Art. 20), as opposed to inferred.
+    # Fields the subject provided or that were observed (Art. 20), as opposed to inferred:
+    # when given, only these are portable (an allow-list; None: not declared).
     provided_fields: tuple[str, ...] | None = None
+    # Fields the controller inferred or derived (a profile, a staff member's note about the
+    # person): never portable (WP242). Every other field counts as provided or observed.
+    inferred_fields: tuple[str, ...] = ()
+    # The legal basis of the processing (Art. 6(1): "consent", "contract", ...); empty: the
+    # host takes it from the processing register's activities of the system.
+    legal_basis: str = ""
     # The system's own deletion rule for this category: it deletes records after so many hours
     # (0 = no such rule). Information for the answer (Art. 15(1)(d)), never a filter: every
     # record still held is exported, and ``past_rule`` says how many are older than the rule.

@@ -142,6 +142,9 @@ CRM_MAPPING: dict[str, Any] = {
             "parent_key": "contact_id",
             "erasure": "delete",
             "restriction_column": "processing_restricted",
+            "basis": "contract",
+            # Written by staff about the customer: inferred, not provided (Art. 20, WP242).
+            "inferred": ["note"],
         },
     ]
 }
@@ -158,6 +161,7 @@ BILLING_MAPPING: dict[str, Any] = {
             "restriction_column": "processing_restricted",
             "kept_as": "customer records",  # while kept invoices name them
             "rectifiable": ["name", "street", "city"],
+            "basis": "contract",
         },
         {
             "name": "invoices",
@@ -169,6 +173,8 @@ BILLING_MAPPING: dict[str, Any] = {
             "parent_key": "customer_id",
             "erasure": "delete",
             "restriction_column": "processing_restricted",
+            # What she ordered and was billed for: observed under the contract (Art. 20).
+            "basis": "contract",
             "retention": {
                 "date_column": "issued_on",
                 "years": 8,
@@ -189,6 +195,7 @@ CHAT_MAPPING: dict[str, Any] = {
             "labels": _labels(),
             "identity": {"email": "email"},
             "erasure": "delete",
+            "basis": "contract",
         },
         {
             "name": "chat_messages",
@@ -198,6 +205,7 @@ CHAT_MAPPING: dict[str, Any] = {
             "parent": "chats",
             "parent_key": "chat_id",
             "erasure": "delete",
+            "basis": "contract",
             "expires": {"date_column": "sent_at", "hours": 24},
         },
     ]

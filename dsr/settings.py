@@ -366,6 +366,9 @@ DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 DSR_BACKUP_DAYS = env.int("DSR_BACKUP_DAYS", default=30)
 # Days an answer package can be downloaded before it is deleted.
 DSR_PACKAGE_DAYS = env.int("DSR_PACKAGE_DAYS", default=30)
+# Days the other controller's link to a directly transmitted answer works (Art. 20(2)); never
+# longer than the package itself is kept.
+DSR_TRANSMISSION_DAYS = env.int("DSR_TRANSMISSION_DAYS", default=14)
 # A UTF-8 byte order mark at the start of every CSV of an answer (Excel on Windows needs it).
 DSR_CSV_BOM = env.bool("DSR_CSV_BOM", default=False)
 # Closed requests are purged this many years after the end of the year they closed in

@@ -363,6 +363,17 @@ class SendBackForm(RowForm):
     reason = one_line(_("Why it is sent back"), required=True)
 
 
+class TransmissionNotFeasibleForm(forms.Form):
+    """Art. 20(2): direct transmission is not technically feasible; the letter gives the
+    reason to the requester, in the language the officer writes it in (the request's)."""
+
+    reason = forms.CharField(
+        label=_("Why it is not technically feasible (the requester reads this)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm mb-2"}),
+    )
+
+
 class MatterForm(forms.Form):
     """Correct what the request is about: its letters then name that matter's authority."""
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, queue, staff, stats, status, systems
+from dsr.views import cases, intake, public, queue, staff, stats, status, systems, transmission
 
 request_patterns = (
     [
@@ -15,6 +15,12 @@ request_patterns = (
         path("r/<str:token>/withdraw/", status.withdraw, name="withdraw"),
         path("r/<str:token>/reply/", status.reply, name="reply"),
         path("r/<str:token>/download/<int:pk>/", status.download, name="download"),
+        path(
+            "r/<str:token>/transmission/confirm/",
+            transmission.confirm,
+            name="confirm_transmission",
+        ),
+        path("t/<str:token>/", transmission.download, name="transmission_download"),
         path("my-requests/", status.my_requests, name="my_requests"),
     ],
     "dsr",

@@ -15,6 +15,9 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         kept_as: customer records  # what its rows are when kept records depend on them
         objection_columns: {direct_marketing: marketing_opt_out}
         rectifiable: [name, phone, street]
+        basis: contract            # Art. 6(1) basis; only consent and contract are portable
+        inferred: [segment]        # the controller's own classification: left out of an
+                                   # Art. 20 answer (every other column: provided/observed)
         # For the report only (optional): names a person reads, plain or by language (the
         # technical name is printed small below), and money columns.
         label: {en: Contact, de: Kontakt, nl: Contact}
@@ -302,6 +305,8 @@ class SQLConnector(Connector):
                             mapped.category,
                             tuple({k: _plain(v) for k, v in row._mapping.items()} for row in rows),
                             provided_fields=mapped.provided,
+                            inferred_fields=mapped.inferred,
+                            legal_basis=mapped.basis,
                         )
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc

@@ -117,8 +117,11 @@ class TableMap(_Strict):
     provides: dict[str, str] = Field(default_factory=dict)
     columns: tuple[str, ...] | None = None
     provided: tuple[str, ...] | None = None
+    # Columns the controller inferred or derived (a staff member's note): not portable.
+    inferred: tuple[str, ...] = ()
     rectifiable: tuple[str, ...] = ()
-    # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
+    # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal;
+    # only "consent" and "contract" data is portable (Art. 20(1)(a)).
     basis: str = ""
     expires: Expiry | None = None
     # For the report only (the exported data is unchanged): the category's and the columns'

@@ -6,7 +6,10 @@ OPTIONS: ``url`` (the service's base URL; requests go to ``{url}/opengdpr_reques
 Each action becomes one request whose id is stable across retries, so the service can
 recognise a repeated delivery. The service answers at once (``completed`` with the result
 inline) or later: the job then asks again, and a signed status callback to the portal wakes it
-up early. Exported records come inline, as ``{"records": {category: [record, ...]}}``.
+up early. Exported records come inline, as ``{"records": {category: [record, ...]}}``; for a
+portability answer (Art. 20) the service may add ``{"portability": {category: {"legal_basis":
+"contract", "inferred": [field, ...]}}}``: the processing's legal basis and the fields it
+inferred (without it the register decides the basis, and every field counts as provided).
 """
 
 import hashlib
@@ -130,9 +133,18 @@ class WebhookConnector(Connector):
 
     def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
         result = self._run(subject, Capability.EXPORT)
+        declared = result.get("portability") or {}
         for category, records in (result.get("records") or {}).items():
+            portability = declared.get(category) or {}
+            inferred = tuple(str(name) for name in portability.get("inferred") or ())
+            basis = str(portability.get("legal_basis") or "")
             for start in range(0, len(records), 500):
-                yield ExportPage(str(category), tuple(records[start : start + 500]))
+                yield ExportPage(
+                    str(category),
+                    tuple(records[start : start + 500]),
+                    inferred_fields=inferred,
+                    legal_basis=basis,
+                )
 
     def erase(
         self, subject: SubjectIdentity, *, today: date, consent_only: bool = False

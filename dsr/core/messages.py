@@ -16,16 +16,21 @@ from dsr.core import challenges, taskqueue
 from dsr.core.clock import clock_for
 from dsr.core.controller import competent_authority
 from dsr.core.mail import send_email
-from dsr.core.tokens import status_token
+from dsr.core.tokens import status_token, transmission_token
 from dsr.models import (
     ChallengePurpose,
     SentLetter,
     SubjectRequest,
+    Transmission,
+    TransmissionState,
     VerificationChallenge,
 )
 from dsr.rights import RIGHTS, Right
 
 SEND_TASK = "dsr.tasks.send_request_email"
+# The one letter that goes not to the requester but to the controller they asked us to send
+# their data to (Art. 20(2)); ``extra`` names the transmission by id.
+TRANSMISSION_TEMPLATE = "transmission"
 
 # Sent in the worker before a letter is rendered (kwargs: request, template); each receiver
 # returns what it adds to the letter's context (a refusal's reasons, a completion's outcome).
@@ -110,6 +115,10 @@ def letter_context_for(
     return context
 
 
+def _without_link(text: str, link: str | None) -> str:
+    return text.replace(link, "[link]") if link else text
+
+
 def deliver(
     request_id: int,
     template: str,
@@ -136,6 +145,19 @@ def deliver(
             context["verify_url"] = _url("dsr:verify_link", secret.token)
         elif challenge.purpose == ChallengePurpose.CONFIRM_AGENT:
             context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
+    if template == TRANSMISSION_TEMPLATE:
+        transmission = Transmission.objects.filter(
+            pk=int((extra or {}).get("transmission") or 0),
+            request=request,
+            state=TransmissionState.SENT,
+        ).first()
+        if transmission is None or not transmission.recipient_email:
+            return False
+        to = transmission.recipient_email
+        context["transmission"] = transmission
+        context["download_url"] = _url(
+            "dsr:transmission_download", transmission_token(transmission)
+        )
     if not to:
         # No address: the officer posts the PDF copy; what waits for the letter goes on.
         letter_done.send(sender=SubjectRequest, request=request, template=template)
@@ -149,7 +171,8 @@ def deliver(
         template=template,
         to=to,
         subject=subject,
-        body="" if challenge is not None else text,  # never keep a one-time code
+        # Never keep a one-time code, nor the working link a recipient downloads with.
+        body="" if challenge is not None else _without_link(text, context.get("download_url")),
         with_pdf=bool(letter),
     )
     if challenge is not None:

@@ -4,8 +4,11 @@
     data.json                      the same data, machine-readable
     schema.json                    the JSON Schema data.json follows
     manifest.json                  every file with its SHA-256, and what each system returned
+                                   (Art. 20: also what is ``included`` and ``excluded``, why)
     README.txt                     what each file is, in the request's language
 
+A portability answer (Art. 20) holds what ``dsr.exports.portability`` lets in; whether the
+answer says "no personal data" depends on what the systems found, never on what it holds.
 Memory holds one page of records at a time, whatever the number of rows.
 """
 
@@ -29,11 +32,11 @@ from django.utils import timezone, translation
 
 from connectors.registry import systems as configured
 from dsr.core.crypto import decrypt_stream, encrypt_stream
-from dsr.core.register import activities_for_system
+from dsr.exports import portability
 from dsr.exports.records import parts_by_category, read_records
 from dsr.exports.report import described, render
 from dsr.exports.values import label_text
-from dsr.models import AnswerPackage, JobStatus, SubjectRequest
+from dsr.models import AnswerPackage, JobStatus, SubjectRequest, Withholding
 from dsr.rights import Right
 
 # Excel on Windows reads a CSV without it in the local code page, garbling every non-ASCII
@@ -93,15 +96,6 @@ class _Hashed(io.RawIOBase):
         self.size += len(chunk)
         self.target.write(chunk)
         return len(chunk)
-
-
-def _portable_systems(request: SubjectRequest) -> set[str]:
-    """Art. 20 covers processing on consent or contract only."""
-    return {
-        alias
-        for alias in configured()
-        if any(a.legal_basis in ("consent", "contract") for a in activities_for_system(alias))
-    }
 
 
 def _system_outcomes(request: SubjectRequest, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -169,47 +163,72 @@ def build(request: SubjectRequest) -> AnswerPackage:
         return existing
     rights = set(request.requested_rights.values_list("right", flat=True))
     portability_only = Right.PORTABILITY in rights and Right.ACCESS not in rights
-    portable = _portable_systems(request) if portability_only else set()
     grouped = parts_by_category(request)
+    rules = portability.rules(grouped) if portability_only else {}
+    # What the systems found, whatever the answer holds: an Art. 20 answer that leaves data
+    # out never says that none was found (LEGAL.md §6).
+    found: dict[str, dict[str, int]] = {}
+    for (system, category), parts in grouped.items():
+        found.setdefault(system, {})[category] = sum(p.records for p in parts)
     files: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
+    columns: dict[tuple[str, str], list[str]] = {}
+    left_out: dict[tuple[str, str], list[str]] = {}
     scratch = scratch_dir()
     with tempfile.TemporaryFile(dir=scratch) as clear:
         with zipfile.ZipFile(clear, "w", zipfile.ZIP_DEFLATED) as archive:
             for (system, category), parts in grouped.items():
-                if portability_only and system not in portable:
+                rule = rules.get((system, category))
+                if rule is not None and not rule.included:
                     continue
-                provided = parts[0].provided_fields if portability_only else None
-                if portability_only and not provided:
-                    continue  # nothing known to be provided by the subject
+                header = _header(parts)
+                kept = [c for c in header if rule is None or rule.keeps(c)]
+                if rule is not None:
+                    left_out[(system, category)] = [c for c in header if c not in kept]
+                    if not kept:  # every field inferred: nothing of it is portable
+                        continue
+                columns[(system, category)] = kept
                 name = f"data/{system}/{category}.csv"
-                files[name] = _write_csv(archive, name, parts, provided)
+                files[name] = _write_csv(archive, name, parts, kept)
                 counts.setdefault(system, {})[category] = files[name]["records"]
-            files["data.json"] = _write_json(
-                archive, request, grouped, counts, portability_only, portable
-            )
+            files["data.json"] = _write_json(archive, request, grouped, counts, columns)
             files["schema.json"] = _write_bytes(
                 archive, "schema.json", json.dumps(SCHEMA, indent=2).encode()
             )
-            manifest = {
+            manifest: dict[str, Any] = {
                 "reference": request.reference,
                 "created": timezone.now().isoformat(),
                 "portability": portability_only,
-                "no_personal_data": not any(counts.values()),
+                "no_personal_data": not any(any(c.values()) for c in found.values()),
                 # Said, not hidden: how many items were taken out to protect other people, per
                 # system ("*": all). The texts and the officer's reasons stay in the case log.
                 "redactions": _redaction_counts(request),
                 # Why (Art. 15(4)): the categories, each shown by its marker in the files.
                 "withheld": withheld_categories(request),
                 "files": files,
-                "systems": _system_outcomes(request, counts),
+                "systems": _system_outcomes(request, found),
             }
+            if portability_only:
+                # Art. 20: what the answer holds, and what it leaves out with the reason.
+                manifest["included"] = [
+                    portability.included_entry(system, category, rules[(system, category)], n)
+                    for system, categories in counts.items()
+                    for category, n in categories.items()
+                ]
+                manifest["excluded"] = portability.excluded_entries(
+                    rules_by_category=rules,
+                    found=found,
+                    left_out=left_out,
+                    others=_withheld_for_others(request),
+                )
             if not portability_only:  # Art. 20 answers are data only, never a PDF
                 files["report.pdf"] = _write_bytes(
                     archive, "report.pdf", render(request, manifest, grouped)
                 )
             files["README.txt"] = _write_bytes(
-                archive, "README.txt", _readme(request, files, counts).encode()
+                archive,
+                "README.txt",
+                _readme(request, files, counts, manifest.get("excluded", [])).encode(),
             )
             _write_bytes(
                 archive,
@@ -237,8 +256,25 @@ def build(request: SubjectRequest) -> AnswerPackage:
         )
 
 
+def _withheld_for_others(request: SubjectRequest) -> dict[str, int]:
+    """Items left out to protect other people (Art. 20(4)), per system: the officer's
+    redactions ("*": every system) and what the systems withheld themselves."""
+    items: dict[str, int] = {}
+    for system in request.redactions.filter(category=Withholding.THIRD_PARTY).values_list(
+        "system", flat=True
+    ):
+        items[system or "*"] = items.get(system or "*", 0) + 1
+    for job in request.jobs.filter(action="export", status=JobStatus.SUCCEEDED):
+        if "third_party" in (job.result or {}).get("withheld", ()):
+            items.setdefault(job.system, 0)
+    return items
+
+
 def _readme(
-    request: SubjectRequest, files: dict[str, dict[str, Any]], counts: dict[str, dict[str, int]]
+    request: SubjectRequest,
+    files: dict[str, dict[str, Any]],
+    counts: dict[str, dict[str, int]],
+    excluded: list[dict[str, Any]],
 ) -> str:
     """What each file of the package is, in the request's language (plain text)."""
     language = request.language
@@ -263,6 +299,8 @@ def _readme(
                 "report": "report.pdf" in files,
                 "tables": tables,
                 "bom": settings.DSR_CSV_BOM,
+                "portability": "report.pdf" not in files,
+                "left_out": portability.explained(excluded, language),
             },
         )
 
@@ -274,14 +312,19 @@ def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> dict[str, 
     return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
 
 
-def _write_csv(
-    archive: zipfile.ZipFile, name: str, parts: list[Any], provided: list[str] | None
-) -> dict[str, Any]:
+def _header(parts: list[Any]) -> list[str]:
+    """Every field of a category's records, in the order they first appear (keys only, read
+    page by page)."""
     header: dict[str, None] = {}
-    for part in parts:  # first pass: the columns (keys only, page by page)
+    for part in parts:
         for record in read_records(part):
             header.update(dict.fromkeys(record))
-    columns = [c for c in header if provided is None or c in provided]
+    return list(header)
+
+
+def _write_csv(
+    archive: zipfile.ZipFile, name: str, parts: list[Any], columns: list[str]
+) -> dict[str, Any]:
     rows = 0
     with archive.open(name, "w", force_zip64=True) as entry:
         hashed = _Hashed(entry)
@@ -309,9 +352,9 @@ def _write_json(
     request: SubjectRequest,
     grouped: dict[tuple[str, str], list[Any]],
     counts: dict[str, dict[str, int]],
-    portability_only: bool,
-    portable: set[str],
+    columns: dict[tuple[str, str], list[str]],
 ) -> dict[str, Any]:
+    """The categories in ``counts``, each record with the fields in ``columns`` only."""
     head = {
         "reference": request.reference,
         "received_on": request.received_on.isoformat(),
@@ -328,7 +371,7 @@ def _write_json(
             for (owner, category), parts in grouped.items():
                 if owner != system or category not in counts[system]:
                     continue
-                provided = parts[0].provided_fields if portability_only else None
+                kept = set(columns[(owner, category)])
                 hashed.write(
                     (b"" if first_category else b", ") + json.dumps(category).encode() + b": ["
                 )
@@ -336,8 +379,7 @@ def _write_json(
                 first_record = True
                 for part in parts:
                     for record in read_records(part):
-                        if provided is not None:
-                            record = {k: v for k, v in record.items() if k in provided}
+                        record = {k: v for k, v in record.items() if k in kept}
                         hashed.write(
                             (b"" if first_record else b", ")
                             + json.dumps(record, ensure_ascii=False).encode()

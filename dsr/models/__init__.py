@@ -52,6 +52,7 @@ from dsr.models.requests import (
     VerificationMethod,
 )
 from dsr.models.stats import ANSWERED, Outcome, RequestOutcome
+from dsr.models.transmissions import Transmission, TransmissionState
 
 __all__ = [
     "ANSWERED",
@@ -109,6 +110,8 @@ __all__ = [
     "SubjectRequest",
     "SupervisoryAuthority",
     "TransferSafeguard",
+    "Transmission",
+    "TransmissionState",
     "VerificationChallenge",
     "VerificationMethod",
     "WebhookResult",

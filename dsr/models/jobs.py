@@ -93,6 +93,10 @@ class ExportPart(models.Model):
     storage_name = models.CharField(max_length=255)
     records = models.PositiveIntegerField()
     provided_fields = models.JSONField(null=True, blank=True)
+    # What the system declared for Art. 20 (``connectors.base.ExportPage``): the fields it
+    # inferred, and the legal basis of the processing ("" = see the register).
+    inferred_fields = models.JSONField(default=list, blank=True)
+    legal_basis = models.CharField(max_length=40, blank=True)
     # JSON lines of records, or a document a system owner uploaded as it was (a PDF).
     media_type = models.CharField(max_length=64, default="application/jsonl")
 

@@ -230,6 +230,17 @@ class EventKind(models.TextChoices):
     LEGAL_HOLD_SET = "legal_hold_set", _("Placed on legal hold")
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
     MATTER_CHANGED = "matter_changed", _("What the request is about was corrected")
+    # Art. 20(2): direct transmission to another controller.
+    TRANSMISSION_CONFIRMED = "transmission_confirmed", _("Direct transmission confirmed")
+    TRANSMISSION_SENT = "transmission_sent", _("Download link sent to the other controller")
+    TRANSMISSION_NOT_FEASIBLE = (
+        "transmission_not_feasible",
+        _("Direct transmission not technically feasible"),
+    )
+    TRANSMISSION_DOWNLOADED = (
+        "transmission_downloaded",
+        _("Answer downloaded by the other controller"),
+    )
 
 
 class ExtensionGround(models.TextChoices):

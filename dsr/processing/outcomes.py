@@ -46,6 +46,8 @@ def store_export(job: ConnectorJob, pages: Any) -> dict[str, Any]:
             payload=lines.encode(),
             records=len(page.records),
             provided_fields=page.provided_fields,
+            inferred_fields=page.inferred_fields,
+            legal_basis=page.legal_basis,
             attempt=attempt,
             sequence=sequence,
         )
@@ -73,6 +75,8 @@ def store_part(
     records: int,
     media_type: str = "application/jsonl",
     provided_fields: tuple[str, ...] | None = None,
+    inferred_fields: tuple[str, ...] = (),
+    legal_basis: str = "",
     attempt: int | None = None,
     sequence: int | None = None,
 ) -> ExportPart:
@@ -93,6 +97,8 @@ def store_part(
         storage_name=name,
         records=records,
         provided_fields=list(provided_fields) if provided_fields else None,
+        inferred_fields=list(inferred_fields),
+        legal_basis=legal_basis[:40],
         media_type=media_type,
     )
 

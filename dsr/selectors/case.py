@@ -100,6 +100,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "manual_task_reminder": gettext_lazy("Reminder to a system's owner"),
     "manual_escalation": gettext_lazy("Escalation of a system owner's task"),
     "package": gettext_lazy("Answer package"),
+    "transmission": gettext_lazy("Download link for the recipient controller (Art. 20(2))"),
 }
 
 

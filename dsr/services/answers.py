@@ -19,6 +19,7 @@ from accounts.models import User
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
+from dsr.exports import portability
 from dsr.exports.package import read_package, scratch_dir, withheld_categories
 from dsr.exports.report import withheld
 from dsr.exports.tasks import owe_package
@@ -30,6 +31,7 @@ from dsr.models import (
     SubjectRequest,
     Withholding,
 )
+from dsr.services import transmission
 
 
 @transaction.atomic
@@ -55,6 +57,8 @@ def release(package: AnswerPackage, *, officer: User) -> None:
         actor=officer,
         data={"package": package.pk, "sha256": package.sha256},
     )
+    # Art. 20(2): a confirmed recipient gets its link to the same package; the letter says so.
+    transmission.send_on_release(package, officer=officer)
     send_to_requester(request, "answer_ready")
 
 
@@ -161,8 +165,15 @@ def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[st
 
 
 def answer_context(request: SubjectRequest) -> dict[str, Any]:
-    """What the answer letter says about the package: what was withheld from it and why."""
-    return {"withheld": withheld(withheld_categories(request))}
+    """What the answer letter says about the package: what was withheld from it and why, and
+    what an Art. 20 answer leaves out and why."""
+    package = request.packages.filter(deleted_at__isnull=True).first()
+    excluded = package.manifest.get("excluded", []) if package is not None else []
+    return {
+        "withheld": withheld(withheld_categories(request)),
+        "left_out": portability.Explained(excluded),
+        **transmission.letter_context(request),
+    }
 
 
 def downloaded(package: AnswerPackage, request: SubjectRequest) -> None:

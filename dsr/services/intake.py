@@ -30,6 +30,7 @@ from dsr.models import (
 )
 from dsr.processing.plans import plan_key
 from dsr.rights import Right
+from dsr.services import transmission
 from dsr.services.verification import verified_by_email
 
 
@@ -116,6 +117,7 @@ def submit_request(
         request.save(update_fields=["account"])
     for right, details in intake.rights.items():
         RequestedRight.objects.create(request=request, right=Right(right), details=details)
+    transmission.open_from_intake(request)  # the recipient named for Art. 20(2), if any
     if intake.evidence is not None:
         store_upload(request=request, kind=FileKind.AGENT_EVIDENCE, upload=intake.evidence)
     record(

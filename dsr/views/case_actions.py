@@ -36,6 +36,7 @@ from dsr.services import (
     rectification,
     restriction,
     retention,
+    transmission,
     verification,
 )
 from dsr.staff_forms import (
@@ -58,6 +59,7 @@ from dsr.staff_forms import (
     RefusalForm,
     SendBackForm,
     SkipForm,
+    TransmissionNotFeasibleForm,
     VerifyForm,
 )
 
@@ -273,6 +275,11 @@ def _reissue(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The download was renewed and the requester told."))
 
 
+def _not_feasible(item: SubjectRequest, officer: User, data: Data) -> Done:
+    transmission.record_not_feasible(item, officer=officer, reason=str(data["reason"]))
+    return Done(_("Recorded: the direct transmission is not feasible; the answer letter says why."))
+
+
 def redact_form_kwargs(item: SubjectRequest) -> Data:
     return {"systems": case.systems(item)}
 
@@ -332,6 +339,7 @@ ACTIONS: dict[str, Action] = {
     "notice": Action(NoticeForm, _notice),
     "complete": Action(ApproveForm, _complete),
     "release": Action(ApproveForm, _release),
+    "transmission_not_feasible": Action(TransmissionNotFeasibleForm, _not_feasible),
     "reissue": Action(ApproveForm, _reissue),
     "redact": Action(
         RedactForm, _redact, back="staff:case_package", form_kwargs=redact_form_kwargs

@@ -13,8 +13,9 @@ from dsr.core import audit
 from dsr.core.controller import competent_authority, get_controller
 from dsr.core.errors import RequestError
 from dsr.core.files import read_file
+from dsr.exports import portability
 from dsr.forms import detail_rows
-from dsr.models import SubjectRequest
+from dsr.models import SubjectRequest, Transmission
 from dsr.rights import Right
 from dsr.selectors import case
 from dsr.services import (
@@ -41,6 +42,7 @@ from dsr.staff_forms import (
     RefusalForm,
     SendBackForm,
     SkipForm,
+    TransmissionNotFeasibleForm,
     VerifyForm,
 )
 from dsr.views.case_actions import ACTIONS, perform, redact_form_kwargs
@@ -129,6 +131,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
+            # What the portability answer leaves out and why, as the person reads it.
+            "left_out": portability.explained(
+                page["package"].manifest.get("excluded", []) if page["package"] else [],
+                request.LANGUAGE_CODE,
+            ),
+            "transmission": Transmission.objects.filter(request=item).first(),
+            "not_feasible_form": TransmissionNotFeasibleForm(auto_id="id_transmission_%s"),
         },
     )
 

@@ -16,7 +16,14 @@ from dsr.core.errors import RequestError
 from dsr.core.tokens import request_from_status_token, status_token
 from dsr.exports.package import read_package
 from dsr.forms import CodeForm, ReplyForm
-from dsr.models import AnswerPackage, EventKind, MessageDirection, Status, SubjectRequest
+from dsr.models import (
+    AnswerPackage,
+    EventKind,
+    MessageDirection,
+    Status,
+    SubjectRequest,
+    Transmission,
+)
 from dsr.rights import RIGHTS, Right
 from dsr.services import answers, questions, status_access, withdrawal
 from dsr.views.access import grant_status_access, may_see
@@ -36,6 +43,9 @@ VISIBLE_EVENTS = {
     EventKind.WITHDRAWN,
     EventKind.EXPIRED,
     EventKind.REFUSED,
+    EventKind.TRANSMISSION_CONFIRMED,
+    EventKind.TRANSMISSION_SENT,
+    EventKind.TRANSMISSION_NOT_FEASIBLE,
 }
 
 
@@ -68,6 +78,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "Status": Status,
             "MessageDirection": MessageDirection,
             "package": subject_request.packages.filter(released_at__isnull=False).first(),
+            "transmission": Transmission.objects.filter(request=subject_request).first(),
         },
     )
 

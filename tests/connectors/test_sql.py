@@ -63,6 +63,19 @@ def test_the_export_holds_exactly_the_subjects_rows_in_small_pages(url):
     assert pages[0].provided_fields == ("email", "name", "phone")
 
 
+def test_each_page_carries_its_tables_legal_basis_and_inferred_columns(url):
+    mapping = {
+        "tables": [
+            {**sources.CRM_MAPPING["tables"][0], "basis": "contract"},
+            {**sources.CRM_MAPPING["tables"][1], "basis": "contract", "inferred": ["body"]},
+        ]
+    }
+    pages = list(SQLConnector("crm", {"url": url, "mapping": mapping}).export(ERIKA))
+    declared = {(p.category, p.legal_basis, p.inferred_fields) for p in pages}
+    assert declared == {("contact", "contract", ()), ("service_notes", "contract", ("body",))}
+    assert all("body" in r for p in pages if p.category == "service_notes" for r in p.records)
+
+
 def test_an_identifier_found_elsewhere_reaches_rows_without_the_email(url):
     assert not billing(url).locate(ERIKA).found  # billing has no e-mail for her
     with_number = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})

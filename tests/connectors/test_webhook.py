@@ -47,6 +47,12 @@ def test_a_correctly_signed_request_is_answered(service):
     ]
 
 
+def test_the_service_declares_the_legal_basis_and_inferred_fields_for_portability(service):
+    service.portability = {"loyalty": {"legal_basis": "contract", "inferred": ["tier"]}}
+    (page,) = connector(service).export(ERIKA)
+    assert (page.legal_basis, page.inferred_fields) == ("contract", ("tier",))
+
+
 def test_a_wrongly_signed_request_is_refused_by_the_service(service):
     with pytest.raises(ConnectorRefused, match="401"):
         connector(service, secret="not-the-secret").locate(ERIKA)

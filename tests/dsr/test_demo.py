@@ -285,3 +285,86 @@ def test_erikas_erasure_letter_keeps_her_invoices_as_a_partial_refusal_with_reme
     assert "Landesbeauftragte für Datenschutz und Informationsfreiheit" in letter
     assert "Bundesbeauftragte" not in letter
     assert "right to an effective judicial remedy" in letter
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erikas_portability_answer_holds_her_provided_and_observed_records_in_csv_and_json(
+    demo_home, outbox
+):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    import jsonschema
+
+    from dsr.exports.package import read_package
+    from dsr.models import AnswerPackage
+    from dsr.services import answers
+    from tests.factories import make_officer, submit
+    from tests.helpers import code_in
+
+    load_full_demo()
+    officer, _ = make_officer()
+    item = submit(email=DEMO_SUBJECT, right="portability", details={"transmit": False})
+    verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    package = AnswerPackage.objects.get(request=item, deleted_at__isnull=True)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(read_package(package))))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["portability"] is True
+    assert manifest["no_personal_data"] is False
+    assert "report.pdf" not in archive.namelist()  # data, not a PDF
+
+    def rows(name):
+        return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+
+    # Provided: her contact and account details; observed under the contract: what she was
+    # billed for and what she wrote in the chat.
+    contact = rows("data/crm/contact.csv")
+    assert [(r["email"], r["name"]) for r in contact] == [(DEMO_SUBJECT, "Erika Mustermann")]
+    assert len(rows("data/billing/invoices.csv")) == 5
+    chat = rows("data/chat/chat_content.csv")
+    assert len(chat) == 6
+    assert "Hello, my invoice shows two ECS instances but I only run one." in {
+        r["text"] for r in chat
+    }
+    # The staff's service notes: when and about what, not what staff wrote about her.
+    notes = rows("data/crm/service_notes.csv")
+    assert len(notes) == 2
+    assert "note" not in notes[0]
+    assert {r["topic"] for r in notes} == {"Onboarding", "Support"}
+
+    data = json.loads(archive.read("data.json"))
+    jsonschema.validate(data, json.loads(archive.read("schema.json")))
+    assert data["systems"]["crm"]["contact"][0]["email"] == DEMO_SUBJECT
+    assert len(data["systems"]["chat"]["chat_content"]) == 6
+    assert len(data["systems"]["billing"]["invoices"]) == 5
+    assert all("note" not in n for n in data["systems"]["crm"]["service_notes"])
+    assert "renewing the access key" not in archive.read("data.json").decode()
+
+    included = {(e["system"], e["category"]): e["records"] for e in manifest["included"]}
+    assert included == {
+        ("crm", "contact"): 1,
+        ("crm", "service_notes"): 2,
+        ("billing", "billing_account"): 1,
+        ("billing", "invoices"): 5,
+        ("chat", "chat_sessions"): 2,
+        ("chat", "chat_content"): 6,
+    }
+    assert manifest["excluded"] == [
+        {
+            "system": "crm",
+            "category": "service_notes",
+            "reason": "inferred",
+            "fields": ["note"],
+            "records": 2,
+        }
+    ]
+    readme = " ".join(archive.read("README.txt").decode().split())
+    assert "Service notes (CRM): the field Note: The right to data portability covers" in readme
+
+    answers.release(package, officer=officer)
+    letter = " ".join(outbox.last_to(DEMO_SUBJECT).body.split())
+    assert "no personal data" not in letter.lower()
+    assert "Not in your data, and why: - Service notes (CRM): the field Note:" in letter
+    assert letter.count("right to lodge a complaint with a supervisory authority") == 1

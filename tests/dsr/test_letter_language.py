@@ -23,6 +23,7 @@ from dsr.core.messages import LETTERS, letter_context_for
 from dsr.demo import load_demo
 from dsr.forms import RequesterForm
 from dsr.models import (
+    AnswerPackage,
     CaseMessage,
     ConnectorJob,
     Controller,
@@ -33,7 +34,7 @@ from dsr.models import (
     Redaction,
     SupervisoryAuthority,
 )
-from dsr.services import verification
+from dsr.services import transmission, verification
 from dsr.services.intake import AgentDetails, Intake, SubjectDetails, submit_request
 from dsr.services.refusals import Refusal, validate
 from tests.factories import PASSWORD, make_officer
@@ -44,7 +45,13 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 EMAILS = ROOT / "templates" / "emails"
 # Letters that go to staff or to a system's owner, not to the requester.
-NOT_TO_REQUESTERS = {"digest", "manual_task", "manual_task_reminder", "manual_escalation"}
+NOT_TO_REQUESTERS = {
+    "digest",
+    "manual_task",
+    "manual_task_reminder",
+    "manual_escalation",
+    "transmission",  # to the other controller (Art. 20(2)): tests/dsr/test_transmission.py
+}
 TO_REQUESTERS = sorted(
     path.name.removesuffix("_message.txt")
     for path in EMAILS.glob("*_message.txt")
@@ -244,6 +251,24 @@ def _with_state(template, request, language, officer):
             Redaction.objects.create(
                 request=request, text="x", reason="-", category=category, officer=officer
             )
+    if template == "answer_ready_portability":  # left out (Art. 20), not feasible (20(2))
+        AnswerPackage.objects.create(
+            request=request,
+            manifest={
+                "portability": True,
+                "excluded": [
+                    {"system": "crm", "category": "notes", "reason": "inferred", "fields": ["a"]},
+                    {
+                        "system": "crm",
+                        "category": "logs",
+                        "reason": "legal_basis",
+                        "legal_basis": "legitimate_interests",
+                    },
+                    {"system": "crm", "reason": "rights_of_others", "items": 2},
+                ],
+            },
+        )
+        transmission.record_not_feasible(request, officer=officer, reason=typed["reasons"])
     if template == "completed":
         ConnectorJob.objects.create(
             request=request,
@@ -268,18 +293,26 @@ CODES = {
     "verify_url": "https://dsr.example/verify/abc",
     "confirm_url": "https://dsr.example/confirm/abc",
 }
-VARIANTS = [*TO_REQUESTERS, "refused_objection"]
+VARIANTS = [*TO_REQUESTERS, "refused_objection", "answer_ready_portability"]
+RECIPIENT = "Neue Cloud GmbH"
 
 
 def _letter(variant, language, matter):
     load_demo()
     officer, _ = make_officer()
-    template = variant.removesuffix("_objection")
+    template = variant.removesuffix("_objection").removesuffix("_portability")
+    right: str = "erasure"
+    details: dict[str, object] | None = None
+    if variant == "refused_objection":
+        right, details = "objection", {"kind": "particular_situation"}
+    if variant == "answer_ready_portability":
+        right = "portability"
+        details = {"transmit": True, "recipient_name": RECIPIENT, "recipient_contact": "x"}
     request = _request(
         language,
         matter,
-        right="objection" if variant == "refused_objection" else "erasure",
-        details={"kind": "particular_situation"} if variant == "refused_objection" else None,
+        right=right,
+        details=details,
         agent=template in ("confirm_agent", "agent_rejected"),
     )
     if template == "completed":
@@ -313,6 +346,7 @@ def test_every_letter_is_wholly_in_the_request_language_and_names_one_authority(
         *(a.website for a in controller.authorities.all()),
         "Anwaltskanzlei Beispiel",
         "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG",
+        RECIPIENT,
     ]
     assert untranslated(f"{subject}\n{text}", f"{en_subject}\n{english}", language, data=data) == []
 

@@ -105,22 +105,97 @@ def test_nobody_found_means_an_explicit_no_data_answer(crm, outbox):
     assert manifest["systems"]["crm"]["status"] == "not found"
 
 
-def test_a_portability_package_holds_only_what_the_subject_provided(crm, outbox):
+def test_a_portability_package_holds_only_what_the_subject_provided(crm, outbox, settings):
     load_register()  # the CRM's activity rests on the contract
+    mapping = {
+        "tables": [
+            sources.CRM_MAPPING["tables"][0],
+            # The notes are the staff's: their text is inferred, not provided.
+            {**sources.CRM_MAPPING["tables"][1], "inferred": ["body"]},
+        ]
+    }
+    settings.DSR_CONNECTORS["crm"]["OPTIONS"]["mapping"] = mapping
+    registry.reset()
     package = answered(outbox, right="portability")
     archive = unpack(package)
     assert set(archive.namelist()) == {
         "data/crm/contact.csv",
+        "data/crm/service_notes.csv",
         "data.json",
         "schema.json",
         "manifest.json",
         "README.txt",
-    }  # notes are not provided data
+    }  # no report.pdf: Art. 20 answers are data
     header = archive.read("data/crm/contact.csv").decode().splitlines()[0]
     assert header.split(",") == ["email", "name", "phone"]  # no customer number, no flags
+    notes = archive.read("data/crm/service_notes.csv").decode().splitlines()
+    assert "body" not in notes[0].split(",")
+    assert len(notes) == 1 + 3
     data = json.loads(archive.read("data.json"))
     assert set(data["systems"]["crm"]["contact"][0]) == {"email", "name", "phone"}
-    assert json.loads(archive.read("manifest.json"))["portability"] is True
+    assert all("body" not in note for note in data["systems"]["crm"]["service_notes"])
+    assert FORMULA not in archive.read("data.json").decode()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["portability"] is True
+    assert manifest["no_personal_data"] is False
+    excluded = {(e["category"], e["reason"]): e for e in manifest["excluded"]}
+    assert excluded[("service_notes", "inferred")]["fields"] == ["body"]
+    assert "email" not in excluded[("contact", "inferred")]["fields"]
+    readme = archive.read("README.txt").decode()
+    assert "Not in this archive, and why:" in readme
+    assert "not data we inferred, derived or created ourselves" in readme
+
+
+def test_a_portability_answer_leaves_out_data_on_another_legal_basis_and_says_so(
+    crm, outbox, settings
+):
+    mapping = {
+        "tables": [
+            {**sources.CRM_MAPPING["tables"][0], "basis": "legitimate_interests"},
+            {**sources.CRM_MAPPING["tables"][1], "basis": "legitimate_interests"},
+        ]
+    }
+    settings.DSR_CONNECTORS["crm"]["OPTIONS"]["mapping"] = mapping
+    registry.reset()
+    item = submit(right="portability", email=sources.SUBJECT, language="de")
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    archive = unpack(AnswerPackage.objects.get(request=item))
+    assert not [n for n in archive.namelist() if n.startswith("data/")]
+    manifest = json.loads(archive.read("manifest.json"))
+    # Found, but not portable: never "no personal data".
+    assert manifest["no_personal_data"] is False
+    assert manifest["systems"]["crm"]["status"] == "found"
+    assert manifest["included"] == []
+    assert {(e["category"], e["reason"], e["records"]) for e in manifest["excluded"]} == {
+        ("contact", "legal_basis", 1),
+        ("service_notes", "legal_basis", 3),
+    }
+    readme = " ".join(archive.read("README.txt").decode().split())
+    assert "Berechtigte Interessen (Art. 6 Abs. 1 lit. f DSGVO)" in readme
+
+
+def test_a_portability_answer_says_how_many_items_it_left_out_for_other_people(crm, outbox):
+    from dsr.services import answers
+
+    load_register()
+    officer, _ = make_officer()
+    package = answered(outbox, right="portability")
+    item = package.request
+    answers.redact(
+        item,
+        officer=officer,
+        text="Schmidt",
+        reason="Her colleague's name.",
+        system="crm",
+        category="third_party",
+    )
+    rebuilt = item.packages.get(deleted_at__isnull=True)
+    manifest = json.loads(unpack(rebuilt).read("manifest.json"))
+    assert {"system": "crm", "reason": "rights_of_others", "items": 1} in manifest["excluded"]
+    answers.release(rebuilt, officer=officer)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert "CRM: 1 item about another person: Handing it over would adversely affect" in letter
+    assert letter.count("right to lodge a complaint") == 1
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ class InHouseService(FakeServer):
         self.immediate = immediate
         self.requests: dict[str, dict[str, Any]] = {}
         self.people: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        # What it declares for Art. 20, by category: legal basis and inferred fields.
+        self.portability: dict[str, dict[str, Any]] = {}
 
     def authorised(self, request: Request) -> Response | None:
         expected = sign(
@@ -40,7 +42,10 @@ class InHouseService(FakeServer):
         if kind == "locate":
             return {"found": bool(data), "records": sum(len(v) for v in data.values())}
         if kind == "access":
-            return {"records": data}
+            return {
+                "records": data,
+                **({"portability": self.portability} if self.portability else {}),
+            }
         if kind == "erasure":
             erased = sum(len(v) for v in data.values())
             for email in emails:
