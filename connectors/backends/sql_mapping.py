@@ -118,6 +118,9 @@ class TableMap(_Strict):
     columns: tuple[str, ...] | None = None
     provided: tuple[str, ...] | None = None
     rectifiable: tuple[str, ...] = ()
+    # Where the person's supplementary statement of a rectification (Art. 16) is stored on
+    # their rows; without one, the statement goes to the system's owner as a task.
+    statement_column: str | None = None
     # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal.
     basis: str = ""
     expires: Expiry | None = None
