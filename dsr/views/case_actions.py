@@ -226,7 +226,7 @@ def _lift(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 
 def _changes(item: SubjectRequest, officer: User, data: Data) -> Done:
-    changes = rectification.parse_changes(str(data["changes"]))
+    changes = rectification.parse_changes(str(data["changes"]), allow_empty=True)
     rectification.set_rectification(item, officer=officer, changes=changes)
     return Done(_("The corrections are being made."))
 

@@ -134,7 +134,15 @@ def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
     celery_worker, three_systems, outbox
 ):
     officer, _ = make_officer()
-    item = settled(verified(outbox, right="restriction", details={"ground": "a", "details": ""}))
+    item = verified(outbox, right="restriction", details={"ground": "a", "details": ""})
+    # The chat has no restriction flag: its job waits for an officer's decision, never
+    # "restricted"; the other systems go on meanwhile.
+    wait_for(lambda: item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).count() == 2)
+    chat = item.jobs.get(system="chat", action="restrict")
+    assert chat.status == JobStatus.HELD
+    assert chat.result["could_not"] == "uncovered"
+    jobs.skip_job(chat, officer=officer, reason="The chat vendor locks the transcripts for us.")
+    item = settled(item)
     crm = three_systems["crm"]
     assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
     assert not sources.rows(crm, "contacts", "id = 2")[0]["processing_restricted"]
@@ -155,9 +163,27 @@ def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
 
 
 def test_an_objection_to_direct_marketing_needs_no_approval(celery_worker, three_systems, outbox):
+    from dsr.models import ProcessingActivity
+
+    for system in ("billing", "chat"):  # the register: neither is used for marketing
+        ProcessingActivity.objects.create(
+            key=f"{system}-service",
+            name=f"{system} service",
+            purpose="Providing the service.",
+            legal_basis="contract",
+            data_categories="Customer data.",
+            retention="Contract term.",
+            systems=[system],
+        )
     item = settled(verified(outbox, right="objection", details={"kind": "direct_marketing"}))
     assert sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["marketing_opt_out"]
     assert not item.events.filter(kind=EventKind.APPROVED).exists()
+    results = {job.system: job.result for job in item.jobs.filter(action="object")}
+    assert results["crm"]["changed"] == 1
+    # The chat holds her data but has no marketing function, and the register says it is
+    # not used for marketing: answered as such, not as "no more direct marketing".
+    assert results["chat"]["uncovered"] > 0
+    assert results["chat"]["not_marketing"]
 
 
 def test_a_transient_failure_is_retried_with_backoff(celery_worker, fake_system, outbox):
@@ -299,7 +325,8 @@ def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, thr
     results = {j.system: j.result for j in item.jobs.filter(action="rectify")}
     assert results["crm"]["changed"] == 1
     # Systems without that field change nothing, and say so.
-    assert results["chat"] == {"changed": 0, "note": "None of these fields is held in this system."}
+    assert results["chat"]["changed"] == results["chat"]["uncovered"] == 0
+    assert results["chat"]["note"] == "None of these fields is held in this system."
     assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["phone"] != "+49 30 555"
     assert {n.system for n in item.notices.all()} == {"crm"}  # only where something changed
 
