@@ -84,7 +84,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
         "done": done,
         "kept": kept,
         "could_not": could_not,
-        "statement_in": statement_in,
+        "statement_in": sorted(statement_in),
         "informed": informed,
         "backup_days": settings.DSR_BACKUP_DAYS,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),

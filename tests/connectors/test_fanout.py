@@ -363,3 +363,79 @@ def test_an_objection_to_marketing_is_not_swallowed_by_another_objection(fake_sy
     second = verified(outbox, right="objection", details={"kind": "direct_marketing"})
     assert first.status in (Status.IN_PROGRESS, Status.IN_REVIEW, Status.VERIFIED)
     assert second.duplicate_of is None
+
+
+STATEMENT = "The address on file was right until 2024; I ask that this note stays with my data."
+
+
+def test_a_statement_only_rectification_reaches_every_system_and_the_recipients(
+    celery_worker, three_systems, outbox, settings, client
+):
+    from django.urls import reverse
+
+    from connectors import registry
+    from dsr.processing import manual
+    from dsr.services.completion import complete
+
+    settings.DSR_CONNECTORS["chat"]["OWNER_EMAIL"] = "chat-owner@example.org"
+    registry.reset()
+    officer, _ = make_officer()
+    details = {"inaccurate": "My address history", "correction": "", "statement": STATEMENT}
+    item = verified(outbox, right="rectification", details=details)
+    # No field corrections to state: the systems are asked at once, with the statement.
+    wait_for(
+        lambda: (
+            set(item.jobs.filter(action="rectify").values_list("status", flat=True))
+            == {JobStatus.SUCCEEDED, JobStatus.WAITING, JobStatus.HELD}
+        )
+    )
+    rectified = {j.system: j for j in item.jobs.filter(action="rectify")}
+    # The CRM keeps it on her row only.
+    assert rectified["crm"].result["statement_kept"]
+    assert sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["dsr_statement"] == STATEMENT
+    assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["dsr_statement"] is None
+    # The chat has no place for it: its owner gets a task that carries the text.
+    chat = rectified["chat"]
+    assert chat.status == JobStatus.WAITING
+    assert chat.result["could_not"] == "statement_not_kept"
+    wait_for(lambda: outbox.to("chat-owner@example.org"))
+    assert STATEMENT not in outbox.last_to("chat-owner@example.org").body  # behind the link
+    task_page = client.get(
+        reverse("systems:manual_task", args=[manual.task_token(chat.manual_task)])
+    ).content.decode()
+    assert STATEMENT in task_page
+    assert 'id="task-why"' in task_page
+    # Billing has no place for it and no owner: an officer decides.
+    assert rectified["billing"].status == JobStatus.HELD
+    assert STATEMENT not in json.dumps([j.result for j in rectified.values()])  # counts only
+
+    manual.complete(chat.manual_task, note="Added to the chat profile notes.")
+    jobs.skip_job(
+        rectified["billing"],
+        officer=officer,
+        reason="Billing keeps no free text; your statement is kept in our CRM.",
+    )
+    item = settled(item)
+    # The recipients of the CRM's data are told, with the statement in the notice.
+    notice = item.notices.get(system="crm")
+    text = notices.notice_text(notice)
+    assert STATEMENT in text
+    assert "supplementary statement (Art. 16 GDPR)" in text
+    for pending in item.notices.filter(status="pending"):
+        notices.decide_notice(pending, officer=officer, notified=True)
+    complete(item, officer=officer)
+    wait_for(lambda: "What we could not do" in outbox.last_to(sources.SUBJECT).body)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert (
+        "Your supplementary statement (Art. 16 GDPR) is now kept with your data in: "
+        "CRM, Support chat"
+    ) in letter
+    assert "- Support chat: your supplementary statement was added to your data (done by hand" in (
+        letter
+    )
+    assert (
+        "- Billing: Correcting your data: this system has no place to store your supplementary "
+        "statement. What we do instead: Billing keeps no free text; your statement is kept in "
+        "our CRM."
+    ) in letter
+    registry.reset()
