@@ -439,3 +439,26 @@ def test_a_statement_only_rectification_reaches_every_system_and_the_recipients(
         "our CRM."
     ) in letter
     registry.reset()
+
+
+def test_a_held_erasure_where_nothing_was_found_is_skipped_not_held(
+    celery_worker, settings, tmp_path, outbox
+):
+    from connectors import registry
+
+    fake = "connectors.backends.fake.FakeConnector"
+    settings.DSR_CONNECTORS = {
+        "shop": {"BACKEND": fake, "OPTIONS": {"known": [sources.SUBJECT]}},
+        "forum": {"BACKEND": fake, "OPTIONS": {"known": ["someone.else@example.org"]}},
+    }
+    registry.reset()
+    officer, _ = make_officer()
+    details = {"scope": "parts", "parts": "My forum posts"}
+    item = verified(outbox, right="erasure", details=details)
+    approve_erasure(item, proposer=officer)
+    wait_for(lambda: item.jobs.get(system="forum", action="erase").status == JobStatus.SKIPPED)
+    forum = item.jobs.get(system="forum", action="erase")
+    assert forum.skipped_reason == "No data about the subject in this system."
+    # Where she has data, the officer still decides what goes.
+    assert item.jobs.get(system="shop", action="erase").status == JobStatus.HELD
+    registry.reset()

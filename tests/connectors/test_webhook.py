@@ -47,6 +47,16 @@ def test_a_correctly_signed_request_is_answered(service):
     ]
 
 
+def test_the_statement_travels_signed_and_the_service_says_what_it_did(service):
+    system = connector(service)
+    result = system.rectify(ERIKA, {}, statement="I was a minor when I signed up.")
+    assert (result.changed, result.statement_kept) == (0, True)
+    assert service.statements == {"erika@example.org": "I was a minor when I signed up."}
+    service.restrictable = False
+    restricted = system.restrict(ERIKA)
+    assert (restricted.changed, restricted.uncovered) == (0, 2)
+
+
 def test_a_wrongly_signed_request_is_refused_by_the_service(service):
     with pytest.raises(ConnectorRefused, match="401"):
         connector(service, secret="not-the-secret").locate(ERIKA)
