@@ -166,6 +166,11 @@ class SkipForm(JobForm):
     reason = one_line(_("Reason for skipping"), required=True)
 
 
+class DoneByHandForm(JobForm):
+    field_template_name = INLINE
+    note = one_line(_("How it was done instead"), required=True)
+
+
 class ChangesForm(forms.Form):
     changes = forms.CharField(
         label=_("Corrected values, one per line: field = value"),

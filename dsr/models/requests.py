@@ -211,6 +211,10 @@ class EventKind(models.TextChoices):
     REDACTED = "redacted", _("Third-party data redacted from the answer")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
+    JOB_DONE_BY_HAND = (
+        "job_done_by_hand",
+        _("A change a system could not make was done another way"),
+    )
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")

@@ -65,9 +65,10 @@ def job_explanations(item: SubjectRequest) -> dict[int, str]:
         elif why:
             explained[job.pk] = _(
                 "The system could not do this by itself (%(why)s) and nobody is named as "
-                "responsible for it. Decide what happens instead: do it another way and record "
-                "that with Skip (the reason goes into the letter as what we do instead), or "
-                "retry once the system can."
+                'responsible for it. Decide: if it was done another way, say how with "Done '
+                'another way"; if it cannot be done, say with Skip what happens instead (the '
+                "letter tells the person under what we could not do); or retry once the "
+                "system can."
             ) % {"why": why}
         elif result.get("note"):
             explained[job.pk] = _("Waiting for an officer: %(note)s") % {"note": result["note"]}

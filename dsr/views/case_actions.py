@@ -43,6 +43,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -215,6 +216,12 @@ def _skip(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The system was skipped; the reason is on record."))
 
 
+def _done_by_hand(item: SubjectRequest, officer: User, data: Data) -> Done:
+    job = get_object_or_404(item.jobs, pk=data["job"])
+    jobs.done_another_way(job, officer=officer, note=str(data["note"]))
+    return Done(_("Recorded as done another way."))
+
+
 def _notify_lift(item: SubjectRequest, officer: User, data: Data) -> Done:
     restriction.notify_restriction_lift(item, officer=officer)
     return Done(_("The requester was told that the restriction will be lifted."))
@@ -316,6 +323,7 @@ ACTIONS: dict[str, Action] = {
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
     "skip": Action(SkipForm, _skip),
+    "done_by_hand": Action(DoneByHandForm, _done_by_hand),
     "notify_lift": Action(ApproveForm, _notify_lift),
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),

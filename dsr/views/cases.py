@@ -27,6 +27,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -69,6 +70,7 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
                 "job": job,
                 "retry_form": JobForm(row=job.pk, action="retry"),
                 "skip_form": SkipForm(row=job.pk, action="skip"),
+                "by_hand_form": DoneByHandForm(row=job.pk, action="done_by_hand"),
                 "explanation": page["job_explanations"].get(job.pk, ""),
             }
             for job in page["jobs"]

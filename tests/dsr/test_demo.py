@@ -288,8 +288,9 @@ def test_erikas_erasure_letter_keeps_her_invoices_as_a_partial_refusal_with_reme
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("decision", ["cannot", "another_way"])
 def test_a_restriction_in_the_demo_chat_is_an_officers_decision_never_restricted(
-    demo_home, outbox, client
+    demo_home, outbox, client, decision
 ):
     from dsr.models import JobStatus, SubjectRequest
     from dsr.services import jobs, notices
@@ -314,19 +315,34 @@ def test_a_restriction_in_the_demo_chat_is_an_officers_decision_never_restricted
         client.get(reverse("staff:case", args=[item.reference])).content.decode().split()
     )
     assert "it holds 8 records of the person that it cannot change in this way" in page
-    assert "Decide what happens instead" in page
+    assert "Done another way" in page
 
-    jobs.skip_job(
-        chat,
-        officer=officer,
-        reason="We have asked the chat team to lock your transcripts until the matter is settled.",
-    )
+    if decision == "another_way":
+        # The officer had the chat vendor lock her transcripts, and records how (the form).
+        client.post(
+            reverse("staff:case_action", args=[item.reference, "done_by_hand"]),
+            {"job": chat.pk, "note": "The chat vendor locked her transcripts on our request."},
+        )
+        assert item.jobs.get(pk=chat.pk).status == JobStatus.SUCCEEDED
+    else:
+        jobs.skip_job(
+            chat,
+            officer=officer,
+            reason="We have asked the chat team to lock your transcripts until the matter "
+            "is settled.",
+        )
     for notice in item.notices.filter(status="pending"):
         notices.decide_notice(notice, officer=officer, notified=True)
     complete(SubjectRequest.objects.get(pk=item.pk), officer=officer)
     letter = " ".join(outbox.last_to(DEMO_SUBJECT).body.split())
     assert "- CRM: processing restricted: the data is only stored" in letter
     assert "- Billing: processing restricted: the data is only stored" in letter
+    if decision == "another_way":
+        assert (
+            "- Support chat: processing restricted: the data is only stored (done by hand"
+        ) in letter
+        assert "What we could not do" not in letter
+        return
     assert "Support chat: processing restricted" not in letter
     assert "What we could not do, and why:" in letter
     assert (
