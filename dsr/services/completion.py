@@ -46,8 +46,10 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
                     "decision": job.skipped_reason,
                 }
             )
-            if not result.get("changed"):
-                continue  # what it did do (corrected fields, say) is still said below
+            if job.action != "rectify" or not result.get("changed"):
+                # A partial restriction or suppression is not "restricted": only the
+                # shortfall is said. Fields that were corrected still are, below.
+                continue
         changed = int(result.get("changed", 0))
         done.append(
             {
