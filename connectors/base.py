@@ -182,9 +182,19 @@ class ErasureResult:
 
 @dataclass(frozen=True)
 class ChangeResult:
-    """Rectification, restriction, lifting it, objection: how many records changed."""
+    """Rectification, restriction, lifting it, objection: what happened to the person's
+    records in this system. ``changed``: put into the requested state now; ``already``: were
+    in it before; ``uncovered``: held here, but the system has no way to do this to them (no
+    restriction flag, no marketing function, a field that cannot be corrected). The host
+    never reports a system with ``uncovered`` records, or one that changed nothing where the
+    person has data, as having done it. ``statement_kept``: the supplementary statement of a
+    rectification (Art. 16) is now stored with the data. ``note``: for the officer, in
+    English, without personal data."""
 
     changed: int = 0
+    already: int = 0
+    uncovered: int = 0
+    statement_kept: bool = False
     note: str = ""
 
 
@@ -242,7 +252,11 @@ class Connector:
     def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
         raise ConnectorRefused(f"{self.alias} cannot export")
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
+        """Correct fields (``changes`` may be empty) and, where the system can store it, add
+        the person's supplementary statement (Art. 16): then ``statement_kept``."""
         raise ConnectorRefused(f"{self.alias} cannot rectify")
 
     def erase(

@@ -181,6 +181,7 @@ ACTIVITIES: list[dict[str, Any]] = [
     {
         "key": "customer-communication",
         "name": "Customer communication and e-mail marketing",
+        "direct_marketing": True,
         "purpose": "Processing service requests and communicating with you by e-mail or "
         "telephone; with your consent, measuring e-mail use (sends, opens, clicks) to send you "
         "more relevant information.",

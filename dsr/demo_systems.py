@@ -425,6 +425,7 @@ def saas_systems(salesforce: str, stripe: str, zendesk: str) -> dict[str, Any]:
             "backend": "connectors.backends.stripe_billing.StripeConnector",
             "name": _label("Stripe (billing)", "Stripe (Abrechnung)", "Stripe (facturatie)"),
             "category": "billing",
+            "activities": ["billing"],
             "options": {"api_key": "sk_test_dsr", "api_base": stripe},
         },
         "zendesk": {
@@ -433,6 +434,7 @@ def saas_systems(salesforce: str, stripe: str, zendesk: str) -> dict[str, Any]:
                 "Zendesk (support chat)", "Zendesk (Support-Chat)", "Zendesk (supportchat)"
             ),
             "category": "chat",
+            "activities": ["customer-service-chat"],
             "options": {"base_url": zendesk, "token_url": f"{zendesk}/oauth/tokens", **oauth},
         },
     }

@@ -154,7 +154,13 @@ class RectificationForm(RequesterForm):
     inaccurate = forms.CharField(
         label=_("Which data is wrong or incomplete?"), max_length=TEXT, widget=_textarea()
     )
-    correction = forms.CharField(label=_("What is correct?"), max_length=TEXT, widget=_textarea())
+    correction = forms.CharField(
+        label=_("What is correct?"),
+        max_length=TEXT,
+        required=False,
+        widget=_textarea(),
+        help_text=_("Leave empty if you only want to add a supplementary statement."),
+    )
     statement = forms.CharField(
         label=_("Supplementary statement (optional)"),
         required=False,
@@ -162,6 +168,15 @@ class RectificationForm(RequesterForm):
         widget=_textarea(),
         help_text=_("Something we should add to complete your data (Art. 16 GDPR)."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            not (cleaned.get("correction") or "").strip()
+            and not (cleaned.get("statement") or "").strip()
+        ):
+            self.add_error("correction", _("Say what is correct, or add a statement."))
+        return cleaned
 
     def right_details(self) -> dict[str, Any]:
         return {k: self.cleaned_data[k].strip() for k in ("inaccurate", "correction", "statement")}

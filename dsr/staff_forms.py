@@ -173,12 +173,21 @@ class SkipForm(JobForm):
     reason = one_line(_("Reason for skipping"), required=True)
 
 
+class DoneByHandForm(JobForm):
+    field_template_name = INLINE
+    note = one_line(_("How it was done instead"), required=True)
+
+
 class ChangesForm(forms.Form):
     changes = forms.CharField(
         label=_("Corrected values, one per line: field = value"),
         max_length=TEXT,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("For example: contacts.phone = +49 221 1234567"),
+        help_text=_(
+            "For example: contacts.phone = +49 221 1234567. Leave empty where the request "
+            "only adds a supplementary statement."
+        ),
     )
 
 

@@ -4,7 +4,8 @@ OPTIONS: ``records`` (per category, default 3), ``categories``, ``page_size``, `
 (default true), ``fail`` ("permanent" to refuse every call), ``transient_failures`` (fail this
 many times per action before succeeding), ``retry_after`` (seconds, with those failures),
 ``slow`` (seconds per call), ``capabilities`` (a subset), ``known`` (the only addresses it
-holds; default: anybody), and ``state_dir``: a folder where
+holds; default: anybody), ``keeps_statement`` (default true: it stores a rectification's
+supplementary statement), and ``state_dir``: a folder where
 attempts are counted and every completed side effect is logged, shared between processes.
 """
 
@@ -150,10 +151,15 @@ class FakeConnector(Connector):
             state["erased"] = sorted({*state.get("erased", []), subject.email.lower()})
         return ErasureResult(erased=int(self.options.get("records", 3)))
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
         self._call("rectify")
-        self._effect("rectify", subject, changes=changes)
-        return ChangeResult(changed=1)
+        if not self._found(subject):
+            return ChangeResult()
+        keeps = bool(statement) and bool(self.options.get("keeps_statement", True))
+        self._effect("rectify", subject, changes=changes, statement_kept=keeps)
+        return ChangeResult(changed=1 if changes else 0, statement_kept=keeps)
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         self._call("restrict")
@@ -176,7 +182,7 @@ class FakeConnector(Connector):
         with self._state() as state:
             flagged = set(state.get(flag, []))
             if (email in flagged) == on:
-                return ChangeResult(changed=0)
+                return ChangeResult(already=1)
             state[flag] = sorted(flagged | {email} if on else flagged - {email})
         self._effect(action, subject, **details)
         return ChangeResult(changed=1)

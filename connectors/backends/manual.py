@@ -45,7 +45,9 @@ class ManualConnector(Connector):
     def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:
         raise self._hand_off()
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
         raise self._hand_off()
 
     def erase(

@@ -177,21 +177,43 @@ class SalesforceConnector(Connector):
                     provided_fields=("FirstName", "LastName", "Email", "Phone", "MailingAddress"),
                 )
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
+        """Fields by PATCH; the supplementary statement as a Note on each Contact and Lead."""
         allowed = set(self.options.get("rectifiable", ("FirstName", "LastName", "Phone")))
-        changed = 0
+        changed = uncovered = kept = 0
         found = self._records(subject)
         for kind in ("Contact", "Lead"):
             values = {}
+            refused = False
             for target, value in changes.items():
                 table, _, field = target.rpartition(".")
-                if (not table or table == kind) and field in allowed:
+                if table and table != kind:
+                    continue
+                if field in allowed:
                     values[field] = value
+                else:
+                    refused = True
+            if refused:
+                uncovered += len(found[kind])
             for record_id in found[kind] if values else ():
                 self.http.request("PATCH", f"{self.api}/sobjects/{kind}/{record_id}", json=values)
                 changed += 1
-        note = "" if changed else "None of these fields is held in this system."
-        return ChangeResult(changed=changed, note=note)
+            for record_id in found[kind] if statement else ():
+                note = {"ParentId": record_id, "Title": "Supplementary statement (Art. 16 GDPR)"}
+                self.http.request(
+                    "POST", f"{self.api}/sobjects/Note", json={**note, "Body": statement}
+                )
+                kept += 1
+        notes = []
+        if changes and not changed and not uncovered:
+            notes.append("None of these fields is held in this system.")
+        if uncovered:
+            notes.append("Some of these fields are not configured as rectifiable.")
+        return ChangeResult(
+            changed=changed, uncovered=uncovered, statement_kept=kept > 0, note=" ".join(notes)
+        )
 
     def erase(
         self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
@@ -224,11 +246,22 @@ class SalesforceConnector(Connector):
         )
 
     def _set(self, subject: SubjectIdentity, values: dict[str, bool]) -> ChangeResult:
-        individuals = self._individuals(self._records(subject))
+        """The flags live on the Individual: a Contact or Lead not linked to one cannot carry
+        them (``uncovered``), and neither can Cases filed only under the person's address."""
+        found = self._records(subject)
+        individuals = self._individuals(found)
         for individual in individuals:
             self._flags(individual, values)
-        note = "" if individuals else "No Individual record is linked to this person."
-        return ChangeResult(changed=len(individuals), note=note)
+        unlinked = sum(
+            1
+            for kind in ("Contact", "Lead")
+            for row in found[kind].values()
+            if not row.get("IndividualId")
+        )
+        if not individuals:
+            unlinked += len(found["Case"]) + len(found["Task"])
+        note = "Records not linked to an Individual." if unlinked else ""
+        return ChangeResult(changed=len(individuals), uncovered=unlinked, note=note)
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         return self._set(subject, {"HasOptedOutProcessing": True})

@@ -18,6 +18,7 @@ and either ``mapping`` (inline) or ``mapping_file`` (YAML) with a list of ``tabl
         basis: contract            # Art. 6(1) basis; only consent and contract are portable
         inferred: [segment]        # the controller's own classification: left out of an
                                    # Art. 20 answer (every other column: provided/observed)
+        statement_column: dsr_statement   # where a supplementary statement (Art. 16) goes
         # For the report only (optional): names a person reads, plain or by language (the
         # technical name is printed small below), and money columns.
         label: {en: Contact, de: Kontakt, nl: Contact}
@@ -506,26 +507,57 @@ class SQLConnector(Connector):
             conn.execute(update(table).where(key_column == row._mapping[mapped.key]).values(values))
         return len(rows)
 
-    def _set_flag(self, subject: SubjectIdentity, pick: Any, value: bool) -> ChangeResult:
-        changed = 0
+    def _count(self, conn: Connection, mapped: TableMap, subject: SubjectIdentity) -> int:
+        table = self._table(conn, mapped.name)
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(table)
+                .where(self._condition(conn, mapped, subject))
+            ).scalar_one()
+        )
+
+    def _flagged_by_parent(self, mapped: TableMap) -> bool:
+        """A table without a restriction flag of its own is covered by its nearest ancestor's
+        flag: its rows are reached only through that parent row (a contact's notes)."""
+        parent = self.by_name.get(mapped.parent or "")
+        while parent is not None:
+            if parent.restriction_column:
+                return True
+            parent = self.by_name.get(parent.parent or "")
+        return False
+
+    def _set_flag(
+        self, subject: SubjectIdentity, column_of: Any, value: bool, *, covered: Any = None
+    ) -> ChangeResult:
+        """Set one flag column on the subject's rows; rows of tables that have no such column
+        are reported ``uncovered`` unless ``covered(table)`` (by default: a flagged parent)."""
+        covered = covered or self._flagged_by_parent
+        changed = already = uncovered = 0
         try:
             with self.engine.begin() as conn:
                 for mapped in self.maps:
-                    column_name = pick(mapped)
+                    column_name = column_of(mapped)
+                    held = self._count(conn, mapped, subject)
                     if not column_name:
+                        if not covered(mapped):
+                            uncovered += held
                         continue
                     table = self._table(conn, mapped.name)
                     column = self._column(table, column_name)
                     target = true() if value else false()
-                    changed += conn.execute(
+                    updated = conn.execute(
                         update(table)
                         .where(self._condition(conn, mapped, subject))
                         .where(or_(column.is_(None), column != target))
                         .values({column_name: value})
                     ).rowcount
+                    changed += updated
+                    already += max(0, held - updated)
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
-        return ChangeResult(changed=changed)
+        note = "Records in tables without a restriction flag." if uncovered else ""
+        return ChangeResult(changed=changed, already=already, uncovered=uncovered, note=note)
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         return self._set_flag(subject, lambda m: m.restriction_column, True)
@@ -536,40 +568,70 @@ class SQLConnector(Connector):
     def object(self, subject: SubjectIdentity, kind: ObjectionKind) -> ChangeResult:
         if kind == ObjectionKind.PROCESSING:
             return self.restrict(subject)
-        return self._set_flag(subject, lambda m: m.objection_columns.get(kind.value), True)
+        if any(m.objection_columns.get(kind.value) for m in self.maps):
+            # The opt-out is the person's: set where it lives, their other rows follow it.
+            return self._set_flag(
+                subject, lambda m: m.objection_columns.get(kind.value), True, covered=bool
+            )
+        # No marketing function here: every record the person has is uncovered.
+        try:
+            with self.engine.connect() as conn:
+                held = sum(self._count(conn, mapped, subject) for mapped in self.maps)
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+        note = "This system has no opt-out column for this objection." if held else ""
+        return ChangeResult(uncovered=held, note=note)
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
         """``changes``: ``{"table.column": value}`` (or ``{"column": value}`` for any table
-        that declares the column rectifiable)."""
-        for target in changes:
-            table_name, _, column_name = target.rpartition(".")
-            mapped_table = self.by_name.get(table_name)
-            if mapped_table is not None and column_name not in mapped_table.rectifiable:
-                raise ConnectorRefused(f"{self.alias}: {target} cannot be rectified here")
-        changed = 0
+        that declares the column rectifiable). A field the system holds but does not declare
+        rectifiable leaves the person's rows of that table ``uncovered``. The statement goes
+        into each table's ``statement_column``, on the person's rows."""
+        changed = uncovered = kept = 0
         touched = False
         try:
             with self.engine.begin() as conn:
                 for mapped in self.maps:
-                    values = {}
+                    table = self._table(conn, mapped.name)
+                    values: dict[str, Any] = {}
+                    refused = False
                     for target, value in changes.items():
                         table_name, _, column_name = target.rpartition(".")
                         if table_name and table_name != mapped.name:
                             continue
                         if column_name in mapped.rectifiable:
                             values[column_name] = value
-                    if not values:
-                        continue
-                    touched = True
-                    table = self._table(conn, mapped.name)
-                    changed += conn.execute(
-                        update(table).where(self._condition(conn, mapped, subject)).values(values)
-                    ).rowcount
+                        elif column_name in table.c:
+                            refused = True  # held here, but not correctable by the portal
+                    if refused:
+                        uncovered += self._count(conn, mapped, subject)
+                    condition = self._condition(conn, mapped, subject)
+                    if values:
+                        touched = True
+                        changed += conn.execute(
+                            update(table).where(condition).values(values)
+                        ).rowcount
+                    if statement and mapped.statement_column:
+                        self._column(table, mapped.statement_column)
+                        kept += conn.execute(
+                            update(table)
+                            .where(condition)
+                            .values({mapped.statement_column: statement})
+                        ).rowcount
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
-        if not touched:
-            return ChangeResult(changed=0, note="None of these fields is held in this system.")
-        return ChangeResult(changed=changed)
+        notes = []
+        if changes and not touched and not uncovered:
+            notes.append("None of these fields is held in this system.")
+        if uncovered:
+            notes.append("Some of these fields cannot be corrected in this system.")
+        if statement and not kept:
+            notes.append("This system has no place for a supplementary statement.")
+        return ChangeResult(
+            changed=changed, uncovered=uncovered, statement_kept=kept > 0, note=" ".join(notes)
+        )
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ class TableMap(_Strict):
     # Columns the controller inferred or derived (a staff member's note): not portable.
     inferred: tuple[str, ...] = ()
     rectifiable: tuple[str, ...] = ()
+    # Where the person's supplementary statement of a rectification (Art. 16) is stored on
+    # their rows; without one, the statement goes to the system's owner as a task.
+    statement_column: str | None = None
     # The legal basis of the processing (Art. 6(1)): "consent" data goes with a withdrawal;
     # only "consent" and "contract" data is portable (Art. 20(1)(a)).
     basis: str = ""

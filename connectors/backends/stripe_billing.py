@@ -253,9 +253,13 @@ class StripeConnector(Connector):
         return ErasureResult(erased=erased, retained=retained)
 
     def _flag(self, subject: SubjectIdentity, value: str) -> ChangeResult:
-        changed = 0
+        """Stripe has no restriction of its own: the customer's metadata carries the mark the
+        controller's billing honours. Invoices and charges cannot carry it: they follow the
+        customer. Rectification and objection are not offered (no marketing in Stripe)."""
+        changed = already = 0
         for customer in self._customers(subject):
             if customer.get("metadata", {}).get("dsr_processing_restricted") == value:
+                already += 1
                 continue
             self._call(
                 self.client.v1.customers.update,
@@ -264,7 +268,9 @@ class StripeConnector(Connector):
             )
             changed += 1
         return ChangeResult(
-            changed=changed, note="Marked in the customer's metadata: dsr_processing_restricted"
+            changed=changed,
+            already=already,
+            note="Marked in the customer's metadata: dsr_processing_restricted",
         )
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:

@@ -172,10 +172,23 @@ class WebhookConnector(Connector):
         self, subject: SubjectIdentity, action: Capability, extensions: dict[str, Any] | None = None
     ) -> ChangeResult:
         result = self._run(subject, action, extensions)
-        return ChangeResult(changed=int(result.get("changed", 0)), note=str(result.get("note", "")))
+        return ChangeResult(
+            changed=int(result.get("changed", 0)),
+            already=int(result.get("already", 0)),
+            uncovered=int(result.get("uncovered", 0)),
+            statement_kept=bool(result.get("statement_kept", False)),
+            note=str(result.get("note", ""))[:500],
+        )
 
-    def rectify(self, subject: SubjectIdentity, changes: Mapping[str, Any]) -> ChangeResult:
-        return self._change(subject, Capability.RECTIFY, {"changes": dict(changes)})
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
+        """The service says what it did: ``changed``, ``already``, ``uncovered`` (what it
+        cannot do) and ``statement_kept`` (it stored the supplementary statement)."""
+        extensions: dict[str, Any] = {"changes": dict(changes)}
+        if statement:
+            extensions["statement"] = statement
+        return self._change(subject, Capability.RECTIFY, extensions)
 
     def restrict(self, subject: SubjectIdentity) -> ChangeResult:
         return self._change(subject, Capability.RESTRICT)

@@ -3,7 +3,8 @@
 OPTIONS: ``base_url`` (``https://{subdomain}.zendesk.com``), ``token_url``
 (``…/oauth/tokens``), ``client_id``, ``client_secret`` (``env:``), ``mode`` (``delete``:
 soft then permanent deletion of the user, the default; ``redact``: keep the user and redact
-the text of their comments), ``page_size``. The OAuth client needs the read and write scopes.
+the text of their comments), ``page_size``, ``rectifiable`` (user fields; name, phone). The
+OAuth client needs the read and write scopes.
 
 Exports carry the subject's user, the tickets they requested or were copied on, and the
 comments of those tickets; other people's names and e-mail addresses are redacted.
@@ -17,6 +18,7 @@ from typing import Any
 from connectors.backends.http import HTTPVendor
 from connectors.base import (
     Capability,
+    ChangeResult,
     Connector,
     ErasureResult,
     ExportPage,
@@ -31,7 +33,10 @@ REDACTED = withheld("third_party")  # shown as a marker in the reader's language
 
 
 class ZendeskConnector(Connector):
-    capabilities = frozenset({Capability.LOCATE, Capability.EXPORT, Capability.ERASE})
+    # Zendesk has no restriction and no marketing function: those jobs go to a person.
+    capabilities = frozenset(
+        {Capability.LOCATE, Capability.EXPORT, Capability.ERASE, Capability.RECTIFY}
+    )
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
@@ -82,6 +87,41 @@ class ZendeskConnector(Connector):
             found=bool(users),
             records=len(users),
             identifiers={FOUND_KEY: tuple(str(u["id"]) for u in users)} if users else {},
+        )
+
+    def rectify(
+        self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""
+    ) -> ChangeResult:
+        """The user's own fields (``rectifiable``: name, phone) by ``PUT /api/v2/users/{id}``;
+        the supplementary statement goes into the user's ``notes``, which agents see next to
+        every ticket. Ticket text is what was written at the time: not rectifiable."""
+        allowed = set(self.options.get("rectifiable", ("name", "phone")))
+        values = {}
+        refused = False
+        for target, value in changes.items():
+            table, _, field = target.rpartition(".")
+            if table and table != "users":
+                continue
+            if field in allowed:
+                values[field] = value
+            else:
+                refused = True
+        users = self._users(subject)
+        changed = 0
+        for user in users:
+            update = dict(values)
+            if statement:
+                earlier = (user.get("notes") or "").strip()
+                note = f"Supplementary statement (Art. 16 GDPR): {statement}"
+                update["notes"] = f"{earlier}\n\n{note}" if earlier else note
+            if update:
+                self.http.request("PUT", f"/api/v2/users/{user['id']}.json", json={"user": update})
+                changed += bool(values)
+        return ChangeResult(
+            changed=changed,
+            uncovered=len(users) if refused else 0,
+            statement_kept=bool(statement and users),
+            note="Some of these fields cannot be corrected in Zendesk." if refused else "",
         )
 
     def export(self, subject: SubjectIdentity) -> Iterator[ExportPage]:

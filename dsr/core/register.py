@@ -28,4 +28,18 @@ def recipients_for_system(alias: str) -> list[str]:
     return sorted(names)
 
 
-__all__ = ["Recipient", "activities_for_system", "recipients_for_system"]
+def used_for_direct_marketing(alias: str) -> bool | None:
+    """Whether the register says this system serves direct marketing: None when the register
+    names no activity for it (then nobody can say it does not)."""
+    activities = activities_for_system(alias)
+    if not activities:
+        return None
+    return any(activity.direct_marketing for activity in activities)
+
+
+__all__ = [
+    "Recipient",
+    "activities_for_system",
+    "recipients_for_system",
+    "used_for_direct_marketing",
+]

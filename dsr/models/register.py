@@ -118,6 +118,15 @@ class ProcessingActivity(models.Model):
     automated_decision = models.BooleanField(
         _("automated decision-making, including profiling"), default=False
     )
+    direct_marketing = models.BooleanField(
+        _("used for direct marketing"),
+        default=False,
+        help_text=_(
+            "Tick if this activity sends or prepares direct marketing. An objection to direct "
+            "marketing (Art. 21(2) GDPR) in a system none of whose activities is ticked is "
+            'answered as "not used for direct marketing here".'
+        ),
+    )
     automated_logic = models.TextField(
         _("logic and consequences"), blank=True, help_text=_("Art. 15(1)(h).")
     )

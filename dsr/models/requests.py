@@ -212,6 +212,10 @@ class EventKind(models.TextChoices):
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     DELIVERY_RETRIED = "delivery_retried", _("A failed e-mail or answer package was tried again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")
+    JOB_DONE_BY_HAND = (
+        "job_done_by_hand",
+        _("A change a system could not make was done another way"),
+    )
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")

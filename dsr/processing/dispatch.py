@@ -49,9 +49,14 @@ def advance(request_id: int) -> None:
             jobs = list(request.jobs.filter(action=Capability.LIFT_RESTRICTION))
             if all(job.status in DONE for job in jobs):
                 return
-        open_steps = [job.step for job in jobs if job.status not in DONE]
-        if not open_steps:
+        unfinished = [job for job in jobs if job.status not in DONE]
+        if not unfinished:
             _finish(request)
+            return
+        # A change a system could not make waits for a person (its owner's task, an officer's
+        # decision); it reveals nothing later systems need, so they go on meanwhile.
+        open_steps = [job.step for job in unfinished if not job.result.get("could_not")]
+        if not open_steps:
             return
         step = min(open_steps)
         located = {
@@ -61,16 +66,19 @@ def advance(request_id: int) -> None:
         }
         to_send: list[int | None] = []
         for job in jobs:
-            if job.step != step or job.status != JobStatus.PENDING:
+            if job.step != step or job.status not in (JobStatus.PENDING, JobStatus.HELD):
                 continue
             if job.action != Capability.OBJECT and located.get(job.system) is False:
-                # Nothing there: nothing to export, erase or restrict in this system.
-                ConnectorJob.objects.filter(pk=job.pk).update(
+                # Nothing there: nothing to export, erase or restrict in this system, and
+                # nothing for an officer to decide about a held job either.
+                ConnectorJob.objects.filter(pk=job.pk, status=job.status).update(
                     status=JobStatus.SKIPPED,
                     skipped_reason="No data about the subject in this system.",
                     finished_at=timezone.now(),
                 )
                 to_send.append(None)
+                continue
+            if job.status != JobStatus.PENDING:
                 continue
             if ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
                 status=JobStatus.QUEUED, dispatched_at=timezone.now()
@@ -112,6 +120,7 @@ def _plan_recipient_notices(request: SubjectRequest) -> None:
         job.system
         for job in request.jobs.filter(action__in=NOTIFY_AFTER, status=JobStatus.SUCCEEDED)
         if job.result.get("changed", 0)
+        or job.result.get("statement_kept")
         or job.result.get("erased", 0)
         or job.result.get("anonymised", 0)
         or job.result.get("retained")

@@ -149,13 +149,28 @@ def complete(
     elif job.action == Capability.LOCATE:
         result["found"] = not nothing_found
     else:
-        result["changed"] = changed
+        # What the system did by itself stays on record; the owner did the rest by hand
+        # (including adding the supplementary statement where the system had no place for it).
+        earlier = {k: v for k, v in (job.result or {}).items() if k not in ("note", "could_not")}
+        result = {
+            **earlier,
+            **result,
+            "changed": int(earlier.get("changed", 0)) + changed,
+            "by_hand": job.result.get("could_not", "") or "manual",
+        }
+        if job.action == Capability.RECTIFY and _statement(job):
+            result["statement_kept"] = True
     task.completed_at = timezone.now()
     task.save(update_fields=["completed_at"])
     ConnectorJob.objects.filter(pk=job.pk).update(
         status=JobStatus.SUCCEEDED, result=result, finished_at=timezone.now()
     )
     transaction.on_commit(lambda: advance(job.request_id))
+
+
+def _statement(job: ConnectorJob) -> str:
+    right = job.request.requested_rights.filter(right="rectification").first()
+    return str((right.details if right else {}).get("statement") or "").strip()
 
 
 def _jsonl(records: list[dict[str, Any]]) -> bytes:

@@ -16,6 +16,7 @@ from dsr.models import (
     Status,
     SubjectRequest,
 )
+from dsr.processing.changes import CHANGES
 from dsr.processing.dispatch import advance
 from dsr.processing.plans import NEEDS_APPROVAL, plan
 from dsr.rights import Right
@@ -47,7 +48,9 @@ def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
     held = _held_actions(rights)
     for item in planned:
         job = ConnectorJob(request=request, system=item.system, action=item.action, step=item.step)
-        if item.action not in registry.capabilities(item.system):
+        if item.action not in registry.capabilities(item.system) and item.action not in CHANGES:
+            # A system that cannot rectify, restrict or object still runs its job: a person
+            # takes over there (dsr.processing.changes); it is never simply left out.
             job.status = JobStatus.SKIPPED
             job.skipped_reason = "This system does not support this action."
         elif item.action in held:

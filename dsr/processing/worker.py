@@ -22,7 +22,6 @@ from django.utils import timezone
 from connectors import registry
 from connectors.base import (
     Capability,
-    ChangeResult,
     ConnectorError,
     ConnectorUnavailable,
     NeedsHuman,
@@ -35,7 +34,7 @@ from dsr.models import (
     JobStatus,
     RequestedRight,
 )
-from dsr.processing import gates
+from dsr.processing import changes, gates
 from dsr.processing.dispatch import advance, dispatch
 from dsr.processing.identity import identity_for_job
 from dsr.processing.manual import hand_over
@@ -131,26 +130,39 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
     if action == Capability.ERASE:
         erased = backend.erase(subject, today=clock.today(), consent_only=consent_only(job))
         return JobStatus.SUCCEEDED, store_erasure(job, subject, erased), {}
+    if action in changes.CHANGES and action not in registry.capabilities(job.system):
+        # Nothing to ask the system: a person takes over, or the register answers.
+        return (*changes.judge(job, None), {})
     if action == Capability.RECTIFY:
-        changes = _rectification_changes(job)
-        if changes is None:
+        asked = _rectification(job)
+        if asked is None:
             return JobStatus.HELD, {"note": "An officer must state the corrected values."}, {}
-        return JobStatus.SUCCEEDED, _change(backend.rectify(subject, changes)), {}
+        fields, statement = asked
+        # The statement is read here from the request's record, never carried in the queue.
+        done = backend.rectify(subject, fields, statement=statement)
+        return (*changes.judge(job, done, statement=bool(statement)), {})
     if action == Capability.RESTRICT:
-        return JobStatus.SUCCEEDED, _change(backend.restrict(subject)), {}
+        return (*changes.judge(job, backend.restrict(subject)), {})
     if action == Capability.LIFT_RESTRICTION:
-        return JobStatus.SUCCEEDED, _change(backend.lift_restriction(subject)), {}
-    return JobStatus.SUCCEEDED, _change(backend.object(subject, _objection_kind(job))), {}
+        return JobStatus.SUCCEEDED, changes.as_data(backend.lift_restriction(subject)), {}
+    done = backend.object(subject, _objection_kind(job))
+    return (*changes.judge(job, done), {})
 
 
-def _change(result: ChangeResult) -> dict[str, Any]:
-    return {"changed": result.changed, "note": result.note}
-
-
-def _rectification_changes(job: ConnectorJob) -> dict[str, Any] | None:
+def _rectification(job: ConnectorJob) -> tuple[dict[str, Any], str] | None:
+    """The field changes and the supplementary statement; None while an officer has still to
+    turn the requester's correction into field changes. A statement alone needs no such step."""
     right = RequestedRight.objects.filter(request=job.request, right=Right.RECTIFICATION).first()
-    changes = (right.details.get("changes") if right else None) or None
-    return dict(changes) if changes else None
+    details = right.details if right else {}
+    statement = str(details.get("statement") or "").strip()
+    stated = details.get("changes")
+    if stated is None:
+        if statement and not str(details.get("correction") or "").strip():
+            return {}, statement
+        return None
+    if not stated and not statement:
+        return None
+    return dict(stated), statement
 
 
 def consent_only(job: ConnectorJob) -> bool:

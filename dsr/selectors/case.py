@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +32,54 @@ from dsr.services import decisions, retention
 from dsr.services.refusals import GROUNDS
 
 
+def _shortfall(code: str, result: dict[str, Any]) -> str:
+    if code == "uncovered":
+        return _("it holds %(records)s records of the person that it cannot change in this way") % {
+            "records": result.get("uncovered", 0)
+        }
+    if code == "nothing_changed":
+        return _("it changed nothing, although it holds the person's data")
+    if code == "statement_not_kept":
+        return _("it has no place to store the supplementary statement")
+    return _("it cannot do this at all")
+
+
+def job_explanations(item: SubjectRequest) -> dict[int, str]:
+    """Why each waiting or held job waits, in words, by job id."""
+    explained: dict[int, str] = {}
+    for job in item.jobs.filter(status__in=[JobStatus.HELD, JobStatus.WAITING]):
+        result = job.result or {}
+        code = str(result.get("could_not") or "")
+        why = _shortfall(code, result) if code else ""
+        if job.status == JobStatus.WAITING:
+            task = getattr(job, "manual_task", None)
+            owner = task.owner_email if task is not None else ""
+            text = (
+                _("The system could not do this by itself (%(why)s).") % {"why": why} + " "
+                if why
+                else ""
+            )
+            text += _(
+                "Waiting for the person responsible for the system (%(owner)s) to do it by hand."
+            ) % {"owner": owner or _("no address configured")}
+            if task is not None:
+                text += " " + _("Task sent on %(sent)s.") % {
+                    "sent": formats.date_format(task.created_at, "DATE_FORMAT")
+                }
+            explained[job.pk] = text
+        elif why:
+            explained[job.pk] = _(
+                "The system could not do this by itself (%(why)s) and nobody is named as "
+                'responsible for it. Decide: if it was done another way, say how with "Done '
+                'another way"; if it cannot be done, say with Skip what happens instead (the '
+                "letter tells the person under what we could not do); or retry once the "
+                "system can."
+            ) % {"why": why}
+        elif result.get("note"):
+            explained[job.pk] = _("Waiting for an officer: %(note)s") % {"note": result["note"]}
+    return explained
+
+
 def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str, Any]:
     """What the case page shows (the forms are the view's)."""
     clock = clock_for(item)
@@ -52,6 +101,7 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         ],
         "purge_from": purge_from(item),
         "jobs": item.jobs.all(),
+        "job_explanations": job_explanations(item),
         "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
         "needs_approval": item.status == "verified" and start.needs_approval(item),
         "restricted": item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
@@ -61,7 +111,11 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "notices": item.notices.all(),
         "package": item.packages.filter(deleted_at__isnull=True).first() or item.packages.first(),
         "completable": item.status == "in_review" and not item.packages.exists(),
-        "rectify_waiting": item.jobs.filter(action="rectify", status=JobStatus.WAITING).exists(),
+        "rectify_waiting": item.jobs.filter(
+            action="rectify", status__in=[JobStatus.WAITING, JobStatus.HELD]
+        )
+        .exclude(result__has_key="could_not")
+        .exists(),
         "decision": options(item),
         "proposals": [
             {

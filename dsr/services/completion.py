@@ -23,23 +23,50 @@ ANSWERED_BY_PACKAGE = frozenset({Right.ACCESS, Right.PORTABILITY})
 
 
 def outcome(request: SubjectRequest) -> dict[str, Any]:
-    """What each system did, for the letter (counts and kept items: no personal data)."""
+    """What each system did, for the letter (counts and kept items: no personal data), and
+    what could not be done where, with the officer's decision on what happens instead."""
     configured = systems()
     done: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
-    for job in request.jobs.filter(status="succeeded").exclude(action="locate"):
+    could_not: list[dict[str, Any]] = []
+    statement_in: list[str] = []
+    jobs = request.jobs.filter(status__in=["succeeded", "skipped"]).exclude(action="locate")
+    for job in jobs:
         config = configured.get(job.system)
         name = config.name_for(request.language) if config else job.system
         result = job.result or {}
+        if job.status == "skipped":
+            if not result.get("could_not"):
+                continue  # no data there, or not in scope: nothing was asked of it
+            could_not.append(
+                {
+                    "system": name,
+                    "action": job.action,
+                    "why": result["could_not"],
+                    "decision": job.skipped_reason,
+                }
+            )
+            if job.action != "rectify" or not result.get("changed"):
+                # A partial restriction or suppression is not "restricted": only the
+                # shortfall is said. Fields that were corrected still are, below.
+                continue
+        changed = int(result.get("changed", 0))
         done.append(
             {
                 "system": name,
                 "action": job.action,
                 "erased": result.get("erased", 0),
                 "anonymised": result.get("anonymised", 0),
-                "changed": result.get("changed", 0),
+                "changed": changed,
+                # The person's records there are in the asked state (now, or already were).
+                "held": bool(changed or result.get("already") or result.get("by_hand")),
+                "by_hand": bool(result.get("by_hand")),
+                "not_marketing": bool(result.get("not_marketing")),
+                "statement_kept": bool(result.get("statement_kept")),
             }
         )
+        if job.action == "rectify" and result.get("statement_kept"):
+            statement_in.append(name)
         kept += [
             {
                 **item,
@@ -58,6 +85,8 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
     return {
         "done": done,
         "kept": kept,
+        "could_not": could_not,
+        "statement_in": sorted(statement_in),
         "informed": informed,
         "backup_days": settings.DSR_BACKUP_DAYS,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
@@ -86,6 +115,10 @@ def complete(request: SubjectRequest, *, officer: User) -> None:
         request,
         EventKind.COMPLETED,
         actor=officer,
-        data={"systems": len(summary["done"]), "kept": len(summary["kept"])},
+        data={
+            "systems": len(summary["done"]),
+            "kept": len(summary["kept"]),
+            "could_not": len(summary["could_not"]),
+        },
     )
     send_to_requester(request, "completed")  # the worker builds the letter from the jobs, by id

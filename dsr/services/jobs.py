@@ -1,4 +1,5 @@
-"""An officer's actions on a connector job: retry it, or skip it with a reason."""
+"""An officer's actions on a connector job: retry it, skip it with a reason, or record that a
+change the system could not make was done another way."""
 
 from typing import Any
 
@@ -63,6 +64,34 @@ def skip_job(job: ConnectorJob, *, officer: Any, reason: str) -> None:
         EventKind.JOB_SKIPPED,
         actor=officer,
         reason=reason.strip(),
+        data={"job": job.pk},
+    )
+    transaction.on_commit(lambda: advance(job.request_id))
+
+
+@transaction.atomic
+def done_another_way(job: ConnectorJob, *, officer: Any, note: str) -> None:
+    """An officer's decision on a change the system could not make: it was done by other
+    means (the vendor restricted the data on request, say). Recorded with what was done; the
+    letter then reports the change as made, by hand."""
+    if not note.strip():
+        raise RequestError(_("Say how it was done."))
+    if job.status != JobStatus.HELD or not (job.result or {}).get("could_not"):
+        raise RequestError(_("Only a change the system could not make can be done another way."))
+    result = {
+        **{k: v for k, v in job.result.items() if k not in ("could_not", "note")},
+        "by_hand": job.result["could_not"],
+        "note": note.strip()[:500],
+    }
+    if not ConnectorJob.objects.filter(pk=job.pk, status=JobStatus.HELD).update(
+        status=JobStatus.SUCCEEDED, result=result, finished_at=timezone.now()
+    ):
+        raise RequestError(_("The job changed meanwhile; please look again."))
+    record(
+        job.request,
+        EventKind.JOB_DONE_BY_HAND,
+        actor=officer,
+        reason=note.strip(),
         data={"job": job.pk},
     )
     transaction.on_commit(lambda: advance(job.request_id))

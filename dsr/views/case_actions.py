@@ -46,6 +46,7 @@ from dsr.staff_forms import (
     ChangesForm,
     DecideIdForm,
     DeliveryForm,
+    DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -226,6 +227,12 @@ def _skip(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The system was skipped; the reason is on record."))
 
 
+def _done_by_hand(item: SubjectRequest, officer: User, data: Data) -> Done:
+    job = get_object_or_404(item.jobs, pk=data["job"])
+    jobs.done_another_way(job, officer=officer, note=str(data["note"]))
+    return Done(_("Recorded as done another way."))
+
+
 def _notify_lift(item: SubjectRequest, officer: User, data: Data) -> Done:
     restriction.notify_restriction_lift(item, officer=officer)
     return Done(_("The requester was told that the restriction will be lifted."))
@@ -237,7 +244,7 @@ def _lift(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 
 def _changes(item: SubjectRequest, officer: User, data: Data) -> Done:
-    changes = rectification.parse_changes(str(data["changes"]))
+    changes = rectification.parse_changes(str(data["changes"]), allow_empty=True)
     rectification.set_rectification(item, officer=officer, changes=changes)
     return Done(_("The corrections are being made."))
 
@@ -333,6 +340,7 @@ ACTIONS: dict[str, Action] = {
     "retry_failed": Action(ApproveForm, _retry_failed),
     "retry_delivery": Action(DeliveryForm, _retry_delivery),
     "skip": Action(SkipForm, _skip),
+    "done_by_hand": Action(DoneByHandForm, _done_by_hand),
     "notify_lift": Action(ApproveForm, _notify_lift),
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),

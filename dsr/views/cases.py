@@ -20,6 +20,7 @@ from dsr.rights import Right
 from dsr.selectors import case
 from dsr.services import (
     answers,
+    notices,
 )
 from dsr.services.intake import Intake, SubjectDetails, submit_request
 from dsr.staff_forms import (
@@ -28,6 +29,7 @@ from dsr.staff_forms import (
     ChangesForm,
     DecideIdForm,
     DeliveryForm,
+    DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
     JobForm,
@@ -71,6 +73,8 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
                 "job": job,
                 "retry_form": JobForm(row=job.pk, action="retry"),
                 "skip_form": SkipForm(row=job.pk, action="skip"),
+                "by_hand_form": DoneByHandForm(row=job.pk, action="done_by_hand"),
+                "explanation": page["job_explanations"].get(job.pk, ""),
             }
             for job in page["jobs"]
         ],
@@ -82,7 +86,11 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
             for pending in page["deliveries"]
         ],
         "notice_rows": [
-            {"notice": notice, "form": NoticeForm(row=notice.pk, action="notice")}
+            {
+                "notice": notice,
+                "form": NoticeForm(row=notice.pk, action="notice"),
+                "text": notices.notice_text(notice) if notice.status == "pending" else "",
+            }
             for notice in page["notices"]
         ],
         "file_rows": [

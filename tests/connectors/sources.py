@@ -43,6 +43,7 @@ CRM_MAPPING: dict[str, Any] = {
             "restriction_column": "processing_restricted",
             "objection_columns": {"direct_marketing": "marketing_opt_out"},
             "rectifiable": ["name", "phone"],
+            "statement_column": "dsr_statement",
             "provided": ["email", "name", "phone"],
         },
         {
@@ -117,6 +118,7 @@ def schema() -> MetaData:
         Column("marketing_opt_out", Boolean, default=False),
         Column("processing_restricted", Boolean, default=False),
         Column("created_at", DateTime),
+        Column("dsr_statement", Text),
     )
     Table(
         "notes",

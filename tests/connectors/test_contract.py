@@ -13,6 +13,7 @@ from connectors.base import (
     ErasureResult,
     ExportPage,
     LocateResult,
+    ObjectionKind,
     SubjectIdentity,
 )
 from tests.connectors import sources
@@ -57,8 +58,46 @@ class ConnectorContract:
     def test_restriction_reports_what_changed(self, system: Connector):
         if Capability.RESTRICT not in system.capabilities:
             pytest.skip("this backend cannot restrict")
-        assert isinstance(system.restrict(SUBJECT), ChangeResult)
+        restricted = system.restrict(SUBJECT)
+        assert isinstance(restricted, ChangeResult)
+        # Every record she has is accounted for: changed now, already so, or uncovered.
+        assert restricted.changed + restricted.already + restricted.uncovered > 0
         assert isinstance(system.lift_restriction(SUBJECT), ChangeResult)
+
+
+class TestSQLResults:
+    """What the SQL backend reports beyond a count: already so, and what it cannot do."""
+
+    @pytest.fixture
+    def url(self, tmp_path):
+        url = sources.database_url("sqlite", "contract_results", tmp_path)
+        sources.seed(url)
+        return url
+
+    def test_a_second_restriction_finds_her_records_already_restricted(self, url):
+        crm = SQLConnector("crm", {"url": url, "mapping": sources.CRM_MAPPING})
+        first = crm.restrict(SUBJECT)
+        assert first.changed > 0
+        assert first.uncovered == 0  # her notes follow the contact's flag
+        again = crm.restrict(SUBJECT)
+        assert (again.changed, again.already, again.uncovered) == (0, first.changed, 0)
+
+    def test_a_system_without_a_restriction_flag_reports_her_records_uncovered(self, url):
+        chat = SQLConnector("chat", {"url": url, "mapping": sources.CHAT_MAPPING})
+        held = chat.locate(SUBJECT).records
+        result = chat.restrict(SUBJECT)
+        assert held > 0
+        assert (result.changed, result.already, result.uncovered) == (0, 0, held)
+        assert chat.restrict(STRANGER).uncovered == 0
+
+    def test_a_system_without_a_marketing_function_reports_uncovered(self, url):
+        chat = SQLConnector("chat", {"url": url, "mapping": sources.CHAT_MAPPING})
+        result = chat.object(SUBJECT, ObjectionKind.DIRECT_MARKETING)
+        assert (result.changed, result.uncovered) == (0, chat.locate(SUBJECT).records)
+        crm = SQLConnector("crm", {"url": url, "mapping": sources.CRM_MAPPING})
+        assert crm.object(SUBJECT, ObjectionKind.DIRECT_MARKETING).changed == 1
+        again = crm.object(SUBJECT, ObjectionKind.DIRECT_MARKETING)
+        assert (again.changed, again.already, again.uncovered) == (0, 1, 0)
 
 
 class TestFakeConnector(ConnectorContract):

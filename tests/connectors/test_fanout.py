@@ -134,7 +134,15 @@ def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
     celery_worker, three_systems, outbox
 ):
     officer, _ = make_officer()
-    item = settled(verified(outbox, right="restriction", details={"ground": "a", "details": ""}))
+    item = verified(outbox, right="restriction", details={"ground": "a", "details": ""})
+    # The chat has no restriction flag: its job waits for an officer's decision, never
+    # "restricted"; the other systems go on meanwhile.
+    wait_for(lambda: item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).count() == 2)
+    chat = item.jobs.get(system="chat", action="restrict")
+    assert chat.status == JobStatus.HELD
+    assert chat.result["could_not"] == "uncovered"
+    jobs.skip_job(chat, officer=officer, reason="The chat vendor locks the transcripts for us.")
+    item = settled(item)
     crm = three_systems["crm"]
     assert sources.rows(crm, "contacts", "id = 1")[0]["processing_restricted"]
     assert not sources.rows(crm, "contacts", "id = 2")[0]["processing_restricted"]
@@ -155,9 +163,27 @@ def test_a_restriction_is_set_and_not_lifted_before_the_subject_is_told(
 
 
 def test_an_objection_to_direct_marketing_needs_no_approval(celery_worker, three_systems, outbox):
+    from dsr.models import ProcessingActivity
+
+    for system in ("billing", "chat"):  # the register: neither is used for marketing
+        ProcessingActivity.objects.create(
+            key=f"{system}-service",
+            name=f"{system} service",
+            purpose="Providing the service.",
+            legal_basis="contract",
+            data_categories="Customer data.",
+            retention="Contract term.",
+            systems=[system],
+        )
     item = settled(verified(outbox, right="objection", details={"kind": "direct_marketing"}))
     assert sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["marketing_opt_out"]
     assert not item.events.filter(kind=EventKind.APPROVED).exists()
+    results = {job.system: job.result for job in item.jobs.filter(action="object")}
+    assert results["crm"]["changed"] == 1
+    # The chat holds her data but has no marketing function, and the register says it is
+    # not used for marketing: answered as such, not as "no more direct marketing".
+    assert results["chat"]["uncovered"] > 0
+    assert results["chat"]["not_marketing"]
 
 
 def test_a_transient_failure_is_retried_with_backoff(celery_worker, fake_system, outbox):
@@ -299,7 +325,8 @@ def test_a_rectification_waits_for_the_officers_field_changes(celery_worker, thr
     results = {j.system: j.result for j in item.jobs.filter(action="rectify")}
     assert results["crm"]["changed"] == 1
     # Systems without that field change nothing, and say so.
-    assert results["chat"] == {"changed": 0, "note": "None of these fields is held in this system."}
+    assert results["chat"]["changed"] == results["chat"]["uncovered"] == 0
+    assert results["chat"]["note"] == "None of these fields is held in this system."
     assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["phone"] != "+49 30 555"
     assert {n.system for n in item.notices.all()} == {"crm"}  # only where something changed
 
@@ -336,3 +363,102 @@ def test_an_objection_to_marketing_is_not_swallowed_by_another_objection(fake_sy
     second = verified(outbox, right="objection", details={"kind": "direct_marketing"})
     assert first.status in (Status.IN_PROGRESS, Status.IN_REVIEW, Status.VERIFIED)
     assert second.duplicate_of is None
+
+
+STATEMENT = "The address on file was right until 2024; I ask that this note stays with my data."
+
+
+def test_a_statement_only_rectification_reaches_every_system_and_the_recipients(
+    celery_worker, three_systems, outbox, settings, client
+):
+    from django.urls import reverse
+
+    from connectors import registry
+    from dsr.processing import manual
+    from dsr.services.completion import complete
+
+    settings.DSR_CONNECTORS["chat"]["OWNER_EMAIL"] = "chat-owner@example.org"
+    registry.reset()
+    officer, _ = make_officer()
+    details = {"inaccurate": "My address history", "correction": "", "statement": STATEMENT}
+    item = verified(outbox, right="rectification", details=details)
+    # No field corrections to state: the systems are asked at once, with the statement.
+    wait_for(
+        lambda: (
+            set(item.jobs.filter(action="rectify").values_list("status", flat=True))
+            == {JobStatus.SUCCEEDED, JobStatus.WAITING, JobStatus.HELD}
+        )
+    )
+    rectified = {j.system: j for j in item.jobs.filter(action="rectify")}
+    # The CRM keeps it on her row only.
+    assert rectified["crm"].result["statement_kept"]
+    assert sources.rows(three_systems["crm"], "contacts", "id = 1")[0]["dsr_statement"] == STATEMENT
+    assert sources.rows(three_systems["crm"], "contacts", "id = 2")[0]["dsr_statement"] is None
+    # The chat has no place for it: its owner gets a task that carries the text.
+    chat = rectified["chat"]
+    assert chat.status == JobStatus.WAITING
+    assert chat.result["could_not"] == "statement_not_kept"
+    wait_for(lambda: outbox.to("chat-owner@example.org"))
+    assert STATEMENT not in outbox.last_to("chat-owner@example.org").body  # behind the link
+    task_page = client.get(
+        reverse("systems:manual_task", args=[manual.task_token(chat.manual_task)])
+    ).content.decode()
+    assert STATEMENT in task_page
+    assert 'id="task-why"' in task_page
+    # Billing has no place for it and no owner: an officer decides.
+    assert rectified["billing"].status == JobStatus.HELD
+    assert STATEMENT not in json.dumps([j.result for j in rectified.values()])  # counts only
+
+    manual.complete(chat.manual_task, note="Added to the chat profile notes.")
+    jobs.skip_job(
+        rectified["billing"],
+        officer=officer,
+        reason="Billing keeps no free text; your statement is kept in our CRM.",
+    )
+    item = settled(item)
+    # The recipients of the CRM's data are told, with the statement in the notice.
+    notice = item.notices.get(system="crm")
+    text = notices.notice_text(notice)
+    assert STATEMENT in text
+    assert "supplementary statement (Art. 16 GDPR)" in text
+    for pending in item.notices.filter(status="pending"):
+        notices.decide_notice(pending, officer=officer, notified=True)
+    complete(item, officer=officer)
+    wait_for(lambda: "What we could not do" in outbox.last_to(sources.SUBJECT).body)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert (
+        "Your supplementary statement (Art. 16 GDPR) is now kept with your data in: "
+        "CRM, Support chat"
+    ) in letter
+    assert "- Support chat: your supplementary statement was added to your data (done by hand" in (
+        letter
+    )
+    assert (
+        "- Billing: Correcting your data: this system has no place to store your supplementary "
+        "statement. What we do instead: Billing keeps no free text; your statement is kept in "
+        "our CRM."
+    ) in letter
+    registry.reset()
+
+
+def test_a_held_erasure_where_nothing_was_found_is_skipped_not_held(
+    celery_worker, settings, tmp_path, outbox
+):
+    from connectors import registry
+
+    fake = "connectors.backends.fake.FakeConnector"
+    settings.DSR_CONNECTORS = {
+        "shop": {"BACKEND": fake, "OPTIONS": {"known": [sources.SUBJECT]}},
+        "forum": {"BACKEND": fake, "OPTIONS": {"known": ["someone.else@example.org"]}},
+    }
+    registry.reset()
+    officer, _ = make_officer()
+    details = {"scope": "parts", "parts": "My forum posts"}
+    item = verified(outbox, right="erasure", details=details)
+    approve_erasure(item, proposer=officer)
+    wait_for(lambda: item.jobs.get(system="forum", action="erase").status == JobStatus.SKIPPED)
+    forum = item.jobs.get(system="forum", action="erase")
+    assert forum.skipped_reason == "No data about the subject in this system."
+    # Where she has data, the officer still decides what goes.
+    assert item.jobs.get(system="shop", action="erase").status == JobStatus.HELD
+    registry.reset()

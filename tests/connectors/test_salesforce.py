@@ -103,6 +103,19 @@ def test_rectification_patches_allowed_fields(fake):
     assert fake.objects["Contact"][fake.contact]["LastName"] == "Musterfrau"
 
 
+def test_the_lead_without_an_individual_cannot_carry_the_restriction(fake):
+    result = connector(fake).restrict(ERIKA)
+    assert (result.changed, result.uncovered) == (1, 1)  # her Lead has no Individual
+
+
+def test_the_supplementary_statement_becomes_a_note_on_her_records(fake):
+    result = connector(fake).rectify(ERIKA, {}, statement="I moved in 2024.")
+    assert result.statement_kept
+    notes = list(fake.objects["Note"].values())
+    assert {n["ParentId"] for n in notes} == {fake.contact, fake.lead}
+    assert {n["Body"] for n in notes} == {"I moved in 2024."}
+
+
 def test_an_expired_session_is_refreshed_once(fake):
     system = connector(fake)
     system.locate(ERIKA)

@@ -7,7 +7,6 @@ import pytest
 from connectors.backends.sql import SQLConnector, parse_mapping
 from connectors.base import (
     ConnectorMisconfigured,
-    ConnectorRefused,
     ConnectorUnavailable,
     ObjectionKind,
     SubjectIdentity,
@@ -160,8 +159,27 @@ def test_rectification_changes_only_declared_fields(url):
     system = crm(url)
     assert system.rectify(ERIKA, {"contacts.phone": "+49 30 123"}).changed == 1
     assert sources.rows(url, "contacts", "id = 1")[0]["phone"] == "+49 30 123"
-    with pytest.raises(ConnectorRefused):  # not a rectifiable field here
-        system.rectify(ERIKA, {"contacts.customer_no": "K-1"})
+    # Held here but not rectifiable: her row is uncovered, nothing is written.
+    refused = system.rectify(ERIKA, {"contacts.customer_no": "K-1"})
+    assert (refused.changed, refused.uncovered) == (0, 1)
+    assert sources.rows(url, "contacts", "id = 1")[0]["customer_no"] == CUSTOMER_NO
+
+
+def test_the_supplementary_statement_is_stored_on_her_rows_only(url):
+    system = crm(url)
+    result = system.rectify(ERIKA, {}, statement="My old address was used until May.")
+    assert (result.changed, result.uncovered, result.statement_kept) == (0, 0, True)
+    assert sources.rows(url, "contacts", "id = 1")[0]["dsr_statement"] == (
+        "My old address was used until May."
+    )
+    assert sources.rows(url, "contacts", "id = 2")[0]["dsr_statement"] is None
+
+
+def test_a_system_without_a_statement_column_says_it_did_not_keep_it(url):
+    system = SQLConnector("chat", {"url": url, "mapping": sources.CHAT_MAPPING})
+    result = system.rectify(ERIKA, {}, statement="Please note this.")
+    assert not result.statement_kept
+    assert "no place for a supplementary statement" in result.note
 
 
 def test_an_unreachable_database_is_a_retry_later():

@@ -53,6 +53,16 @@ def test_the_service_declares_the_legal_basis_and_inferred_fields_for_portabilit
     assert (page.legal_basis, page.inferred_fields) == ("contract", ("tier",))
 
 
+def test_the_statement_travels_signed_and_the_service_says_what_it_did(service):
+    system = connector(service)
+    result = system.rectify(ERIKA, {}, statement="I was a minor when I signed up.")
+    assert (result.changed, result.statement_kept) == (0, True)
+    assert service.statements == {"erika@example.org": "I was a minor when I signed up."}
+    service.restrictable = False
+    restricted = system.restrict(ERIKA)
+    assert (restricted.changed, restricted.uncovered) == (0, 2)
+
+
 def test_a_wrongly_signed_request_is_refused_by_the_service(service):
     with pytest.raises(ConnectorRefused, match="401"):
         connector(service, secret="not-the-secret").locate(ERIKA)

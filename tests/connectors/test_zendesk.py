@@ -57,6 +57,21 @@ def records(pages, category):
     return [r for p in pages if p.category == category for r in p.records]
 
 
+def test_rectification_corrects_her_user_and_keeps_the_statement_in_its_notes(fake):
+    system = connector(fake)
+    result = system.rectify(
+        ERIKA, {"users.phone": "+49 30 555"}, statement="My old number was a typo."
+    )
+    assert (result.changed, result.uncovered, result.statement_kept) == (1, 0, True)
+    user = fake.users[fake.erika]
+    assert user["phone"] == "+49 30 555"
+    assert user["notes"] == "Supplementary statement (Art. 16 GDPR): My old number was a typo."
+    assert "notes" not in fake.users[fake.eve] or not fake.users[fake.eve]["notes"]
+    # A ticket's text is what was written at the time: not a field Zendesk corrects.
+    assert system.rectify(ERIKA, {"tickets.subject": "x"}).uncovered == 0
+    assert system.rectify(ERIKA, {"email": "x@example.org"}).uncovered == 1
+
+
 def test_the_export_follows_the_cursor_and_redacts_other_people(fake):
     pages = list(connector(fake).export(ERIKA))
     assert records(pages, "profile")[0]["id"] == fake.erika

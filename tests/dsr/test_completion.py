@@ -82,3 +82,34 @@ def test_an_access_request_is_answered_by_its_package_not_by_a_letter(billing, o
     verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
     with pytest.raises(RequestError, match="package"):
         complete(item, officer=officer)
+
+
+def test_a_partly_restricted_system_is_not_called_restricted(outbox):
+    from dsr.models import ConnectorJob
+    from dsr.services.completion import outcome
+
+    item = submit(right="restriction", email=sources.SUBJECT, details={"ground": "a"})
+    # Some of her records got the flag, others are in a table without one; the officer
+    # recorded what happens instead.
+    ConnectorJob.objects.create(
+        request=item,
+        system="crm",
+        action="restrict",
+        status="skipped",
+        result={"changed": 2, "uncovered": 3, "could_not": "uncovered"},
+        skipped_reason="The notes table is locked by hand.",
+    )
+    ConnectorJob.objects.create(
+        request=item,
+        system="crm",
+        action="rectify",
+        status="skipped",
+        result={"changed": 1, "could_not": "statement_not_kept"},
+        skipped_reason="Kept in the paper file.",
+    )
+    summary = outcome(item)
+    assert [(d["action"], d["changed"]) for d in summary["done"]] == [("rectify", 1)]
+    assert sorted((c["action"], c["why"]) for c in summary["could_not"]) == [
+        ("rectify", "statement_not_kept"),
+        ("restrict", "uncovered"),
+    ]

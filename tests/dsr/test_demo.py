@@ -368,3 +368,100 @@ def test_erikas_portability_answer_holds_her_provided_and_observed_records_in_cs
     assert "no personal data" not in letter.lower()
     assert "Not in your data, and why: - Service notes (CRM): the field Note:" in letter
     assert letter.count("right to lodge a complaint with a supervisory authority") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("decision", ["cannot", "another_way"])
+def test_a_restriction_in_the_demo_chat_is_an_officers_decision_never_restricted(
+    demo_home, outbox, client, decision
+):
+    from dsr.models import JobStatus, SubjectRequest
+    from dsr.services import jobs, notices
+    from dsr.services.completion import complete
+    from tests.factories import make_officer, submit
+    from tests.helpers import code_in
+
+    logins = load_full_demo()
+    officer, _ = make_officer()
+    item = submit(email=DEMO_SUBJECT, right="restriction", details={"ground": "a", "details": ""})
+    verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    restricted = {j.system: j for j in item.jobs.filter(action="restrict")}
+    # The CRM and billing carry a restriction flag; the chat has none, and no owner is named.
+    assert restricted["crm"].status == restricted["billing"].status == JobStatus.SUCCEEDED
+    chat = restricted["chat"]
+    assert chat.status == JobStatus.HELD
+    assert chat.result["could_not"] == "uncovered"
+    assert (chat.result["changed"], chat.result["uncovered"]) == (0, 8)  # 2 chats, 6 messages
+    staff = logins[0]
+    login_with_totp(client, staff.email, DEMO_PASSWORD, staff.totp_secret)
+    page = " ".join(
+        client.get(reverse("staff:case", args=[item.reference])).content.decode().split()
+    )
+    assert "it holds 8 records of the person that it cannot change in this way" in page
+    assert "Done another way" in page
+
+    if decision == "another_way":
+        # The officer had the chat vendor lock her transcripts, and records how (the form).
+        client.post(
+            reverse("staff:case_action", args=[item.reference, "done_by_hand"]),
+            {"job": chat.pk, "note": "The chat vendor locked her transcripts on our request."},
+        )
+        assert item.jobs.get(pk=chat.pk).status == JobStatus.SUCCEEDED
+    else:
+        jobs.skip_job(
+            chat,
+            officer=officer,
+            reason="We have asked the chat team to lock your transcripts until the matter "
+            "is settled.",
+        )
+    # Each recipient's Art. 19 notice is on the case page, ready to send.
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert 'class="notice-text"' in page
+    assert "the processing was restricted: the data may only be stored" in page
+    for notice in item.notices.filter(status="pending"):
+        notices.decide_notice(notice, officer=officer, notified=True)
+    complete(SubjectRequest.objects.get(pk=item.pk), officer=officer)
+    letter = " ".join(outbox.last_to(DEMO_SUBJECT).body.split())
+    assert "- CRM: processing restricted: the data is only stored" in letter
+    assert "- Billing: processing restricted: the data is only stored" in letter
+    if decision == "another_way":
+        assert (
+            "- Support chat: processing restricted: the data is only stored (done by hand"
+        ) in letter
+        assert "What we could not do" not in letter
+        return
+    assert "Support chat: processing restricted" not in letter
+    assert "What we could not do, and why:" in letter
+    assert (
+        "- Support chat: Restricting the processing: this system holds data about you that it "
+        "cannot change in this way. What we do instead: We have asked the chat team to lock "
+        "your transcripts until the matter is settled."
+    ) in letter
+    assert "right to lodge a complaint with a supervisory authority" in letter
+    assert "right to an effective judicial remedy" in letter
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_marketing_objection_says_where_no_marketing_is_done(demo_home, outbox):
+    from dsr.models import JobStatus, SubjectRequest
+    from dsr.services.completion import complete
+    from tests.factories import make_officer, submit
+    from tests.helpers import code_in
+
+    load_full_demo()
+    officer, _ = make_officer()
+    item = submit(email=DEMO_SUBJECT, right="objection", details={"kind": "direct_marketing"})
+    verification.verify_with_code(item, code_in(outbox.last_to(DEMO_SUBJECT)))
+    objected = {j.system: j for j in item.jobs.filter(action="object")}
+    assert {j.status for j in objected.values()} == {JobStatus.SUCCEEDED}
+    assert objected["crm"].result["changed"] == 1
+    # The chat holds her data, has no marketing function, and the register names no
+    # marketing purpose for it.
+    assert objected["chat"].result["uncovered"] == 8
+    assert objected["chat"].result["not_marketing"]
+    complete(SubjectRequest.objects.get(pk=item.pk), officer=officer)
+    letter = " ".join(outbox.last_to(DEMO_SUBJECT).body.split())
+    assert "- CRM: no more direct marketing; you stay on our suppression list" in letter
+    assert "- Support chat: not used for direct marketing here" in letter
+    assert "Support chat: no more direct marketing" not in letter
+    assert "What we could not do" not in letter

@@ -109,7 +109,8 @@ def test_no_form_asks_why_the_data_is_wanted():
 @pytest.mark.parametrize(
     ("right", "fields", "error_field", "german"),
     [
-        (Right.RECTIFICATION, {"inaccurate": "x", "correction": ""}, "correction", "Dieses Feld"),
+        # Nothing correct named and no statement either (a statement alone would do).
+        (Right.RECTIFICATION, {"inaccurate": "x", "correction": ""}, "correction", "oder fügen"),
         (Right.ERASURE, {"scope": "parts", "parts": ""}, "parts", "welche Daten"),
         (Right.RESTRICTION, {"details": "x"}, "ground", "Dieses Feld"),
         (Right.PORTABILITY, {"transmit": "on"}, "recipient_name", "übermitteln"),

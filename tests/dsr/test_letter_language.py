@@ -277,9 +277,28 @@ def _with_state(template, request, language, officer):
             status="succeeded",
             result={"erased": 4, "anonymised": 1, "retained": KEPT},
         )
-        for action in ("restrict", "object", "rectify"):
+        # What each system did, and what some could not do (with the officer's decision).
+        for system, action, status, result in (
+            ("crm", "restrict", "succeeded", {"changed": 2}),
+            ("crm", "object", "succeeded", {"changed": 1}),
+            ("crm", "rectify", "succeeded", {"changed": 1, "statement_kept": True}),
+            ("billing", "restrict", "succeeded", {"already": 1, "by_hand": "uncovered"}),
+            ("billing", "rectify", "succeeded", {"statement_kept": True}),
+            ("billing", "object", "succeeded", {}),
+            ("chat", "object", "succeeded", {"not_marketing": True}),
+            ("chat", "restrict", "skipped", {"could_not": "uncovered", "uncovered": 3}),
+            ("chat", "rectify", "skipped", {"could_not": "statement_not_kept", "changed": 1}),
+            ("shop", "restrict", "succeeded", {}),
+            ("shop", "object", "skipped", {"could_not": "unsupported"}),
+            ("shop", "rectify", "skipped", {"could_not": "nothing_changed"}),
+        ):
             ConnectorJob.objects.create(
-                request=request, system="crm", action=action, status="succeeded", result={}
+                request=request,
+                system=system,
+                action=action,
+                status=status,
+                result=result,
+                skipped_reason=typed["reasons"] if status == "skipped" else "",
             )
         RecipientNotice.objects.create(
             request=request, system="billing", recipient="DATEV eG", status="notified"
@@ -613,7 +632,7 @@ def test_systems_are_named_in_the_request_language_where_the_configuration_gives
         assert registry.systems()["billing"].name == "Billing"  # staff pages: the English
         request, template, context = _letter("completed", language, "")
         names = {item["system"] for item in outcome(request)["done"]}
-        assert names == {billing, "CRM"}
+        assert names == {billing, "CRM", "chat", "shop"}  # unconfigured: by their alias
         _subject, text, _html = render_email(template, context, language)
         assert f"- {billing}: " in text
     finally:

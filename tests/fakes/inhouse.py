@@ -22,6 +22,10 @@ class InHouseService(FakeServer):
         self.people: dict[str, dict[str, list[dict[str, Any]]]] = {}
         # What it declares for Art. 20, by category: legal basis and inferred fields.
         self.portability: dict[str, dict[str, Any]] = {}
+        # Supplementary statements it was asked to keep, by address; ``restrictable``: it has
+        # a restriction flag (otherwise it says the person's records are uncovered).
+        self.statements: dict[str, str] = {}
+        self.restrictable = True
 
     def authorised(self, request: Request) -> Response | None:
         expected = sign(
@@ -51,6 +55,17 @@ class InHouseService(FakeServer):
             for email in emails:
                 self.people.pop(email, None)
             return {"erased": erased, "retained": []}
+        if kind == "rectify":
+            statement = str(body.get("extensions", {}).get("statement", ""))
+            for email in emails if statement and data else ():
+                self.statements[email] = statement
+            fields = body.get("extensions", {}).get("changes") or {}
+            return {
+                "changed": 1 if data and fields else 0,
+                "statement_kept": bool(statement and data),
+            }
+        if kind == "restrict" and not self.restrictable:
+            return {"changed": 0, "uncovered": sum(len(v) for v in data.values())}
         return {"changed": 1 if data else 0}
 
     def create(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """A fake of the Salesforce REST API: OAuth client-credentials tokens that expire with
 INVALID_SESSION_ID, SOQL queries (the simple shapes the connector sends) with ``nextRecordsUrl``
-paging and backslash escaping, sObject read/update/delete, the Individual object, and
-Salesforce's error bodies (a JSON list of {message, errorCode})."""
+paging and backslash escaping, sObject create/read/update/delete (a Note on a record), the
+Individual object, and Salesforce's error bodies (a JSON list of {message, errorCode})."""
 
 import itertools
 import re
@@ -25,6 +25,7 @@ class FakeSalesforce(FakeServer):
         ("POST", r"/services/oauth2/token", "token"),
         ("GET", rf"/services/data/{VERSION}/query", "query"),
         ("GET", rf"/services/data/{VERSION}/query/(?P<cursor>[\w-]+)", "more"),
+        ("POST", rf"/services/data/{VERSION}/sobjects/(?P<type>\w+)", "create"),
         ("GET", rf"/services/data/{VERSION}/sobjects/(?P<type>\w+)/(?P<id>\w+)", "get"),
         ("PATCH", rf"/services/data/{VERSION}/sobjects/(?P<type>\w+)/(?P<id>\w+)", "patch"),
         ("DELETE", rf"/services/data/{VERSION}/sobjects/(?P<type>\w+)/(?P<id>\w+)", "delete"),
@@ -35,7 +36,7 @@ class FakeSalesforce(FakeServer):
         self.page_size = page_size
         self.tokens: set[str] = set()
         self.objects: dict[str, dict[str, dict[str, Any]]] = {
-            t: {} for t in ("Contact", "Lead", "Case", "Task", "Individual")
+            t: {} for t in ("Contact", "Lead", "Case", "Task", "Individual", "Note")
         }
         self.cursors: dict[str, list[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
@@ -47,6 +48,7 @@ class FakeSalesforce(FakeServer):
             "Case": "500",
             "Task": "00T",
             "Individual": "0PK",
+            "Note": "002",
         }[kind]
         record_id = f"{prefix}{next(self._ids):015d}"
         self.objects[kind][record_id] = {"Id": record_id, **fields}
@@ -123,6 +125,13 @@ class FakeSalesforce(FakeServer):
                 {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
             ]
         return 200, self._attributes(request.params["type"], record)
+
+    def create(self, request: Request) -> Response:
+        kind = request.params["type"]
+        if kind not in self.objects:
+            return 404, self.error_body(404)
+        record_id = self.add(kind, **request.json())
+        return 201, {"id": record_id, "success": True, "errors": []}
 
     def patch(self, request: Request) -> Response:
         record = self.objects.get(request.params["type"], {}).get(request.params["id"])

@@ -15,6 +15,7 @@ class FakeZendesk(FakeServer):
         ("GET", r"/api/v2/users/search", "search_users"),
         ("GET", r"/api/v2/users/show_many", "show_many"),
         ("GET", r"/api/v2/users/(?P<id>\d+)", "get_user"),
+        ("PUT", r"/api/v2/users/(?P<id>\d+)", "update_user"),
         ("DELETE", r"/api/v2/users/(?P<id>\d+)", "soft_delete"),
         ("DELETE", r"/api/v2/deleted_users/(?P<id>\d+)", "permanent_delete"),
         ("GET", r"/api/v2/users/(?P<id>\d+)/tickets/(?P<kind>requested|ccd)", "user_tickets"),
@@ -154,6 +155,13 @@ class FakeZendesk(FakeServer):
     def get_user(self, request: Request) -> Response:
         user = self.users.get(int(request.params["id"]))
         return (200, {"user": user}) if user else (404, self.error_body(404))
+
+    def update_user(self, request: Request) -> Response:
+        user = self.users.get(int(request.params["id"]))
+        if user is None or not user["active"]:
+            return 404, self.error_body(404)
+        user.update(request.json().get("user", {}))
+        return 200, {"user": user}
 
     def soft_delete(self, request: Request) -> Response:
         user = self.users.get(int(request.params["id"]))
