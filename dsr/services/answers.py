@@ -72,6 +72,7 @@ def reissue(package: AnswerPackage, *, officer: User) -> None:
     package.save(update_fields=["expires_at"])
     record(package.request, EventKind.ANSWER_REISSUED, actor=officer, data={"package": package.pk})
     send_to_requester(package.request, "answer_ready")
+    transmission.renew_on_reissue(package, officer=officer)
 
 
 PREVIEW_ROWS = 25

@@ -139,6 +139,25 @@ def send_on_release(package: AnswerPackage, *, officer: User | None = None) -> T
     return transmission
 
 
+def renew_on_reissue(package: AnswerPackage, *, officer: User) -> Transmission | None:
+    """Within the reissue's transaction: a recipient who has not downloaded the package yet
+    gets a new link too (the old one stops working), valid as long as the renewed package."""
+    transmission = (
+        Transmission.objects.select_for_update()
+        .filter(request=package.request, package=package, state=TransmissionState.SENT)
+        .first()
+    )
+    if transmission is None:
+        return None
+    if package.request.events.filter(
+        kind=EventKind.TRANSMISSION_DOWNLOADED, data__transmission=transmission.pk
+    ).exists():
+        return transmission  # it has what it was sent
+    transmission.state = TransmissionState.CONFIRMED
+    transmission.save(update_fields=["state"])
+    return send_on_release(package, officer=officer)
+
+
 def for_download(token: str) -> tuple[Transmission, AnswerPackage] | None:
     """The package a recipient's link gives, or None: forged, replaced, expired, or the
     package is gone."""

@@ -124,6 +124,45 @@ def test_the_company_named_on_the_form_gets_an_expiring_link_to_the_same_package
         assert "nicht mehr verfügbar" in expired.content.decode()
     assert item.events.filter(kind=EventKind.TRANSMISSION_DOWNLOADED).count() == 1
 
+    # The recipient has downloaded it: renewing the requester's link sends it nothing more.
+    sent_to_recipient = len(outbox.to(RECIPIENT))
+    answers.reissue(package, officer=officer)
+    assert len(outbox.to(RECIPIENT)) == sent_to_recipient
+
+
+def test_a_renewed_answer_renews_the_link_of_a_recipient_who_has_not_downloaded_it(
+    crm,  # noqa: F811
+    outbox,
+    client,
+):
+    from dsr.services import transmission
+
+    load_register()
+    officer, _ = make_officer()
+    item = submit(
+        right="portability",
+        email=sources.SUBJECT,
+        details={
+            "transmit": True,
+            "recipient_name": "Neue Cloud GmbH",
+            "recipient_contact": RECIPIENT,
+        },
+    )
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    transmission.confirm(item)
+    package = AnswerPackage.objects.get(request=item, deleted_at__isnull=True)
+    answers.release(package, officer=officer)
+    first = path_of(next(u for u in outbox.links(outbox.last_to(RECIPIENT)) if "/t/" in u))
+    package.refresh_from_db()
+    answers.reissue(package, officer=officer)
+    assert len(outbox.to(RECIPIENT)) == 2
+    second = path_of(next(u for u in outbox.links(outbox.last_to(RECIPIENT)) if "/t/" in u))
+    assert second != first
+    recipient = client.__class__()
+    assert recipient.get(first).status_code == 410  # the old link stops working
+    assert recipient.get(second).status_code == 200
+    assert item.events.filter(kind=EventKind.TRANSMISSION_SENT).count() == 2
+
 
 def test_an_officer_records_that_transmission_is_not_feasible_and_the_letter_says_why(
     crm,  # noqa: F811
