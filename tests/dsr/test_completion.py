@@ -113,3 +113,30 @@ def test_a_partly_restricted_system_is_not_called_restricted(outbox):
         ("rectify", "statement_not_kept"),
         ("restrict", "uncovered"),
     ]
+
+
+def test_an_erasure_that_found_nothing_left_does_not_say_zero_records_erased(billing, outbox):
+    """A system that no longer finds the person when the erasure runs (an earlier attempt was
+    interrupted after the system had erased, or its own rule deleted the data meanwhile) is
+    not reported as "0 records erased": what is true is that nothing of theirs is held there."""
+    officer, _ = make_officer()
+    item = submit(
+        right="erasure",
+        email=sources.SUBJECT,
+        details={"scope": "all", "parts": ""},
+        customer_number=sources.CUSTOMER_NO,
+        channel="post",
+        entered_by=officer,
+    )
+    verification.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
+    approve_erasure(item, proposer=officer)
+    job = item.jobs.get(action="erase")
+    # What the re-run of an interrupted erasure records: the system finds nothing any more.
+    job.result = {"erased": 0, "anonymised": 0, "retained": []}
+    job.save(update_fields=["result"])
+    for notice in item.notices.all():
+        notices.decide_notice(notice, officer=officer, notified=True)
+    complete(item, officer=officer)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert "Billing: no data about you is held here any more" in letter
+    assert "0 records erased" not in letter
