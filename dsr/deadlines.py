@@ -202,6 +202,8 @@ def deadline_end(due: date, time_zone: str) -> datetime:
 class Pause:
     asked_on: date
     answered_on: date | None  # None: still waiting
+    # Why it was asked (identity, authority, scope): what the explanation says stopped it.
+    purpose: str = ""
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,11 @@ def _pause_sentence(pause: Pause, deadlines: Deadlines) -> str:
         return gettext(
             "The clock stands still while we wait for information we asked for on %(asked)s."
         ) % {"asked": asked}
+    if days == 0:  # asked today: nothing has stood still yet
+        return gettext(
+            "The clock stopped on %(asked)s, when we asked for information, and stays stopped "
+            "until it arrives."
+        ) % {"asked": asked}
     return ngettext(
         "The clock has stood still for %(days)d day so far while we wait for information we "
         "asked for on %(asked)s.",
@@ -420,6 +427,24 @@ def _pause_sentence(pause: Pause, deadlines: Deadlines) -> str:
         "asked for on %(asked)s.",
         days,
     ) % {"days": days, "asked": asked}
+
+
+def _purpose_sentence(pause: Pause) -> list[str]:
+    """Why that question could stop the clock (only these purposes may)."""
+    if pause.purpose == "identity":
+        return [gettext("We asked because we need to be sure the request comes from you.")]
+    if pause.purpose == "authority":
+        return [
+            gettext("We asked because we need to see that the person acting for you may do so.")
+        ]
+    if pause.purpose == "scope":
+        return [
+            gettext(
+                "We asked because we process a large quantity of information about you and "
+                "need to know which information or processing the request is about."
+            )
+        ]
+    return []
 
 
 def _ignored_sentence(pause: Pause, deadlines: Deadlines) -> str:
@@ -466,7 +491,8 @@ def explain(deadlines: Deadlines, language: str, calendar: HolidayCalendar) -> s
         else:
             sentences.append(gettext("One month later is %(date)s.") % {"date": _fmt(d.one_month)})
 
-        sentences += [_pause_sentence(p, d) for p in d.counted_pauses]
+        for pause in d.counted_pauses:
+            sentences += [_pause_sentence(pause, d), *_purpose_sentence(pause)]
         sentences += [_ignored_sentence(p, d) for p in d.ignored_pauses]
         if d.restarted_on is not None:
             if d.paused_now:

@@ -103,7 +103,10 @@ def load_requests(officer: User, second: User) -> int:
             questions.request_information(
                 item,
                 officer=second,
-                question="Welk nieuw adres mogen wij noteren? Vermeld ook uw klantnummer.",
+                purpose="identity",
+                question=(
+                    "Vermeld uw klantnummer, zodat wij zeker weten dat het om uw gegevens gaat."
+                ),
             )
             made += 1
         if FAILED not in existing:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
-from dsr.models import Channel, ExtensionGround, Matter, Withholding
+from dsr.models import Channel, ExtensionGround, Matter, QuestionPurpose, Withholding
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
 from dsr.services.refusals import REFUSAL_GROUNDS
@@ -125,6 +125,15 @@ class AskForm(forms.Form):
         max_length=TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    purpose = forms.ChoiceField(
+        label=_("What the question is for"),
+        choices=QuestionPurpose.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Only a doubt about the identity, the agent's authority, or which of a large "
+            "quantity of information is meant stops the clock."
+        ),
+    )
     id_document = forms.BooleanField(label=_("Ask for an identity document"), required=False)
     reason = forms.CharField(
         label=_("Why is this needed?"),
@@ -138,6 +147,11 @@ class AskForm(forms.Form):
         if data.get("id_document") and not data.get("reason", "").strip():
             self.add_error(
                 "reason", _("An identity document may only be asked for with a recorded reason.")
+            )
+        if data.get("id_document") and data.get("purpose") not in ("", None, "identity"):
+            self.add_error(
+                "id_document",
+                _("An identity document may only be asked for when the identity is in doubt."),
             )
         return data
 

@@ -43,18 +43,20 @@ def clock_for(
     calendar = engine.calendar_for(controller.country, controller.subdivision)
     pauses: list[engine.Pause] = []
     asked_on: date | None = None
+    purpose = ""
     extended_on: date | None = None
     for event in events:
         on = local_date(event.at, controller)
         if event.kind == EventKind.INFO_REQUESTED and asked_on is None:
             asked_on = on
+            purpose = str((event.data or {}).get("purpose", ""))
         elif event.kind == EventKind.INFO_RECEIVED and asked_on is not None:
-            pauses.append(engine.Pause(asked_on=asked_on, answered_on=on))
+            pauses.append(engine.Pause(asked_on=asked_on, answered_on=on, purpose=purpose))
             asked_on = None
         elif event.kind == EventKind.EXTENDED and extended_on is None:
             extended_on = on
     if asked_on is not None:
-        pauses.append(engine.Pause(asked_on=asked_on, answered_on=None))
+        pauses.append(engine.Pause(asked_on=asked_on, answered_on=None, purpose=purpose))
     as_of = today(controller)
     if request.status in CLOSED_STATUSES and events:
         as_of = local_date(events[-1].at, controller)  # a closed request's clock stopped then

@@ -30,6 +30,7 @@ from dsr.models.register import (
 )
 from dsr.models.requests import (
     CLOSED_STATUSES,
+    PAUSING_PURPOSES,
     AgentAuthority,
     CaseMessage,
     CaseNote,
@@ -40,6 +41,7 @@ from dsr.models.requests import (
     FileKind,
     IdDocumentType,
     MessageDirection,
+    QuestionPurpose,
     ReferenceCounter,
     RequestedRight,
     RequesterType,
@@ -58,6 +60,7 @@ __all__ = [
     "ANSWERED",
     "CLOSED_STATUSES",
     "DONE",
+    "PAUSING_PURPOSES",
     "UNFINISHED",
     "Action",
     "AgentAuthority",
@@ -92,6 +95,7 @@ __all__ = [
     "Proposal",
     "ProposalKind",
     "ProposalOutcome",
+    "QuestionPurpose",
     "RateCount",
     "Recipient",
     "RecipientNotice",

@@ -365,6 +365,28 @@ class MessageDirection(models.TextChoices):
     FROM_REQUESTER = "in", _("From the requester")
 
 
+class QuestionPurpose(models.TextChoices):
+    """Why an officer asks the requester something: only what the law lets stop the clock
+    does (Art. 12(6), recital 63 and EDPB Guidelines 01/2022 §§ 159-163)."""
+
+    IDENTITY = "identity", _("A reasonable doubt about the requester's identity (the clock stops)")
+    AUTHORITY = "authority", _("The agent's authority to act for the person (the clock stops)")
+    SCOPE = (
+        "scope",
+        _(
+            "Which information or processing the request is about, as we process a large quantity "
+            "of information about the person (the clock stops)"
+        ),
+    )
+    OTHER = "other", _("Anything else, e.g. a preferred format (the clock keeps running)")
+
+
+# The purposes that stop the clock until the answer arrives.
+PAUSING_PURPOSES = frozenset(
+    {QuestionPurpose.IDENTITY, QuestionPurpose.AUTHORITY, QuestionPurpose.SCOPE}
+)
+
+
 class CaseMessage(models.Model):
     request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=MessageDirection.choices)
@@ -372,8 +394,11 @@ class CaseMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    # An officer's question that waits for an answer (it paused the clock).
+    # An officer's question that waits for an answer (it paused the clock if its purpose may).
     awaits_answer = models.BooleanField(default=False)
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=QuestionPurpose.choices, blank=True
+    )
     asks_for_id_document = models.BooleanField(default=False)
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

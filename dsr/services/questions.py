@@ -10,10 +10,12 @@ from dsr.core.events import record
 from dsr.core.files import Upload, store_upload
 from dsr.core.messages import send_to_requester
 from dsr.models import (
+    PAUSING_PURPOSES,
     CaseMessage,
     EventKind,
     FileKind,
     MessageDirection,
+    QuestionPurpose,
     SubjectRequest,
     VerificationMethod,
 )
@@ -57,7 +59,8 @@ def answer_information(
         CaseMessage.objects.filter(pk__in=[q.pk for q in questions]).update(
             answered_at=timezone.now()
         )
-        record(request, EventKind.INFO_RECEIVED, data={"message": message.pk})
+        if any(q.purpose in PAUSING_PURPOSES for q in questions):
+            record(request, EventKind.INFO_RECEIVED, data={"message": message.pk})
     return message
 
 
@@ -67,14 +70,23 @@ def request_information(
     *,
     officer: User,
     question: str,
+    purpose: str,
     id_document: bool = False,
     reason: str = "",
 ) -> CaseMessage:
-    """Ask the requester for what is needed to identify them (the clock pauses, LEGAL.md §1)."""
+    """Ask the requester something. Only a question about their identity, an agent's
+    authority or, where a large quantity is processed, the scope stops the clock until the
+    answer arrives (LEGAL.md §1); any other is a plain message and the clock keeps running."""
     if not request.is_open:
         raise RequestError(_("This request is already closed."))
     if not question.strip():
         raise RequestError(_("Please write the question to the requester."))
+    if purpose not in QuestionPurpose.values:
+        raise RequestError(_("Say what the question is for: only some questions stop the clock."))
+    if id_document and purpose != QuestionPurpose.IDENTITY:
+        raise RequestError(
+            _("An identity document may only be asked for when the identity is in doubt.")
+        )
     if id_document and not reason.strip():
         raise RequestError(_("An identity document may only be asked for with a recorded reason."))
     if id_document and request.verification_method == VerificationMethod.ACCOUNT:
@@ -93,13 +105,15 @@ def request_information(
         author=officer,
         awaits_answer=True,
         asks_for_id_document=id_document,
+        purpose=purpose,
     )
     record(
         request,
-        EventKind.INFO_REQUESTED,
+        # Only this event stops the clock (dsr.core.clock); the others are messages.
+        EventKind.INFO_REQUESTED if purpose in PAUSING_PURPOSES else EventKind.MESSAGE_SENT,
         actor=officer,
         reason=reason.strip(),
-        data={"message": message.pk, "id_document": id_document},
+        data={"message": message.pk, "id_document": id_document, "purpose": purpose},
     )
     send_to_requester(request, "info_requested")
     return message

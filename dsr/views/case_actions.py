@@ -100,6 +100,7 @@ def _ask(item: SubjectRequest, officer: User, data: Data) -> Done:
         item,
         officer=officer,
         question=data["question"],
+        purpose=data["purpose"],
         id_document=data["id_document"],
         reason=data["reason"],
     )

@@ -99,7 +99,9 @@ def test_the_acknowledgement_and_questions_come_with_a_pdf_letter_too(outbox):
     item = verified(outbox, language="nl")
     acknowledgement = outbox.last_to("erika@example.org")
     assert acknowledgement.attachments[0][0] == f"{item.reference}-verified.pdf"
-    questions.request_information(item, officer=officer, question="Welk contractnummer?")
+    questions.request_information(
+        item, officer=officer, purpose="identity", question="Welk contractnummer?"
+    )
     question = outbox.last_to("erika@example.org")
     pdf = question.attachments[0][1]
     text = subprocess.run(

@@ -53,7 +53,9 @@ def test_the_sweep_leaves_requests_that_wait_for_an_officer_or_an_answer(outbox)
     agent_request = submit(agent=AGENT)
     verification.verify_with_code(agent_request, code_in(outbox.last_to(AGENT.email)))
     questioned = submit(email="q@example.org")
-    questions.request_information(questioned, officer=officer, question="Customer number?")
+    questions.request_information(
+        questioned, officer=officer, purpose="identity", question="Customer number?"
+    )
     with time_machine.travel(timezone.now() + timedelta(days=20)):
         letter = submit(
             email="letter@example.org",
@@ -71,7 +73,12 @@ def test_identity_documents_are_deleted_when_the_request_closes(outbox):
     officer, _ = make_officer()
     item = submit()
     questions.request_information(
-        item, officer=officer, question="Your ID please.", id_document=True, reason="Health data"
+        item,
+        officer=officer,
+        purpose="identity",
+        question="Your ID please.",
+        id_document=True,
+        reason="Health data",
     )
     questions.answer_information(
         item, body="", upload=files.Upload(content=PDF), document_type="id_card"
@@ -88,7 +95,9 @@ def test_identity_documents_are_deleted_when_the_request_closes(outbox):
 def test_a_file_sent_before_verification_counts_as_identity_data(outbox):
     officer, _ = make_officer()
     item = submit()
-    questions.request_information(item, officer=officer, question="What is your customer number?")
+    questions.request_information(
+        item, officer=officer, purpose="identity", question="What is your customer number?"
+    )
     questions.answer_information(item, body="See scan", upload=files.Upload(content=PDF))
     assert RequestFile.objects.get().kind == FileKind.ID_DOCUMENT
 
@@ -127,7 +136,12 @@ def test_an_account_holder_is_never_asked_for_an_identity_document(outbox):
     assert item.verification_method == "account"
     with pytest.raises(RequestError):
         questions.request_information(
-            item, officer=officer, question="ID?", id_document=True, reason="Because"
+            item,
+            officer=officer,
+            purpose="identity",
+            question="ID?",
+            id_document=True,
+            reason="Because",
         )
 
 
@@ -137,7 +151,9 @@ def test_a_late_question_does_not_claim_to_stop_the_clock(outbox):
     with time_machine.travel(received):
         item = submit(received_at=received)
     with time_machine.travel(received + timedelta(days=10)):
-        questions.request_information(item, officer=officer, question="Which contract?")
+        questions.request_information(
+            item, officer=officer, purpose="identity", question="Which contract?"
+        )
     item.refresh_from_db()
     assert not item.paused
     assert item.due_on.isoformat() == "2025-04-07"

@@ -81,7 +81,12 @@ def test_everything_that_hangs_off_the_request_goes_with_it(shop, officer):
     with time_machine.travel(on("2023-03-02"), tick=False):
         notes.add_note(item, officer=officer, body="Called back, all fine.")
         questions.request_information(
-            item, officer=officer, question="Passport?", id_document=True, reason="Art. 9 data"
+            item,
+            officer=officer,
+            purpose="identity",
+            question="Passport?",
+            id_document=True,
+            reason="Art. 9 data",
         )
         questions.answer_information(item, body="Here", upload=Upload(PDF))
         # A four-eyes proposal left pending: its reasons may name people, so it goes too.

@@ -133,7 +133,9 @@ def test_recording_again_changes_nothing(year_2025):
 def test_a_pause_moves_the_one_month_date(shop, officer):
     item = received("2025-01-06", officer, right="access")
     with time_machine.travel(on("2025-01-07"), tick=False):
-        questions.request_information(item, officer=officer, question="Customer number?")
+        questions.request_information(
+            item, officer=officer, purpose="identity", question="Customer number?"
+        )
     with time_machine.travel(on("2025-01-17"), tick=False):
         questions.answer_information(item, body="K-1234")  # ten days paused
     with time_machine.travel(on("2025-02-14"), tick=False):  # the month ended 6 February

@@ -91,7 +91,9 @@ def test_asking_for_information_pauses_the_clock_until_the_answer(client, outbox
     assert item.due_on.isoformat() == "2025-04-07"  # Sat 5 Apr rolls to Monday
 
     with time_machine.travel(received + timedelta(days=1)):
-        questions.request_information(item, officer=officer, question="Your customer number?")
+        questions.request_information(
+            item, officer=officer, purpose="identity", question="Your customer number?"
+        )
     item.refresh_from_db()
     assert item.paused
     assert "Your customer number?" in outbox.last_to("erika@example.org").body
@@ -105,16 +107,90 @@ def test_asking_for_information_pauses_the_clock_until_the_answer(client, outbox
     assert item.strict_due_on.isoformat() == "2025-04-07"
 
 
+def test_a_question_about_the_format_is_a_message_and_the_clock_keeps_running(client, outbox):
+    officer, secret = make_officer()
+    received = datetime(2025, 3, 5, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(received):
+        item = verified(outbox, received_at=received)
+    with time_machine.travel(received + timedelta(days=1)):
+        questions.request_information(
+            item, officer=officer, purpose="other", question="Would you like the data as CSV?"
+        )
+    item.refresh_from_db()
+    assert not item.paused
+    assert item.events.filter(kind=EventKind.MESSAGE_SENT).count() == 1
+    assert not item.events.filter(kind=EventKind.INFO_REQUESTED).exists()
+    mail = outbox.last_to("erika@example.org").body
+    assert "Would you like the data as CSV?" in mail
+    assert "stands still" not in mail
+    with time_machine.travel(received + timedelta(days=5)):
+        questions.answer_information(item, body="CSV, please.")
+    item.refresh_from_db()
+    assert item.due_on.isoformat() == "2025-04-07"  # unchanged: nothing stopped
+    assert not item.events.filter(kind=EventKind.INFO_RECEIVED).exists()
+    # The officer has to say what a question is for; the form offers the purposes.
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert 'name="purpose" value="other"' in page
+    answer = client.post(
+        reverse("staff:case_action", args=[item.reference, "ask"]),
+        {"question": "Which file format?"},
+        follow=True,
+    )
+    assert item.messages.filter(body="Which file format?").count() == 0
+    assert "This field is required." in answer.content.decode()
+
+
+def test_only_identity_authority_and_scope_stop_the_clock_and_the_explanation_says_why(outbox):
+    officer, _ = make_officer()
+    received = datetime(2025, 3, 5, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(received):
+        item = verified(outbox, received_at=received)
+    with pytest.raises(RequestError, match="identity is in doubt"):
+        questions.request_information(
+            item,
+            officer=officer,
+            purpose="scope",
+            question="ID please",
+            id_document=True,
+            reason="Special categories.",
+        )
+    with pytest.raises(RequestError, match="what the question is for"):
+        questions.request_information(item, officer=officer, purpose="", question="Hm?")
+    asked = received + timedelta(days=1)
+    with time_machine.travel(asked):
+        questions.request_information(
+            item,
+            officer=officer,
+            purpose="scope",
+            question="We hold 12 years of orders: which years do you mean?",
+        )
+        item.refresh_from_db()
+        assert item.paused
+        from dsr.core.clock import clock_for
+
+        today = " ".join(clock_for(item).explain("en").split())
+        assert "The clock stopped on Thursday 6 March 2025, when we asked for information" in today
+        assert "we process a large quantity of information about you" in today
+    with time_machine.travel(asked + timedelta(days=3)):
+        german = " ".join(clock_for(item).explain("de").split())
+        assert "Die Frist steht bisher seit 3 Tagen still" in german
+        assert "eine große Menge an Informationen über Sie" in german
+
+
 def test_an_id_document_needs_a_reason_is_stored_encrypted_and_deleted_after_the_check(
     client, outbox
 ):
     officer, secret = make_officer()
     item = submit()
     with pytest.raises(RequestError):
-        questions.request_information(item, officer=officer, question="ID please", id_document=True)
+        questions.request_information(
+            item, officer=officer, purpose="identity", question="ID please", id_document=True
+        )
     questions.request_information(
         item,
         officer=officer,
+        purpose="identity",
         question="Please upload a copy of your identity card.",
         id_document=True,
         reason="The account holds special categories of data (health).",
@@ -152,7 +228,9 @@ def test_an_upload_that_is_not_a_document_is_refused(client, outbox):
     owner = UserFactory(email="erika@example.org")
     officer, _ = make_officer()
     item = submit(account=owner)
-    questions.request_information(item, officer=officer, question="Customer number?")
+    questions.request_information(
+        item, officer=officer, purpose="identity", question="Customer number?"
+    )
     client.force_login(owner)
     link = status_link(outbox)
     from django.core.files.uploadedfile import SimpleUploadedFile
