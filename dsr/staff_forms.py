@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
-from dsr.models import Channel, ExtensionGround, Matter, QuestionPurpose, Withholding
+from dsr.models import (
+    Channel,
+    ExtensionFact,
+    ExtensionGround,
+    Matter,
+    QuestionPurpose,
+    Withholding,
+)
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
 from dsr.services.refusals import REFUSAL_GROUNDS
@@ -280,6 +287,11 @@ class ExtendForm(forms.Form):
         label=_("Ground (Art. 12(3) GDPR)"),
         choices=ExtensionGround.choices,
         widget=forms.RadioSelect,
+    )
+    facts = forms.MultipleChoiceField(
+        label=_("What makes it so"),
+        choices=ExtensionFact.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     reasons = forms.CharField(
         label=_("Reasons for the extension (sent to the requester)"),

@@ -30,6 +30,8 @@ from dsr.models.register import (
 )
 from dsr.models.requests import (
     CLOSED_STATUSES,
+    COMPLEXITY_FACTS,
+    NUMBER_FACTS,
     PAUSING_PURPOSES,
     AgentAuthority,
     CaseMessage,
@@ -37,6 +39,7 @@ from dsr.models.requests import (
     ChallengePurpose,
     Channel,
     EventKind,
+    ExtensionFact,
     ExtensionGround,
     FileKind,
     IdDocumentType,
@@ -59,7 +62,9 @@ from dsr.models.transmissions import Transmission, TransmissionState
 __all__ = [
     "ANSWERED",
     "CLOSED_STATUSES",
+    "COMPLEXITY_FACTS",
     "DONE",
+    "NUMBER_FACTS",
     "PAUSING_PURPOSES",
     "UNFINISHED",
     "Action",
@@ -78,6 +83,7 @@ __all__ = [
     "DeliveryState",
     "EventKind",
     "ExportPart",
+    "ExtensionFact",
     "ExtensionGround",
     "FileKind",
     "IdDocumentType",

@@ -256,6 +256,33 @@ class ExtensionGround(models.TextChoices):
     BOTH = "both", _("Complexity and number of requests")
 
 
+class ExtensionFact(models.TextChoices):
+    """What makes the request complex, or the requests numerous: the facts an Art. 12(3)
+    extension rests on. ``EFFORT`` is offered so that it can be refused with the reason."""
+
+    MANY_SYSTEMS = (
+        "many_systems",
+        _("The data is spread over many systems that must each be searched"),
+    )
+    LARGE_VOLUME = "large_volume", _("A large quantity of data has to be reviewed")
+    THIRD_PARTIES = "third_parties", _("Other people's data has to be separated out")
+    OTHER_PARTIES = "other_parties", _("Processors or other parties must supply part of the answer")
+    PERSON_REQUESTS = "person_requests", _("The person has made several requests at once")
+    MANY_REQUESTS = "many_requests", _("An unusual number of requests reached us at the same time")
+    EFFORT = "effort", _("Our workload or the effort alone")
+
+
+COMPLEXITY_FACTS = frozenset(
+    {
+        ExtensionFact.MANY_SYSTEMS,
+        ExtensionFact.LARGE_VOLUME,
+        ExtensionFact.THIRD_PARTIES,
+        ExtensionFact.OTHER_PARTIES,
+    }
+)
+NUMBER_FACTS = frozenset({ExtensionFact.PERSON_REQUESTS, ExtensionFact.MANY_REQUESTS})
+
+
 class RequestEventQuerySet(models.QuerySet["RequestEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("Request events are append-only.")

@@ -117,7 +117,13 @@ def _ask(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 
 def _extend(item: SubjectRequest, officer: User, data: Data) -> Done:
-    extension.extend(item, officer=officer, reasons=data["reasons"], ground=data["ground"])
+    extension.extend(
+        item,
+        officer=officer,
+        reasons=data["reasons"],
+        ground=data["ground"],
+        facts=list(data["facts"]),
+    )
     return Done(_("The deadline was extended and the requester told why."))
 
 

@@ -144,7 +144,13 @@ def test_statistics_are_the_same_before_and_after_the_purge(shop, officer):
     first = withdrawn("2023-02-10", officer, email="a@example.org")
     second = received("2023-05-02", officer, email="b@example.org")  # a restriction
     with time_machine.travel(on("2023-05-12"), tick=False):
-        extension.extend(second, officer=officer, reasons="Many systems.", ground="complexity")
+        extension.extend(
+            second,
+            officer=officer,
+            reasons="Many systems.",
+            ground="complexity",
+            facts=["many_systems"],
+        )
     with time_machine.travel(on("2023-06-30"), tick=False):
         from dsr.services.completion import complete
 

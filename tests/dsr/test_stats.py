@@ -67,7 +67,13 @@ def year_2025(shop, officer):
     completed(b, "2025-03-10", officer)  # the month ended on 3 March
     c = received("2025-03-05", officer)
     with time_machine.travel(on("2025-03-20"), tick=False):
-        extension.extend(c, officer=officer, reasons="Fourteen systems.", ground="complexity")
+        extension.extend(
+            c,
+            officer=officer,
+            reasons="Fourteen systems.",
+            ground="complexity",
+            facts=["many_systems"],
+        )
     completed(c, "2025-05-15", officer)  # the month ended 7 April, the extension 5 June
     d = received("2025-04-01", officer, right="access")
     with time_machine.travel(on("2025-04-11"), tick=False):
@@ -267,7 +273,13 @@ def test_a_period_counts_only_what_falls_in_it(year_2025):
 def test_an_open_extended_request_counts_its_extension(shop, officer):
     item = received("2025-03-05", officer)
     with time_machine.travel(on("2025-03-20"), tick=False):
-        extension.extend(item, officer=officer, reasons="Many requests.", ground="both")
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="Many requests.",
+            ground="both",
+            facts=["many_systems", "person_requests"],
+        )
     extensions = {row.key: row.count for row in stats.extensions_by_ground(Period.year(2025))}
     assert extensions["both"] == 1
 
@@ -330,16 +342,37 @@ def test_the_extension_form_requires_its_ground(shop, officer, client):
         url = reverse("staff:case_action", args=[item.reference, "extend"])
         client.post(url, {"reasons": "Fourteen systems."})
         assert not SubjectRequest.objects.get(pk=item.pk).extended
-        client.post(url, {"reasons": "Fourteen systems.", "ground": "number_of_requests"})
+        # Effort is refused with the reason, and the case stays as it was.
+        refused = client.post(
+            url,
+            {"reasons": "A lot of work.", "ground": "number_of_requests", "facts": ["effort"]},
+            follow=True,
+        )
+        assert "Effort or workload alone is not a ground" in refused.content.decode()
+        assert not SubjectRequest.objects.get(pk=item.pk).extended
+        client.post(
+            url,
+            {
+                "reasons": "Fourteen requests at once.",
+                "ground": "number_of_requests",
+                "facts": ["many_requests"],
+            },
+        )
     event = item.events.get(kind=EventKind.EXTENDED)
-    assert event.data == {"ground": "number_of_requests"}
+    assert event.data == {"ground": "number_of_requests", "facts": ["many_requests"]}
     assert SubjectRequest.objects.get(pk=item.pk).extended
 
 
 def test_an_extension_does_not_make_a_late_refusal_timely(shop, officer):
     item = received("2025-01-06", officer, right="access")
     with time_machine.travel(on("2025-01-20"), tick=False):
-        extension.extend(item, officer=officer, reasons="Many systems.", ground="complexity")
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="Many systems.",
+            ground="complexity",
+            facts=["many_systems"],
+        )
     with time_machine.travel(on("2025-02-20"), tick=False):  # the month ended 6 February
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
     result = outcome_of(item)

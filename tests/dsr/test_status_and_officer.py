@@ -254,18 +254,72 @@ def test_the_extension_is_possible_once_and_only_until_the_one_month_date(outbox
         time_machine.travel(datetime(2025, 4, 8, 9, 0, tzinfo=BERLIN)),
         pytest.raises(RequestError),
     ):
-        extension.extend(item, officer=officer, reasons="Complex: 14 systems.")
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="Complex: 14 systems.",
+            ground="complexity",
+            facts=["many_systems"],
+        )
     with time_machine.travel(datetime(2025, 4, 7, 9, 0, tzinfo=BERLIN)):
         with pytest.raises(RequestError):
-            extension.extend(item, officer=officer, reasons=" ")
-        extension.extend(item, officer=officer, reasons="Complex: 14 systems.")
+            extension.extend(
+                item, officer=officer, reasons=" ", ground="complexity", facts=["many_systems"]
+            )
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="Complex: 14 systems.",
+            ground="complexity",
+            facts=["many_systems"],
+        )
         item.refresh_from_db()
         assert item.due_on.isoformat() == "2025-06-05"  # from receipt, not from 7 April
         with pytest.raises(RequestError):
-            extension.extend(item, officer=officer, reasons="Again.")
+            extension.extend(
+                item, officer=officer, reasons="Again.", ground="complexity", facts=["many_systems"]
+            )
     notice = outbox.last_to("erika@example.org")
     assert "Complex: 14 systems." in notice.body
     assert "5 June 2025" in notice.body
+
+
+def test_an_extension_for_effort_alone_or_without_supporting_facts_is_refused(outbox):
+    officer, _ = make_officer()
+    item = verified(outbox)
+    with pytest.raises(RequestError, match="Effort or workload alone is not a ground"):
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="It is a lot of work for us.",
+            ground="complexity",
+            facts=["effort"],
+        )
+    with pytest.raises(RequestError, match="do not support the ground"):
+        extension.extend(
+            item,
+            officer=officer,
+            reasons="Several requests of hers arrived together.",
+            ground="complexity",
+            facts=["person_requests"],
+        )
+    with pytest.raises(RequestError, match="Name the facts"):
+        extension.extend(item, officer=officer, reasons="Complex.", ground="complexity", facts=[])
+    with pytest.raises(RequestError, match="choose the ground"):
+        extension.extend(
+            item, officer=officer, reasons="Complex.", ground="", facts=["large_volume"]
+        )
+    item.refresh_from_db()
+    assert not item.extended
+    extension.extend(
+        item,
+        officer=officer,
+        reasons="Twelve years of orders in three systems.",
+        ground="both",
+        facts=["large_volume", "person_requests"],
+    )
+    event = item.events.get(kind=EventKind.EXTENDED)
+    assert event.data == {"ground": "both", "facts": ["large_volume", "person_requests"]}
 
 
 def test_staff_enter_a_letter_with_its_real_receipt_date(client, outbox):
