@@ -64,4 +64,4 @@ def test_the_load_benchmark():
         assert {"p50_ms", "p95_ms", "p99_ms"} <= page.keys()
     assert report["throughput_per_second"] > 0
     assert "DSR_RATE_INTAKE_PER_IP" in report["server"]["rate_limits"]["changed for the benchmark"]
-    assert set(report["machine"]) == {"cores", "load_average_before", "load_average_after"}
+    assert {"cores", "load_average_before", "load_average_after"} <= report["machine"].keys()
