@@ -139,7 +139,7 @@ def locust_users(host: str, mailbox: Mailbox, logins: list[dict[str, str]], args
         of ``requests``, so the load generator leaves the cores to the portal."""
 
         abstract = True
-        wait_time = between(1, 3)
+        wait_time = between(*args.think)
 
         def call(self, method: str, path: str, name: str, expect: int, **kwargs):  # type: ignore[no-untyped-def]
             headers = {"X-Forwarded-Proto": "https", "Referer": https + path}
@@ -256,7 +256,9 @@ def locust_users(host: str, mailbox: Mailbox, logins: list[dict[str, str]], args
             if left < 3:  # like a person reading a fresh code
                 gevent.sleep(left + 0.05)
             data = {"csrfmiddlewaretoken": self.csrf(page), "code": current_code(login["secret"])}
-            self.call("POST", "/accounts/2fa/authenticate/", "log in (TOTP)", 302, data=data)
+            totp = self.call("POST", "/accounts/2fa/authenticate/", "log in (TOTP)", 302, data=data)
+            if totp is not None:
+                self.queue()  # where the working day starts
 
         @task(2)
         def queue(self) -> None:
@@ -301,16 +303,18 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children, living and reaped (psutil comes with Locust)."""
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time of a process and its children (psutil comes with Locust)."""
     import psutil
 
     total = 0.0
     try:
         process = psutil.Process(pid)
-        for each in [process, *process.children(recursive=True)]:
+        for each in [process, *(process.children(recursive=True) if children else [])]:
             times = each.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
+            total += times.user + times.system
+            if children:  # reaped ones too (gunicorn's recycled workers)
+                total += times.children_user + times.children_system
     except psutil.NoSuchProcess:
         pass
     return total
@@ -334,6 +338,14 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=5)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=20, help="users started per second")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=[1, 3],
+        metavar=("MIN", "MAX"),
+        help="seconds each user waits between pages (default 1 3: far busier than people)",
+    )
     parser.add_argument("--mail-timeout", type=float, default=60)
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -412,7 +424,9 @@ def main() -> None:
         poller = gevent.spawn(poll_mail)
         users = args.subjects + args.officers
         pids = {"gunicorn": web.pid, "celery_worker": celery.pid, "load_generator": os.getpid()}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_before = {
+            name: cpu_seconds(pid, children=name != "load_generator") for name, pid in pids.items()
+        }
         started = time.perf_counter()
         runner.start(users, spawn_rate=args.spawn_rate)
         gevent.spawn_later(args.duration, runner.quit)
@@ -421,7 +435,10 @@ def main() -> None:
         poller.kill()
         load_after = os.getloadavg()
         cpu = {
-            name: round((cpu_seconds(pid) - cpu_before[name]) / elapsed, 2)
+            name: round(
+                (cpu_seconds(pid, children=name != "load_generator") - cpu_before[name]) / elapsed,
+                2,
+            )
             for name, pid in pids.items()
         }
     finally:
@@ -436,6 +453,7 @@ def main() -> None:
             {
                 "benchmark": "load",
                 "users": {"subjects": args.subjects, "officers": args.officers},
+                "think_seconds": args.think,
                 "duration_seconds": round(elapsed, 1),
                 "requests": stats.total.num_requests,
                 "errors": stats.total.num_failures,
