@@ -31,6 +31,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -386,31 +387,33 @@ def main() -> None:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_LOG_LEVEL": "warning",
     }
-    (work / "mail").mkdir()
-    python = sys.executable
-    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [python, __file__, "--seed", str(args.officers)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    logins = json.loads(seeded.stdout)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()  # settings only (the TOTP codes): this process never opens the database
-
-    log = work / "server.log"
-    web = gunicorn(env, log)
-    celery = worker(env, args.worker_processes, work / "worker.log")
-    host = f"http://127.0.0.1:{port}"
-    mailbox = Mailbox(work / "mail")
+    web: subprocess.Popen[bytes] | None = None
+    celery: subprocess.Popen[bytes] | None = None
     try:
+        (work / "mail").mkdir()
+        python = sys.executable
+        for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
+        seeded = subprocess.run(
+            [python, __file__, "--seed", str(args.officers)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        logins = json.loads(seeded.stdout)
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()  # settings only (the TOTP codes): this process never opens the database
+
+        log = work / "server.log"
+        web = gunicorn(env, log)
+        celery = worker(env, args.worker_processes, work / "worker.log")
+        host = f"http://127.0.0.1:{port}"
+        mailbox = Mailbox(work / "mail")
         wait_until_up(f"{host}/")
         load_before = os.getloadavg()
         environment = Environment(user_classes=locust_users(host, mailbox, logins, args), host=host)
@@ -442,11 +445,11 @@ def main() -> None:
             for name, pid in pids.items()
         }
     finally:
-        web.terminate()
-        celery.terminate()
-        web.wait(timeout=60)
-        celery.wait(timeout=120)
-        recreate_gone(database)
+        for process, wait in ((web, 60), (celery, 120)):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=wait)
+        clean_up(database, prefixes=(env["CELERY_KEY_PREFIX"], env["DSR_CACHE_PREFIX"]), work=work)
     stats = environment.stats
     print(
         json.dumps(
@@ -489,12 +492,20 @@ def main() -> None:
     )
 
 
-def recreate_gone(database: str) -> None:
-    """Drop the run's database (fanout's helper makes it; this takes it away again)."""
+def clean_up(database: str, *, prefixes: tuple[str, ...], work: Path) -> None:
+    """What the run made goes again: its database (fanout's helper made it), its Redis keys and
+    its folder (the e-mails, with their codes)."""
     import psycopg
+    import redis
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    client = redis.Redis.from_url(REDIS)
+    for prefix in prefixes:
+        for key in client.scan_iter(match=f"*{prefix}*", count=1000):
+            client.delete(key)
+    client.close()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
