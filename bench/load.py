@@ -136,8 +136,8 @@ def locust_users(host: str, mailbox: Mailbox, logins: list[dict[str, str]], args
 
     class Visitor(FastHttpUser):
         """A browser behind the TLS proxy: the proxy says https, and Secure cookies go back over
-        the loopback's plain HTTP. geventhttpclient (FastHttpUser) takes a fraction of the CPU
-        of ``requests``, so the load generator leaves the cores to the portal."""
+        the loopback's plain HTTP. FastHttpUser (geventhttpclient) keeps the load generator
+        light: ``cores_busy`` in the output shows what it took."""
 
         abstract = True
         wait_time = between(*args.think)
