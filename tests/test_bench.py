@@ -48,3 +48,26 @@ def test_the_scale_benchmark():
 def test_the_export_benchmark():
     report = bench("export.py", "--sizes", "300", "--pdf-size", "50")
     assert report["package"][0]["records"] == 300
+
+
+@pytest.mark.redis
+def test_the_load_benchmark():
+    report = bench("load.py", "--subjects", "4", "--officers", "1", "--duration", "8")
+    assert report["errors"] == 0, report["error_messages"]
+    assert report["users"] == {"subjects": 4, "officers": 1}
+    journey = ("intake form", "file request", "check your e-mail", "enter code", "status page")
+    work = ("log in (password)", "log in (TOTP)", "queue")
+    for name in (*journey, *work, "verification e-mail (worker)"):
+        page = report["pages"][name]
+        assert page["requests"] >= 1, name
+        assert page["errors"] == 0, name
+        assert {"p50_ms", "p95_ms", "p99_ms"} <= page.keys()
+    assert report["throughput_per_second"] > 0
+    assert "DSR_RATE_INTAKE_PER_IP" in report["server"]["rate_limits"]["changed for the benchmark"]
+    assert set(report["machine"]) == {
+        "cores",
+        "load_average_before",
+        "load_average_after",
+        "cores_busy",
+    }
+    assert set(report["machine"]["cores_busy"]) == {"gunicorn", "celery_worker", "load_generator"}

@@ -1,5 +1,6 @@
 """Filing a request: online, by an agent, or entered by staff from a letter or e-mail."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,7 +91,10 @@ def submit_request(
     controller = get_controller()
     received_on = local_date(received_at, controller)
     request = SubjectRequest.objects.create(
-        reference=next_reference(received_on.year),
+        # Numbered below, as late as possible: the year's counter row is locked from then until
+        # the commit, and every filing waits for it (numbered here, it made filings queue up
+        # one behind the other under load). Nobody outside this transaction sees the stand-in.
+        reference=f"new-{uuid.uuid4().hex[:16]}",
         language=intake.language,
         channel=intake.channel,
         received_at=received_at,
@@ -138,6 +142,9 @@ def submit_request(
         )
         record(request, EventKind.VERIFICATION_SENT, actor=entered_by)
         send_to_requester(request, "received", challenge)
+    # Last: the counter's lock is held from here to the commit (e-mails render at send time).
+    request.reference = next_reference(received_on.year)
+    request.save(update_fields=["reference"])
     return request
 
 

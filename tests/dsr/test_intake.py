@@ -299,3 +299,43 @@ def test_filing_works_while_the_shared_cache_is_down_and_the_limits_still_hold(
     assert "erika" not in " ".join(RateCount.objects.values_list("key", flat=True))
     assert "counted in the database: cache unavailable" in caplog.text
     assert "erika@example.org" not in caplog.text
+
+
+@pytest.mark.postgres
+def test_requests_filed_at_the_same_moment_get_consecutive_references(outbox):
+    """Numbering comes last in the filing (the year's counter is locked until the commit),
+    and still no number is skipped or given twice, and no stand-in is left behind."""
+    import threading
+
+    from django.db import connection
+
+    from dsr.services.intake import Intake, SubjectDetails, submit_request
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    start = threading.Barrier(4)
+
+    def file(n: int) -> None:
+        start.wait()
+        try:
+            submit_request(
+                intake=Intake(
+                    rights={"access": {}},
+                    subject=SubjectDetails(email=f"person{n}@example.org"),
+                    language="en",
+                )
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    references = sorted(SubjectRequest.objects.values_list("reference", flat=True))
+    year = SubjectRequest.objects.get(email="person0@example.org").received_on.year
+    assert references == [f"DSR-{year}-{n:05d}" for n in range(1, 5)]
+    for n in range(4):
+        item = SubjectRequest.objects.get(email=f"person{n}@example.org")
+        assert item.reference in outbox.last_to(f"person{n}@example.org").subject
