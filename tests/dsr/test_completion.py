@@ -35,8 +35,8 @@ def billing(settings, tmp_path):
     registry.reset()
 
 
-def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(billing, outbox):
-    officer, _ = make_officer()
+def _approved_erasure(officer):
+    """A posted erasure request entered by the officer, verified and approved: it has run."""
     item = submit(
         right="erasure",
         email=sources.SUBJECT,
@@ -47,6 +47,12 @@ def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(bil
     )
     verification.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
     approve_erasure(item, proposer=officer)
+    return item
+
+
+def test_an_erasure_letter_lists_what_went_what_stays_backups_and_recipients(billing, outbox):
+    officer, _ = make_officer()
+    item = _approved_erasure(officer)
     item.refresh_from_db()
     assert item.status == Status.IN_REVIEW
     with pytest.raises(RequestError, match=r"Art\. 19"):
@@ -120,16 +126,7 @@ def test_an_erasure_that_found_nothing_left_does_not_say_zero_records_erased(bil
     interrupted after the system had erased, or its own rule deleted the data meanwhile) is
     not reported as "0 records erased": what is true is that nothing of theirs is held there."""
     officer, _ = make_officer()
-    item = submit(
-        right="erasure",
-        email=sources.SUBJECT,
-        details={"scope": "all", "parts": ""},
-        customer_number=sources.CUSTOMER_NO,
-        channel="post",
-        entered_by=officer,
-    )
-    verification.verify_manually(item, officer=officer, reason="Signed letter, contract on file.")
-    approve_erasure(item, proposer=officer)
+    item = _approved_erasure(officer)
     job = item.jobs.get(action="erase")
     # What the re-run of an interrupted erasure records: the system finds nothing any more.
     job.result = {"erased": 0, "anonymised": 0, "retained": []}
