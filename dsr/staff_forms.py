@@ -21,7 +21,7 @@ from dsr.models import (
 )
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
-from dsr.services.refusals import REFUSAL_GROUNDS
+from dsr.services.refusals import REFUSAL_GROUNDS, SUB_GROUNDS
 
 TEXT = 5000
 # Inline forms and filters: small label, the page places label and control (the form's
@@ -336,6 +336,19 @@ class RefusalForm(_DecisionForm):
         required=False,
         max_length=200,
         help_text=_("Required for an exception, e.g. Art. 17(3)(b) GDPR, § 147 AO."),
+    )
+    sub_ground = forms.ChoiceField(
+        label=_("What makes it manifestly unfounded or excessive"),
+        required=False,
+        choices=[
+            ("", "—"),
+            *list(
+                {
+                    key: label for options in SUB_GROUNDS.values() for key, label in options.items()
+                }.items()
+            ),
+        ],
+        help_text=_("Required for those two grounds; effort or volume is never one."),
     )
     partial = forms.BooleanField(
         label=_("Refuse only part of the request (the rest goes ahead)"), required=False

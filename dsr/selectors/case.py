@@ -28,7 +28,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.processing import start
-from dsr.services import decisions, retention
+from dsr.services import decisions, refusals, retention
 from dsr.services.refusals import GROUNDS
 
 
@@ -129,6 +129,8 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         and not decisions.objection_decided(item),
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
+        "earlier_requests": refusals.earlier_requests(item),
+        "repetitive_months": refusals.REPETITIVE_MONTHS,
     }
 
 

@@ -65,6 +65,7 @@ def _payload(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
             "ground": str(payload.get("ground", "")),
             "statute": str(payload.get("statute", "")).strip(),
             "partial": bool(payload.get("partial", False)),
+            "sub_ground": str(payload.get("sub_ground", "")),
         }
     if kind == ProposalKind.OBJECTION:
         if not isinstance(payload.get("upheld"), bool):

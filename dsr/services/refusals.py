@@ -7,6 +7,7 @@ letter.
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +21,7 @@ from dsr.core.controller import competent_authority
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
+from dsr.core.subjects import same_person
 from dsr.models import EventKind, Proposal, ProposalKind, SubjectRequest
 from dsr.rights import Right
 from dsr.services import refusals
@@ -40,6 +42,27 @@ OBJECTION_GROUND = "compelling_grounds"
 # What an officer may choose when refusing (the objection decision brings its own ground).
 REFUSAL_GROUNDS = {key: label for key, label in GROUNDS.items() if key != OBJECTION_GROUND}
 
+# What makes a request manifestly unfounded or excessive (EDPB Guidelines 01/2022 §§ 174-188):
+# the officer names one. "effort" is offered so that it can be refused with the reason.
+SUB_GROUNDS = {
+    "manifestly_unfounded": {
+        "no_intention": gettext_lazy(
+            "You clearly do not intend to exercise the right (e.g. you offer to withdraw the "
+            "request in return for a benefit)"
+        ),
+        "malicious": gettext_lazy("The request is made with the sole intent to cause disruption"),
+        "effort": gettext_lazy("The effort or the volume of the request"),
+    },
+    "excessive": {
+        "repetitive": gettext_lazy(
+            "You made the same request before, within a short interval, and nothing has changed"
+        ),
+        "effort": gettext_lazy("The effort or the volume of the request"),
+    },
+}
+# How far back an earlier request for the same right can make a new one repetitive.
+REPETITIVE_MONTHS = 12
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -47,6 +70,7 @@ class Refusal:
     reasons: str
     statute: str = ""  # for an exception: which provision
     partial: bool = False
+    sub_ground: str = ""  # what makes it manifestly unfounded or excessive
 
 
 def validate(request: SubjectRequest, refusal: Refusal) -> None:
@@ -58,6 +82,24 @@ def validate(request: SubjectRequest, refusal: Refusal) -> None:
         raise RequestError(_("A refusal must give the requester its reasons (Art. 12(4) GDPR)."))
     if refusal.ground == "exception" and not refusal.statute.strip():
         raise RequestError(_("Name the provision that makes the exception."))
+    if refusal.ground in SUB_GROUNDS:
+        if refusal.sub_ground not in SUB_GROUNDS[refusal.ground]:
+            raise RequestError(_("Say what makes the request manifestly unfounded or excessive."))
+        if refusal.sub_ground == "effort":
+            raise RequestError(
+                _(
+                    "Effort or volume never makes a request manifestly unfounded or excessive: "
+                    "the burden of showing it is ours, and the law gives no such ground."
+                )
+            )
+        if refusal.sub_ground == "repetitive" and not earlier_requests(request):
+            raise RequestError(
+                _(
+                    "Nothing supports 'repetitive': the person made no request for the same "
+                    "right in the %(months)d months before this one."
+                )
+                % {"months": REPETITIVE_MONTHS}
+            )
     if refusal.ground == "rights_of_others" and not refusal.partial:
         raise RequestError(
             _(
@@ -88,6 +130,25 @@ def validate(request: SubjectRequest, refusal: Refusal) -> None:
         raise RequestError(_("This request is already closed."))
 
 
+def earlier_requests(request: SubjectRequest) -> list[SubjectRequest]:
+    """The same person's earlier requests for one of the same rights, received in the
+    ``REPETITIVE_MONTHS`` before this one: what an officer weighs before calling it repetitive,
+    and what the refusal letter names."""
+    rights = list(request.requested_rights.values_list("right", flat=True))
+    since = request.received_at - timedelta(days=round(REPETITIVE_MONTHS * 30.44))
+    return list(
+        SubjectRequest.objects.filter(same_person(request))
+        .exclude(pk=request.pk)
+        .filter(
+            received_at__lt=request.received_at,
+            received_at__gte=since,
+            requested_rights__right__in=rights,
+        )
+        .distinct()
+        .order_by("received_at")
+    )
+
+
 @transaction.atomic
 def refuse(
     request: SubjectRequest,
@@ -111,6 +172,14 @@ def refuse(
         "statute": refusal.statute.strip(),
         "late": late,
     }
+    if refusal.sub_ground:
+        data["sub_ground"] = refusal.sub_ground
+    if refusal.sub_ground == "repetitive":
+        # Named in the letter: which earlier requests, received when.
+        data["earlier"] = [
+            {"reference": r.reference, "received_on": r.received_on.isoformat()}
+            for r in earlier_requests(request)
+        ]
     if proposal is not None:
         data |= {"proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}
     record(
@@ -136,6 +205,13 @@ def refusal_context(request: SubjectRequest) -> dict[str, object]:
     return {
         # Lazy: translated when the letter is rendered, in the request's language.
         "ground": GROUNDS.get(event.data.get("ground", ""), ""),
+        "sub_ground": SUB_GROUNDS.get(event.data.get("ground", ""), {}).get(
+            event.data.get("sub_ground", ""), ""
+        ),
+        "earlier": [
+            {"reference": e["reference"], "received_on": date.fromisoformat(e["received_on"])}
+            for e in event.data.get("earlier", [])
+        ],
         "statute": event.data.get("statute", ""),
         "reasons": event.reason,
         "partial": event.kind == EventKind.PARTLY_REFUSED,
@@ -153,6 +229,7 @@ def refusal_for(request: SubjectRequest, kind: str, reason: str, payload: dict[s
             reasons=reason,
             statute=payload["statute"],
             partial=payload["partial"],
+            sub_ground=str(payload.get("sub_ground", "")),
         )
     if kind == ProposalKind.OBJECTION and not payload["upheld"]:
         # Processing continues despite the objection: an Art. 12(4) notice. Only the objection

@@ -144,6 +144,7 @@ def _payload(kind: str, data: Data) -> Data:
             "ground": data["ground"],
             "statute": data.get("statute", ""),
             "partial": bool(data.get("partial")),
+            "sub_ground": data.get("sub_ground", ""),
         }
     if kind == "objection":
         return {"upheld": bool(data["upheld"])}

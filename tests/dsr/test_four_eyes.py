@@ -22,8 +22,23 @@ from tests.helpers import code_in, login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REFUSAL = {"ground": "excessive", "statute": "", "partial": False}
-REASONS = "Your fourth identical request this month; we answered it on 3 March."
+REFUSAL = {
+    "ground": "manifestly_unfounded",
+    "statute": "",
+    "partial": False,
+    "sub_ground": "malicious",
+}
+REASONS = "You wrote that you file these requests to keep our staff busy."
+
+
+def _refusal():
+    return {
+        "ground": "manifestly_unfounded",
+        "reasons": REASONS,
+        "sub_ground": "malicious",
+    }
+
+
 PARTICULAR = {"kind": "particular_situation", "situation": "My former partner works there."}
 
 
@@ -80,13 +95,20 @@ def test_the_proposer_cannot_approve_a_refusal_a_second_officer_sends_it(officer
     item.refresh_from_db()
     assert item.status == Status.REFUSED
     letter = outbox.last_to("erika@example.org")
-    for text in (REASONS, "Excessive", "LDI NRW", "supervisory authority", "Art. 78"):
+    for text in (
+        REASONS,
+        "Manifestly unfounded",
+        "sole intent to cause disruption",
+        "LDI NRW",
+        "supervisory authority",
+        "Art. 78",
+    ):
         assert text in letter.body, text
     assert letter.attachments[0][0].endswith("-refused.pdf")
 
     proposed = item.events.get(kind=EventKind.PROPOSED)
     assert (proposed.actor, proposed.reason) == (olivia, REASONS)
-    assert proposed.data["ground"] == "excessive"
+    assert proposed.data["ground"] == "manifestly_unfounded"
     approved = item.events.get(kind=EventKind.PROPOSAL_APPROVED)
     assert (approved.actor, approved.reason) == (bruno, "Checked the three earlier answers.")
     refused = item.events.get(kind=EventKind.REFUSED)
@@ -106,7 +128,9 @@ def test_an_approval_carries_out_exactly_what_was_proposed_once(officers, outbox
     )
     decisions.approve(proposal, officer=bruno)
     proposal.refresh_from_db()
-    other = Refusal("manifestly_unfounded", reasons="Something else.", partial=True)
+    other = Refusal(
+        "manifestly_unfounded", reasons="Something else.", partial=True, sub_ground="malicious"
+    )
     with pytest.raises(RequestError, match="already been carried out"):
         refuse(item, officer=bruno, refusal=other, proposal=proposal)
     assert item.events.filter(kind=EventKind.PARTLY_REFUSED).count() == 1
@@ -251,7 +275,7 @@ def test_a_direct_call_cannot_skip_the_second_officer(officers, outbox):
     with pytest.raises(RequestError, match="second officer"):
         erasure_approval.approve(item, officer=olivia)
     with pytest.raises(RequestError, match="second officer"):
-        refuse(item, officer=olivia, refusal=Refusal("excessive", reasons=REASONS))
+        refuse(item, officer=olivia, refusal=Refusal(**_refusal()))
     proposal = decisions.propose(item, officer=olivia, kind="erasure", reason="All clear.")
     with pytest.raises(RequestError, match="not been approved"):
         erasure_approval.approve(item, officer=bruno, proposal=proposal)  # still pending
@@ -397,7 +421,12 @@ def test_officers_propose_and_approve_on_the_case_page(officers, outbox):
     assert ">Refuse<" not in page
     act(first, item, "refusal", {"ground": "exception", "reason": "Kept by law."})
     assert not Proposal.objects.exists()  # the provision is missing
-    act(first, item, "refusal", {"ground": "excessive", "reason": REASONS})
+    act(
+        first,
+        item,
+        "refusal",
+        {"ground": "manifestly_unfounded", "sub_ground": "malicious", "reason": REASONS},
+    )
     proposal = Proposal.objects.get()
 
     page = first.get(case).content.decode()
@@ -524,5 +553,5 @@ def test_refusals_the_law_does_not_allow_are_refused(officers, outbox):
             officer=olivia,
             kind="refusal",
             reason="We want to keep mailing.",
-            payload={"ground": "excessive"},
+            payload=REFUSAL,
         )

@@ -432,7 +432,10 @@ def test_one_authority_is_competent_per_request_by_its_matter():
     assert competent_authority(default) is None
     assert "BfDI" in competent(telecom)
     with pytest.raises(RequestError, match="supervisory authority"):
-        validate(default, Refusal("excessive", reasons="Dritte Anfrage in einer Woche."))
+        validate(
+            default,
+            Refusal("manifestly_unfounded", reasons="Zur Störung.", sub_ground="malicious"),
+        )
 
 
 def test_the_requester_says_what_the_request_is_about_where_it_matters():

@@ -74,21 +74,25 @@ def test_the_admin_wording_is_sent_with_the_legal_parts_and_nothing_runs(outbox,
     refuse(
         item,
         officer=officer,
-        refusal=Refusal("excessive", reasons="Sie haben dieselbe Auskunft gestern erhalten."),
+        refusal=Refusal(
+            "manifestly_unfounded",
+            reasons="Sie schreiben, Sie wollten uns damit nur beschäftigen.",
+            sub_ground="malicious",
+        ),
     )
     mail = outbox.last_to(item.email)
     assert mail.subject == f"Ihr Antrag {item.reference}: unsere Entscheidung"
     body = mail.body
     # The requester's name is put in as text: not expanded, not run.
     assert body.startswith("Guten Tag {{ remedies }} {% debug %},")
-    assert "Sie haben dieselbe Auskunft gestern erhalten." in body  # {{ details }}
+    assert "Sie schreiben, Sie wollten uns damit nur beschäftigen." in body  # {{ details }}
     assert "Aufsichtsbehörde" in body  # {{ remedies }}, in German
     assert "Datenschutzbeauftragte" in body  # {{ signature }}
     html = mail.alternatives[0][0]
     assert "{% debug %}" in html  # escaped text, not markup
     assert "&lt;" not in body
     ((_name, pdf, _type),) = [a for a in mail.attachments if a[0].endswith(".pdf")]
-    assert "Sie haben dieselbe Auskunft gestern erhalten." in pdf_text(pdf)
+    assert "Sie schreiben, Sie wollten uns damit nur beschäftigen." in pdf_text(pdf)
 
 
 def test_a_privacy_admin_edits_letters_in_the_admin_and_is_told_what_is_wrong(client):

@@ -1,6 +1,7 @@
 """A refusal carries the Art. 12(4) elements, or it is not sent."""
 
 import subprocess
+from datetime import timedelta
 
 import pytest
 
@@ -35,7 +36,11 @@ def test_a_refusal_without_reasons_or_without_an_authority_is_not_sent(outbox):
     with pytest.raises(RequestError, match="reasons"):
         refuse(item, officer=officer, refusal=Refusal("excessive", reasons="  "))
     with pytest.raises(RequestError, match="supervisory authority"):
-        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Third request"))
+        refuse(
+            item,
+            officer=officer,
+            refusal=Refusal("manifestly_unfounded", reasons="To disrupt", sub_ground="malicious"),
+        )
     load_demo()
     with pytest.raises(RequestError, match="provision"):
         refuse(item, officer=officer, refusal=Refusal("exception", reasons="Kept by law"))
@@ -88,7 +93,11 @@ def test_a_full_refusal_closes_the_request(outbox):
     refuse(
         item,
         officer=officer,
-        refusal=Refusal("manifestly_unfounded", reasons="The request names no person."),
+        refusal=Refusal(
+            "manifestly_unfounded",
+            reasons="You offered to withdraw it for a voucher.",
+            sub_ground="no_intention",
+        ),
     )
     item.refresh_from_db()
     assert item.status == Status.REFUSED
@@ -108,3 +117,61 @@ def test_the_acknowledgement_and_questions_come_with_a_pdf_letter_too(outbox):
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "Welk contractnummer?" in text
+
+
+def test_effort_is_never_a_ground_and_repetitive_needs_an_earlier_request(outbox, client):
+    import time_machine
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.factories import PASSWORD
+    from tests.helpers import login_with_totp
+
+    load_demo()
+    officer, secret = make_officer()
+    with time_machine.travel(timezone.now() - timedelta(days=400)):
+        too_old = submit(language="de")  # more than 12 months before: does not count
+    item = verified(outbox, language="de")
+    for ground in ("manifestly_unfounded", "excessive"):
+        with pytest.raises(RequestError, match="Effort or volume never makes"):
+            refuse(
+                item,
+                officer=officer,
+                refusal=Refusal(ground, reasons="Das ist sehr viel Arbeit.", sub_ground="effort"),
+            )
+    with pytest.raises(RequestError, match="what makes the request"):
+        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Schon wieder."))
+    with pytest.raises(RequestError, match="Nothing supports 'repetitive'"):
+        refuse(
+            item,
+            officer=officer,
+            refusal=Refusal("excessive", reasons="Schon wieder.", sub_ground="repetitive"),
+        )
+    # The officer sees the earlier requests that count (none yet) under the refusal form.
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert "none: this request cannot be called repetitive." in page
+    assert too_old.reference not in page
+
+    earlier = verified(outbox, language="de")  # the same person, the same right, this year
+    later = verified(outbox, language="de")
+    page = client.get(reverse("staff:case", args=[later.reference])).content.decode()
+    assert f'href="{reverse("staff:case", args=[earlier.reference])}"' in page
+    refuse(
+        later,
+        officer=officer,
+        refusal=Refusal(
+            "excessive",
+            reasons="Sie haben dieselbe Auskunft vor wenigen Tagen erhalten.",
+            sub_ground="repetitive",
+        ),
+    )
+    event = later.events.get(kind=EventKind.REFUSED)
+    assert [e["reference"] for e in event.data["earlier"]] == [item.reference, earlier.reference]
+    letter = " ".join(outbox.last_to("erika@example.org").body.split())
+    assert "Sie haben denselben Antrag kurz zuvor schon gestellt" in letter
+    assert (
+        f"Ihre früheren Anträge zum selben Anliegen: - {item.reference}, eingegangen am" in letter
+    )
+    assert earlier.reference in letter
+    assert too_old.reference not in letter

@@ -77,7 +77,13 @@ def year_2025(shop, officer):
     completed(c, "2025-05-15", officer)  # the month ended 7 April, the extension 5 June
     d = received("2025-04-01", officer, right="access")
     with time_machine.travel(on("2025-04-11"), tick=False):
-        refuse(d, officer=officer, refusal=Refusal("excessive", reasons="The fifth this month."))
+        refuse(
+            d,
+            officer=officer,
+            refusal=Refusal(
+                "manifestly_unfounded", reasons="To keep us busy.", sub_ground="malicious"
+            ),
+        )
     e = received("2025-05-02", officer, right="access")
     with time_machine.travel(on("2025-05-05"), tick=False):
         withdrawal.withdraw(e)
@@ -114,7 +120,7 @@ def test_the_outcome_is_recorded_when_the_request_closes(year_2025):
     d = outcome_of(year_2025["d"])
     assert (d.outcome, d.refusal_ground, d.on_time, d.days_to_close) == (
         "refused",
-        "excessive",
+        "manifestly_unfounded",
         True,
         10,
     )
@@ -145,7 +151,11 @@ def test_a_pause_moves_the_one_month_date(shop, officer):
     with time_machine.travel(on("2025-01-17"), tick=False):
         questions.answer_information(item, body="K-1234")  # ten days paused
     with time_machine.travel(on("2025-02-14"), tick=False):  # the month ended 6 February
-        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
+        refuse(
+            item,
+            officer=officer,
+            refusal=Refusal("manifestly_unfounded", reasons="To disrupt.", sub_ground="malicious"),
+        )
     assert outcome_of(item).on_time  # 6 February + 10 days = 16 February (a Sunday: 17th)
 
 
@@ -254,7 +264,7 @@ def test_the_figures_of_a_year(year_2025):
         "both": 0,
     }
     refusals = {row.key: (row.count, row.partly) for row in report.refusals}
-    assert refusals["excessive"] == (1, 0)
+    assert refusals["manifestly_unfounded"] == (1, 0)
     assert sum(count for count, _ in refusals.values()) == 1
     assert [(s.system, s.jobs, s.failed, s.rate) for s in report.systems] == [
         ("shop", 12, 0, Decimal(0))
@@ -310,7 +320,7 @@ def test_the_page_and_the_csv(year_2025, officer, client):
     assert figures[("days_to_close", "all", "", "median")] == "19"
     assert figures[("days_to_close", "restriction", "", "p90")] == "71"
     assert figures[("extensions", "complexity", "", "requests")] == "1"
-    assert figures[("refusals", "excessive", "", "requests")] == "1"
+    assert figures[("refusals", "manifestly_unfounded", "", "requests")] == "1"
     assert figures[("open", "in_review", "", "requests")] == "1"
     assert figures[("connectors", "shop", "", "failure_rate")] == "0.0000"
     assert "@example.org" not in response.content.decode()
@@ -374,7 +384,11 @@ def test_an_extension_does_not_make_a_late_refusal_timely(shop, officer):
             facts=["many_systems"],
         )
     with time_machine.travel(on("2025-02-20"), tick=False):  # the month ended 6 February
-        refuse(item, officer=officer, refusal=Refusal("excessive", reasons="Repetitive."))
+        refuse(
+            item,
+            officer=officer,
+            refusal=Refusal("manifestly_unfounded", reasons="To disrupt.", sub_ground="malicious"),
+        )
     result = outcome_of(item)
     assert result.extended
     assert not result.on_time
