@@ -14,6 +14,7 @@ once. Connector jobs need none of this: their ``ConnectorJob`` row is their own 
 (``dsr.processing.sweep``).
 """
 
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -185,16 +186,15 @@ def run(pk: int, work: Callable[..., Any]) -> Any:
     if delivery is None:
         return None  # done already, being done by another worker, or cancelled
     token = _current.set(delivery)
+    # With the database outbox as mail server, the stored e-mail and the sent-letter copy
+    # commit together with "sent", or not at all. Otherwise no transaction is held open around
+    # the call to the mail server (or the package build): what it takes is recorded after it,
+    # and a crash in between leaves "sending" for the sweep to decide.
+    together = not delivery.repeatable and transactional_email()
     try:
-        if delivery.repeatable:
+        with transaction.atomic() if together else contextlib.nullcontext():
             result = work(*delivery.args)
             _mark_sent(delivery)
-        else:
-            # The work's own records (the sent-letter copy; the stored e-mail in embedded
-            # mode) commit together with "sent", or not at all.
-            with transaction.atomic():
-                result = work(*delivery.args)
-                _mark_sent(delivery)
     except Exception as exc:
         if delivery.message_id and not transactional_email():
             # The mail server took it: it is sent, whatever failed after (its copy).
