@@ -1,6 +1,7 @@
 """Small helpers the tests share: the e-mail outbox, TOTP codes, logging in through allauth."""
 
 import re
+import socket
 import time
 from dataclasses import dataclass
 
@@ -88,3 +89,10 @@ def code_in(message: EmailMessage) -> str:
 
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (now): for a server a test starts, or a dead one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

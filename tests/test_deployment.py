@@ -4,7 +4,6 @@ settings pass the production checks. (Docker itself is not run here.)"""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,9 @@ import pytest
 import yaml
 
 from dsr.celery import QUEUES
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:

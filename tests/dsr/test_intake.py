@@ -9,7 +9,7 @@ from dsr.forms import FORMS, REQUESTER_FIELDS
 from dsr.models import EventKind, RequestedRight, Status, SubjectRequest
 from dsr.rights import Right
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import code_in, path_of
+from tests.helpers import code_in, free_port, path_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -264,16 +264,12 @@ def test_ipv6_clients_are_limited_by_their_network(address, counted_as):
     assert client_ip({"REMOTE_ADDR": address}) == counted_as
 
 
-def _unreachable_cache(settings):
-    import socket
-
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def unreachable_cache(settings, url=""):
+    """The shared cache on a Redis that does not answer (``url``: one the test starts later)."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "LOCATION": url or f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
@@ -284,7 +280,7 @@ def test_filing_works_while_the_shared_cache_is_down_and_the_limits_still_hold(
 ):
     from dsr.models import RateCount
 
-    _unreachable_cache(settings)
+    unreachable_cache(settings)
     settings.DSR_RATE_INTAKE_PER_EMAIL = "2/3600"
     for _ in range(2):
         response = file_request(client.__class__(), Right.ACCESS, {})

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dsr.core import taskqueue
 from dsr.models import Delivery, DeliveryState, SubjectRequest
+from tests.dsr.test_intake import unreachable_cache
 from tests.fixtures.celery import broker_at, thread_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,13 +21,7 @@ def test_a_request_filed_while_redis_is_down_is_saved_and_confirmed_once_it_is_b
     client, settings, redis_server
 ):
     # Cache and broker both on a Redis that is not running (yet).
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    unreachable_cache(settings, redis_server.url)
     from dsr.celery import app
 
     with broker_at(redis_server.url):
