@@ -191,21 +191,21 @@ def remind_and_escalate(*, now: Any = None) -> tuple[int, int]:
     every = timedelta(days=settings.DSR_MANUAL_TASK_REMIND_DAYS)
     for task in open_tasks:
         last = task.reminded_at or task.created_at
+        # The mark and the owed e-mail commit together: a crash between them would
+        # otherwise record a reminder (or an escalation) that is never sent.
         if now - last >= every:
-            ManualTask.objects.filter(pk=task.pk).update(reminded_at=now)
-            _send_now(task, "manual_task_reminder")
+            with transaction.atomic():
+                ManualTask.objects.filter(pk=task.pk).update(reminded_at=now)
+                _send(task, "manual_task_reminder")
             reminded += 1
         due = task.job.request.due_on
         days_left = (due - now.date()).days
         if task.escalated_at is None and days_left <= settings.DSR_MANUAL_TASK_ESCALATE_DAYS:
-            ManualTask.objects.filter(pk=task.pk).update(escalated_at=now)
-            _escalate(task)
+            with transaction.atomic():
+                ManualTask.objects.filter(pk=task.pk).update(escalated_at=now)
+                _escalate(task)
             escalated += 1
     return reminded, escalated
-
-
-def _send_now(task: ManualTask, template: str) -> None:
-    _send(task, template)
 
 
 def _escalate(task: ManualTask) -> None:
