@@ -4,14 +4,17 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
 
 from dsr.core.errors import RequestError
 from dsr.demo import load_demo
 from dsr.models import EventKind, Status
 from dsr.services import questions, verification
 from dsr.services.refusals import Refusal, refuse
-from tests.factories import make_officer, submit
-from tests.helpers import code_in
+from tests.factories import PASSWORD, make_officer, submit
+from tests.helpers import code_in, login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,13 +123,6 @@ def test_the_acknowledgement_and_questions_come_with_a_pdf_letter_too(outbox):
 
 
 def test_effort_is_never_a_ground_and_repetitive_needs_an_earlier_request(outbox, client):
-    import time_machine
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from tests.factories import PASSWORD
-    from tests.helpers import login_with_totp
-
     load_demo()
     officer, secret = make_officer()
     with time_machine.travel(timezone.now() - timedelta(days=400)):

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from dsr.core import files
+from dsr.core.clock import clock_for
 from dsr.core.errors import RequestError
 from dsr.models import EventKind, FileKind, RequestEvent, RequestFile, Status, SubjectRequest
 from dsr.services import extension, questions, verification
@@ -167,8 +168,6 @@ def test_only_identity_authority_and_scope_stop_the_clock_and_the_explanation_sa
         )
         item.refresh_from_db()
         assert item.paused
-        from dsr.core.clock import clock_for
-
         today = " ".join(clock_for(item).explain("en").split())
         assert "The clock stopped on Thursday 6 March 2025, when we asked for information" in today
         assert "we process a large quantity of information about you" in today
