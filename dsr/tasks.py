@@ -19,8 +19,9 @@ from dsr.services.retention import purge_closed
 
 @shared_task(name="dsr.tasks.purge_outbox")
 def purge_outbox_task() -> int:
-    """Delete outbox e-mails past their retention (they carry personal data)."""
-    return purge_outbox()
+    """Delete outbox e-mails past their retention (they carry personal data), and sent
+    deliveries that belong to no request."""
+    return purge_outbox() + taskqueue.purge_sent()
 
 
 @shared_task(name="dsr.tasks.send_request_email", base=taskqueue.Owed)

@@ -330,6 +330,16 @@ def sweep_deliveries(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def purge_sent(*, now: datetime | None = None) -> int:
+    """Sent work that belongs to no request (officers' digests), after the outbox's retention;
+    a request's deliveries go with the request."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DSR_OUTBOX_RETENTION_DAYS)
+    deleted, _ = Delivery.objects.filter(
+        request__isnull=True, state=DeliveryState.SENT, sent_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
 def retry(delivery: Delivery) -> bool:
     """An officer sends failed work again (the caller records who and why)."""
     if not Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(

@@ -23,6 +23,8 @@ from dsr.models import (
     SentLetter,
     Status,
 )
+from dsr.services.digest import send_digests
+from tests.dsr.test_digest import DAY, case
 from tests.factories import PASSWORD, make_officer, submit
 from tests.helpers import login_with_totp
 
@@ -249,3 +251,21 @@ def test_a_lost_package_build_is_done_again_by_the_sweep(settings, tmp_path):
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SENT
     assert AnswerPackage.objects.filter(request=item, deleted_at__isnull=True).count() == 1
+
+
+def test_sent_work_of_no_request_is_purged_after_the_outbox_retention(settings):
+    officer, _ = make_officer()
+    case(officer, -1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert send_digests(DAY) == 1
+    digest = Delivery.objects.get(label="digest")
+    assert digest.state == DeliveryState.SENT
+    item = _request()
+    received = Delivery.objects.get(request=item, label="received")
+    assert received.state == DeliveryState.SENT
+    later = timezone.now() + timedelta(days=settings.DSR_OUTBOX_RETENTION_DAYS + 1)
+    assert taskqueue.purge_sent(now=timezone.now()) == 0
+    assert taskqueue.purge_sent(now=later) == 1
+    assert not Delivery.objects.filter(pk=digest.pk).exists()
+    # A request's own deliveries stay as long as the request.
+    assert Delivery.objects.filter(pk=received.pk).exists()
