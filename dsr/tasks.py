@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 
 from dsr.core import events, messages, taskqueue
-from dsr.core.audit import catch_up
+from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
 from dsr.services import verification
@@ -61,6 +61,12 @@ def purge_expired_packages_task() -> int:
 def audit_catch_up_task() -> int:
     """Request events a dead process did not get to log in the audit chain."""
     return catch_up()
+
+
+@shared_task(name="dsr.tasks.audit_log_events")
+def audit_log_events_task(event_ids: list[int]) -> None:
+    """Chain request events whose request found the audit head busy (it does not wait)."""
+    log_events(event_ids)
 
 
 @shared_task(name="dsr.tasks.send_digests")

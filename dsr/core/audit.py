@@ -1,22 +1,28 @@
 """Appending to the audit log and checking it.
 
 Events are logged right after their transaction commits, in a short transaction of their own
-that holds the chain's head only for the append (never while a request is locked). Should the
+that holds the chain's head only for the append (never while a request is locked), or, when
+another process holds the head, by a worker, so no request waits for the chain. Should the
 process die in between, ``catch_up`` (beat, every few minutes) logs what was missed: every
 event ends up in the chain exactly once.
 """
 
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from dsr.core import taskqueue
 from dsr.models import AuditEntry, AuditHead, AuditKind, RequestEvent
+
+logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -56,6 +62,15 @@ def event_digest(event: RequestEvent) -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Spec:
+    kind: str
+    request_id: int | None
+    actor_id: int | None
+    data: dict[str, Any]
+    source: str | None
+
+
 def append(
     kind: str,
     *,
@@ -64,69 +79,124 @@ def append(
     data: dict[str, Any] | None = None,
     source: str | None = None,
 ) -> AuditEntry | None:
-    """Add one entry at the end of the chain; None if ``source`` is logged already.
+    """Add one entry at the end of the chain; None if ``source`` is logged already."""
+    written = _write([_Spec(kind, request_id, actor_id, data or {}, source)], wait=True)
+    return written[0] if written else None
+
+
+def _write(specs: list[_Spec], *, wait: bool) -> list[AuditEntry] | None:
+    """Chain the entries in one short transaction; those whose ``source`` is logged already
+    are left out. None when ``wait`` is false and another process holds the head.
 
     On PostgreSQL the head row's lock orders appenders; SQLite (embedded mode) may let two
     processes read the same head, and the loser's unique ``seq`` fails: it tries again.
     """
     for attempt in range(5):
         try:
-            return _append(kind, request_id, actor_id, data or {}, source)
+            with transaction.atomic():
+                head = _locked_head(wait=wait)
+                if head is None:
+                    return None
+                sources = [spec.source for spec in specs if spec.source]
+                logged = set(
+                    AuditEntry.objects.filter(source__in=sources).values_list("source", flat=True)
+                )
+                entries = []
+                for spec in specs:
+                    if spec.source in logged:
+                        continue
+                    entry = AuditEntry(
+                        seq=head.seq + 1,
+                        at=timezone.now(),
+                        kind=spec.kind,
+                        request_id=spec.request_id,
+                        actor_id=spec.actor_id,
+                        source=spec.source,
+                        data=spec.data,
+                        prev_hash=head.hash,
+                    )
+                    entry.hash = entry_hash(head.hash, _fields(entry))
+                    head.seq, head.hash = entry.seq, entry.hash
+                    entries.append(entry)
+                if entries:
+                    AuditEntry.objects.bulk_create(entries)
+                    head.save(update_fields=["seq", "hash"])
+                return entries
         except IntegrityError:
-            if source and AuditEntry.objects.filter(source=source).exists():
-                return None  # logged by someone else at the same moment
             if attempt == 4:
                 raise
     return None  # pragma: no cover  # the loop returns or raises
 
 
-def _append(
-    kind: str,
-    request_id: int | None,
-    actor_id: int | None,
-    data: dict[str, Any],
-    source: str | None,
-) -> AuditEntry | None:
-    with transaction.atomic():
+def _locked_head(*, wait: bool) -> AuditHead | None:
+    """The head row, locked until the transaction ends; None if it is locked by someone else
+    and ``wait`` is false (where the database can tell: PostgreSQL's SKIP LOCKED)."""
+    skip = not wait and connection.features.has_select_for_update_skip_locked
+    head = AuditHead.objects.select_for_update(skip_locked=skip).filter(pk=1).first()
+    if head is None:
+        if skip and AuditHead.objects.filter(pk=1).exists():
+            return None  # another process is appending
         AuditHead.objects.get_or_create(pk=1)
         head = AuditHead.objects.select_for_update().get(pk=1)
-        if source and AuditEntry.objects.filter(source=source).exists():
-            return None
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            kind=kind,
-            request_id=request_id,
-            actor_id=actor_id,
-            source=source,
-            data=data,
-            prev_hash=head.hash,
+    return head
+
+
+def log_events(event_ids: list[int], *, wait: bool = True) -> bool:
+    """Chain these request events (each once, whoever gets there first); False if ``wait``
+    is false and another process was appending, so nothing was written."""
+    specs = [
+        _Spec(
+            AuditKind.EVENT,
+            event.request_id,
+            event.actor_id,
+            {"event": event.pk, "kind": event.kind, "digest": event_digest(event)},
+            f"event:{event.pk}",
         )
-        entry.hash = entry_hash(head.hash, _fields(entry))
-        entry.save()
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
-        return entry
+        for event in RequestEvent.objects.filter(pk__in=event_ids).order_by("pk")
+    ]
+    if not specs:
+        return True
+    return _write(specs, wait=wait) is not None
 
 
 def log_event(event_id: int) -> None:
-    event = RequestEvent.objects.filter(pk=event_id).first()
-    if event is None:
-        return
-    append(
-        AuditKind.EVENT,
-        request_id=event.request_id,
-        actor_id=event.actor_id,
-        data={"event": event.pk, "kind": event.kind, "digest": event_digest(event)},
-        source=f"event:{event.pk}",
-    )
+    log_events([event_id])
+
+
+_pending = threading.local()
 
 
 def event_recorded(event: RequestEvent) -> None:
-    """Called when an event is created: logged once its transaction has committed."""
-    # robust: a failure here is logged, never undoes or breaks the committed work; catch_up
-    # logs the event later.
-    transaction.on_commit(lambda: log_event(event.pk), robust=True)
+    """Called when an event is created: logged once its transaction has committed.
+
+    The events of one transaction are chained together by the first of their commit hooks. The
+    request that recorded them never waits for the chain: when another process is appending,
+    the events are handed to a worker (``dsr.tasks.audit_log_events``), and should that fail
+    too, ``catch_up`` logs them within minutes.
+    """
+    waiting = getattr(_pending, "ids", None)
+    if waiting is None:
+        waiting = _pending.ids = []
+    waiting.append(event.pk)
+    # robust: a failure here is logged, never undoes or breaks the committed work.
+    transaction.on_commit(_log_pending, robust=True)
+
+
+def _log_pending() -> None:
+    ids, _pending.ids = getattr(_pending, "ids", None) or [], []
+    if not ids or log_events(ids, wait=False):
+        return
+    try:
+        taskqueue.send("dsr.tasks.audit_log_events", ids)
+    except Exception as exc:
+        if not taskqueue.unreachable(exc):
+            raise
+        logger.warning(
+            "events %s not chained yet: the audit head is busy and the broker unreachable (%s);"
+            " the catch-up chains them",
+            ids,
+            type(exc).__name__,
+        )
 
 
 CATCH_UP_WINDOW = 10_000
@@ -144,12 +214,10 @@ def catch_up(window: int = CATCH_UP_WINDOW) -> int:
             "source", flat=True
         )
     )
-    count = 0
-    for event_id in sorted(recent):
-        if f"event:{event_id}" not in logged:
-            log_event(event_id)
-            count += 1
-    return count
+    missing = sorted(pk for pk in recent if f"event:{pk}" not in logged)
+    for start in range(0, len(missing), 500):
+        log_events(missing[start : start + 500])
+    return len(missing)
 
 
 def staff_viewed(request_id: int, actor_id: int, what: str) -> None:

@@ -111,3 +111,48 @@ def test_staff_views_are_logged_and_an_admin_exports_the_evidence(outbox, client
         fields = {k: v for k, v in entry.items() if k not in ("prev_hash", "hash")}
         assert audit.entry_hash(entry["prev_hash"], fields) == entry["hash"]
     assert AuditEntry.objects.filter(kind=AuditKind.EXPORT, actor_id=admin.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_request_never_waits_for_the_audit_head_a_worker_chains_its_events(outbox, celery_worker):
+    """Another process appending holds the chain's head: the filing commits without waiting,
+    a worker chains its events once the head is free, each once and in order."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from dsr.models import AuditHead
+    from tests.fixtures.celery import wait_for
+
+    audit.append(AuditKind.EXPORT, request_id=None)  # the head exists
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_head() -> None:
+        try:
+            with transaction.atomic():
+                AuditHead.objects.select_for_update().get(pk=1)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_head)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        item = submit()
+        took = time.monotonic() - started
+        events = set(item.events.values_list("pk", flat=True))
+        assert events
+        assert not AuditEntry.objects.filter(request_id=item.pk).exists()
+    finally:
+        release.set()
+        holder.join()
+    assert took < 5  # the holder keeps the head for 30 s
+    wait_for(lambda: AuditEntry.objects.filter(request_id=item.pk).count() == len(events))
+    logged = AuditEntry.objects.filter(request_id=item.pk).order_by("seq")
+    assert [entry.data["event"] for entry in logged] == sorted(events)
+    assert not list(audit.verify())
