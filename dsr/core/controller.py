@@ -1,9 +1,12 @@
 """Reading the controller's details (seeding them from the environment the first time)."""
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 
 from dsr.models import Controller, Matter, SubjectRequest, SupervisoryAuthority
 
@@ -51,14 +54,41 @@ def competent_authority(request: SubjectRequest) -> SupervisoryAuthority | None:
     return None
 
 
+# The controller as read once in the current web request (set by ``OncePerRequest``): a page
+# asks for it many times (middleware, context processor, intake, letters); outside a request
+# (workers, commands) every call reads the database.
+_in_request: ContextVar[dict[str, Controller] | None] = ContextVar("controller", default=None)
+
+
 def get_controller() -> Controller:
+    memo = _in_request.get()
+    if memo is not None and "controller" in memo:
+        return memo["controller"]
     controller = Controller.objects.order_by("pk").first()
-    if controller is not None:
-        return controller
-    try:
-        return seed_controller(settings.DSR_CONTROLLER)
-    except IntegrityError:  # another process seeded it first
-        return Controller.objects.order_by("pk").first() or seed_controller(settings.DSR_CONTROLLER)
+    if controller is None:
+        try:
+            controller = seed_controller(settings.DSR_CONTROLLER)
+        except IntegrityError:  # another process seeded it first
+            controller = Controller.objects.order_by("pk").first() or seed_controller(
+                settings.DSR_CONTROLLER
+            )
+    if memo is not None:
+        memo["controller"] = controller
+    return controller
+
+
+class OncePerRequest:
+    """Middleware: the controller's details are read at most once per request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _in_request.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _in_request.reset(token)
 
 
 @transaction.atomic
@@ -74,6 +104,9 @@ def seed_controller(values: dict[str, Any], *, replace: bool = False) -> Control
             setattr(controller, key, value)
     else:
         return controller
+    memo = _in_request.get()
+    if memo is not None:
+        memo.clear()  # changed in this request: read again
     # The key is fixed, so uniqueness is the database's to check: a second process seeding at
     # the same moment gets an IntegrityError (handled by get_controller), not a ValidationError.
     controller.full_clean(validate_unique=False)

@@ -90,3 +90,19 @@ def test_the_old_free_text_competence_becomes_the_matter_it_named():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_page_reads_the_controller_once_and_the_next_page_sees_a_change(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    get_controller()  # seeded
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("dsr:intake", args=["access"]))
+    assert page.status_code == 200
+    reads = [q for q in queries.captured_queries if 'FROM "dsr_controller"' in q["sql"]]
+    assert len(reads) == 1
+    Controller.objects.update(name="Renamed GmbH")
+    assert "Renamed GmbH" in client.get(reverse("home")).content.decode()
+    assert get_controller().name == "Renamed GmbH"  # outside a request: always read
