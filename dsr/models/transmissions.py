@@ -1,5 +1,7 @@
 """Direct transmission of a portability answer to another controller (Art. 20(2) GDPR)."""
 
+from datetime import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +47,11 @@ class Transmission(models.Model):
     )
     # Part of the signed link: a new one makes every earlier link worthless.
     nonce = models.CharField(max_length=32, blank=True)
+
+    # Not stored: what became of the recipient's e-mail, read from its delivery and sent copy
+    # (``dsr.services.transmission.with_delivery``).
+    delivery: str = ""
+    delivered_at: datetime | None = None
 
     class Meta:
         verbose_name = _("direct transmission")

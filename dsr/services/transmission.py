@@ -22,7 +22,10 @@ from dsr.core.messages import TRANSMISSION_TEMPLATE, send_to_requester
 from dsr.core.tokens import transmission_from_token
 from dsr.models import (
     AnswerPackage,
+    Delivery,
+    DeliveryState,
     EventKind,
+    SentLetter,
     SubjectRequest,
     Transmission,
     TransmissionState,
@@ -185,10 +188,40 @@ def downloaded(transmission: Transmission, package: AnswerPackage) -> None:
     )
 
 
+def with_delivery(transmission: Transmission | None) -> Transmission | None:
+    """The transmission, with what became of the recipient's e-mail once it was released:
+    ``delivery`` is "delivered" (``delivered_at``: when the mail server took it), "failed" (it
+    failed for good; an officer can try again) or "pending" (owed, or being sent now). What
+    the person is told about it rests on this, not on the release."""
+    if transmission is None or transmission.state != TransmissionState.SENT:
+        return transmission
+    since = transmission.sent_at or transmission.created_at
+    copy = (
+        SentLetter.objects.filter(
+            request=transmission.request,
+            template=TRANSMISSION_TEMPLATE,
+            to=transmission.recipient_email,
+            sent_at__gte=since,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    failed = Delivery.objects.filter(
+        request=transmission.request,
+        label=TRANSMISSION_TEMPLATE,
+        state=DeliveryState.FAILED,
+        created_at__gte=since,
+    ).exists()
+    transmission.delivered_at = copy.sent_at if copy else None
+    transmission.delivery = "delivered" if copy else "failed" if failed else "pending"
+    return transmission
+
+
 def letter_context(request: SubjectRequest) -> dict[str, Any]:
     """What the answer letter says about the direct transmission: sent to whom and until
-    when, not feasible and why, or not sent because it was never confirmed."""
+    when (or being sent, or not delivered), not feasible and why, or not sent because it was
+    never confirmed."""
     transmission = Transmission.objects.filter(request=request).first()
     if transmission is None:
         return {}
-    return {"transmission": transmission}
+    return {"transmission": with_delivery(transmission)}

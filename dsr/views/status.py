@@ -25,7 +25,7 @@ from dsr.models import (
     Transmission,
 )
 from dsr.rights import RIGHTS, Right
-from dsr.services import answers, questions, status_access, withdrawal
+from dsr.services import answers, questions, status_access, transmission, withdrawal
 from dsr.views.access import grant_status_access, may_see
 from dsr.views.intake import announce_code, code_error, too_many
 
@@ -78,7 +78,9 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "Status": Status,
             "MessageDirection": MessageDirection,
             "package": subject_request.packages.filter(released_at__isnull=False).first(),
-            "transmission": Transmission.objects.filter(request=subject_request).first(),
+            "transmission": transmission.with_delivery(
+                Transmission.objects.filter(request=subject_request).first()
+            ),
         },
     )
 

@@ -278,3 +278,62 @@ def test_the_recipients_e_mail_is_wholly_in_the_request_language(language):
         *controller.dpo_contact.splitlines(),
     ]
     assert untranslated(f"{subject}\n{text}", f"{en_subject}\n{english}", language, data=data) == []
+
+
+def test_the_answer_says_what_became_of_the_recipients_e_mail_not_that_it_went(
+    crm,  # noqa: F811
+    outbox,
+    client,
+    settings,
+):
+    """The recipient's mail server refuses the link for good: the answer letter and the status
+    page say it could not be delivered (never "we sent"); while it is owed they say it is being
+    sent; once an officer's retry delivers it, the page says when it went."""
+    from dsr.models import Delivery, DeliveryState
+    from dsr.services import deliveries, transmission
+
+    load_register()
+    officer, _ = make_officer()
+    item = submit(
+        right="portability",
+        email=sources.SUBJECT,
+        language="de",
+        details={
+            "transmit": True,
+            "recipient_name": "Neue Cloud GmbH",
+            "recipient_contact": RECIPIENT,
+        },
+    )
+    verification.verify_with_code(item, code_in(outbox.last_to(sources.SUBJECT)))
+    transmission.confirm(item)
+    settings.EMAIL_BACKEND = "tests.fakes.mail.RefusingBackend"
+    settings.DSR_TEST_REFUSED_RECIPIENTS = [RECIPIENT]
+    package = AnswerPackage.objects.get(request=item, deleted_at__isnull=True)
+    answers.release(package, officer=officer)
+    assert not outbox.to(RECIPIENT)
+    failed = Delivery.objects.get(request=item, label="transmission")
+    assert failed.state == DeliveryState.FAILED
+    assert failed.error == "SMTPRecipientsRefused"
+
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert "konnte aber nicht zugestellt werden" in letter
+    assert "haben wir Neue Cloud GmbH am" not in letter
+    client.post(reverse("set_language"), {"language": "de", "next": "/"})
+    link = _open_status_page(client, outbox, item)
+    page = " ".join(client.get(link).content.decode().split())
+    assert "konnte nicht zugestellt werden" in page
+
+    # Owed again (an officer's retry, before the worker has sent it): "being sent".
+    Delivery.objects.filter(pk=failed.pk).update(state=DeliveryState.OWED)
+    context = letter_context_for(item, "answer_ready", None)
+    _subject, text, _html = render_email("answer_ready", context, "de")
+    assert "senden wir Neue Cloud GmbH gleichzeitig" in " ".join(text.split())
+    Delivery.objects.filter(pk=failed.pk).update(state=DeliveryState.FAILED)
+
+    settings.DSR_TEST_REFUSED_RECIPIENTS = []
+    failed.refresh_from_db()
+    deliveries.retry_delivery(failed, officer=officer)
+    assert outbox.last_to(RECIPIENT)
+    page = " ".join(client.get(link).content.decode().split())
+    assert "wir Neue Cloud GmbH einen Download-Link" in page
+    assert "nicht zugestellt" not in page
