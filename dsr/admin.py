@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from dsr.models import (
     Controller,
     LetterTemplate,
+    OtherController,
     OutboxMessage,
     ProcessingActivity,
     Recipient,
@@ -68,6 +69,16 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
     search_fields = ("name", "key", "purpose")
     filter_horizontal = ("recipients",)
     prepopulated_fields = {"key": ("name",)}
+
+
+@admin.register(OtherController)
+class OtherControllerAdmin(admin.ModelAdmin[OtherController]):
+    """Joint controllers and customer organisations that requests are forwarded to."""
+
+    list_display = ("name", "kind", "request_email", "language", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "domains")
+    filter_horizontal = ("activities",)
 
 
 @admin.register(OutboxMessage)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dsr.models import ProcessingActivity, Recipient
+from dsr.models import OtherController, ProcessingActivity, Recipient
 
 RECIPIENTS: list[dict[str, Any]] = [
     {
@@ -243,6 +243,94 @@ ACTIVITIES: list[dict[str, Any]] = [
     },
 ]
 
+# The seeds' notices: Facebook Ireland is a joint controller of what its pixel collects on our
+# pages and passes to it (seed 003), and customer organisations administer the accounts their
+# staff use (seed 004: we are the data trustee and forward such requests to them). The
+# addresses are the demo's own (.example): nothing the demo sends reaches a real company.
+PIXEL_ACTIVITY = {
+    "key": "facebook-pixel",
+    "name": "Facebook Pixel and Custom Audiences",
+    "direct_marketing": True,
+    "purpose": "With your consent, measuring the effect of our advertising on Facebook and "
+    "showing our offers to Facebook users who visited our pages.",
+    "legal_basis": "consent",
+    "data_categories": "Pages visited, the pixel ID and the Facebook cookie, including your "
+    "Facebook ID if you have an account.",
+    "retention": "Until you withdraw your consent; what Facebook keeps is up to Facebook.",
+    "systems": [],
+    "recipients": [],
+    "translations": {
+        "de": {
+            "name": "Facebook-Pixel und Custom Audiences",
+            "purpose": "Mit Ihrer Einwilligung die Wirkung unserer Werbung auf Facebook messen "
+            "und Facebook-Nutzern, die unsere Seiten besucht haben, unsere Angebote zeigen.",
+            "data_categories": "Besuchte Seiten, die Pixel-ID und das Facebook-Cookie, mit "
+            "Ihrer Facebook-ID, wenn Sie ein Konto haben.",
+            "retention": "Bis Sie Ihre Einwilligung widerrufen; was Facebook speichert, "
+            "entscheidet Facebook.",
+        },
+        "nl": {
+            "name": "Facebook-pixel en Custom Audiences",
+            "purpose": "Met uw toestemming het effect van onze advertenties op Facebook meten "
+            "en onze aanbiedingen tonen aan Facebook-gebruikers die onze pagina's bezochten.",
+            "data_categories": "Bezochte pagina's, de pixel-ID en de Facebook-cookie, met uw "
+            "Facebook-ID als u een account hebt.",
+            "retention": "Totdat u uw toestemming intrekt; wat Facebook bewaart, bepaalt Facebook.",
+        },
+    },
+}
+ACTIVITIES.append(PIXEL_ACTIVITY)
+
+OTHER_CONTROLLERS: list[dict[str, Any]] = [
+    {
+        "name": "Facebook Ireland Ltd",
+        "kind": "joint_controller",
+        "address": "4 Grand Canal Square, Grand Canal Harbour, Dublin 2, Ireland",
+        "request_email": "privacy-requests@facebook.example",
+        "language": "en",
+        "contact_point": "Facebook Ireland Ltd, 4 Grand Canal Square, Grand Canal Harbour, "
+        "Dublin 2, Ireland; https://www.facebook.com/privacy/explanation",
+        "arrangement": "We are jointly responsible only for collecting the data with the "
+        "pixel on our pages and passing it to Facebook; what Facebook does with it afterwards "
+        "is its own responsibility. You can exercise your rights about the data Facebook "
+        "processes directly with Facebook; if you exercise them with us, we forward them.",
+        "activities": ["facebook-pixel"],
+        "systems": [],
+        "domains": "",
+        "translations": {
+            "de": {
+                "arrangement": "Gemeinsam verantwortlich sind wir nur für das Erheben der "
+                "Daten mit dem Pixel auf unseren Seiten und ihre Übermittlung an Facebook; "
+                "was Facebook danach damit tut, verantwortet Facebook allein. Ihre Rechte zu "
+                "den Daten, die Facebook verarbeitet, können Sie direkt bei Facebook geltend "
+                "machen; machen Sie sie bei uns geltend, leiten wir sie weiter.",
+            },
+            "nl": {
+                "arrangement": "Wij zijn alleen gezamenlijk verantwoordelijk voor het "
+                "verzamelen van de gegevens met de pixel op onze pagina's en het doorsturen "
+                "ervan naar Facebook; wat Facebook daarna doet, valt onder de eigen "
+                "verantwoordelijkheid van Facebook. Uw rechten over de gegevens die Facebook "
+                "verwerkt, kunt u rechtstreeks bij Facebook uitoefenen; oefent u ze bij ons "
+                "uit, dan sturen wij ze door.",
+            },
+        },
+    },
+    {
+        "name": "Beispiel Logistik AG",
+        "kind": "customer_organisation",
+        "address": "Hafenstraße 1, 20457 Hamburg, Germany",
+        "request_email": "datenschutz@beispiel-logistik.example",
+        "language": "de",
+        "contact_point": "Beispiel Logistik AG, Datenschutz, Hafenstraße 1, 20457 Hamburg; "
+        "datenschutz@beispiel-logistik.example",
+        "arrangement": "",
+        "activities": [],
+        "systems": [],
+        "domains": "beispiel-logistik.example",
+        "translations": {},
+    },
+]
+
 
 @transaction.atomic
 def load_register() -> int:
@@ -257,4 +345,9 @@ def load_register() -> int:
         )
         if created:  # an admin's later edits are kept when the demo loads again
             activity.recipients.set([recipients[name] for name in entry["recipients"]])
+    for entry in OTHER_CONTROLLERS:
+        values = {k: v for k, v in entry.items() if k not in ("name", "activities")}
+        party, created = OtherController.objects.get_or_create(name=entry["name"], defaults=values)
+        if created:
+            party.activities.set(ProcessingActivity.objects.filter(key__in=entry["activities"]))
     return ProcessingActivity.objects.count()

@@ -12,7 +12,7 @@ from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, outcomes, refusals
+from dsr.services import answers, completion, forwarding, outcomes, refusals
 
 
 def on_request_closed(
@@ -24,13 +24,17 @@ def on_request_closed(
     release_duplicates(request)  # requests that waited on this one's work do their own now
 
 
-def add_letter_context(*, request: SubjectRequest, template: str, **_: Any) -> dict[str, Any]:
+def add_letter_context(
+    *, request: SubjectRequest, template: str, extra: dict[str, Any] | None = None, **_: Any
+) -> dict[str, Any]:
     if template == "refused":
         return refusals.refusal_context(request)
     if template == "completed":
-        return completion.outcome(request)
+        return completion.outcome(request) | forwarding.letter_context(request, extra)
     if template == "answer_ready":
-        return answers.answer_context(request)
+        return answers.answer_context(request) | forwarding.letter_context(request, extra)
+    if template == forwarding.FORWARDED_TEMPLATE:
+        return forwarding.letter_context(request, extra)
     return {}
 
 

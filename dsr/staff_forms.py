@@ -16,6 +16,7 @@ from dsr.models import (
     ExtensionFact,
     ExtensionGround,
     Matter,
+    OtherController,
     QuestionPurpose,
     Withholding,
 )
@@ -499,3 +500,34 @@ class StatsPeriodForm(forms.Form):
         elif start or end:
             self.add_error("to" if start else "from", _("Give both dates of the period."))
         return data
+
+
+class ForwardForm(forms.Form):
+    """Forward the request, or the part of it in some systems, to another controller named in
+    the register (a joint controller, or the customer organisation that administers the
+    account)."""
+
+    field_template_name = COMPACT
+    party = forms.ModelChoiceField(
+        label=_("To"), queryset=OtherController.objects.filter(active=True)
+    )
+    systems = forms.MultipleChoiceField(
+        label=_("Only the data in these systems"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "None ticked: the whole request (a joint controller); a customer organisation gets "
+            "the systems the register names for it. We no longer act on the data in the systems "
+            "forwarded."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note to the other controller"),
+        required=False,
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control form-control-sm mb-2"}),
+    )
+
+    def __init__(self, *args: Any, systems: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["systems"].choices = list(systems)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
-from dsr.services import verification
+from dsr.services import forwarding, verification
 from dsr.services.answers import purge_expired
 from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
@@ -32,6 +32,12 @@ def send_request_email(
     extra: dict[str, Any] | None = None,
 ) -> bool:
     return messages.deliver(request_id, template, challenge_id, extra)
+
+
+@shared_task(name="dsr.tasks.send_forwarded_request", base=taskqueue.Owed)
+def send_forwarded_request(request_id: int, forwarding_id: int) -> bool:
+    """The request as forwarded to a joint controller or customer organisation."""
+    return forwarding.deliver(request_id, forwarding_id)
 
 
 @shared_task(name="dsr.tasks.sweep_deliveries")

@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, queue, staff, stats, status, systems, transmission
+from dsr.views import (
+    cases,
+    forwarding,
+    intake,
+    public,
+    queue,
+    staff,
+    stats,
+    status,
+    systems,
+    transmission,
+)
 
 request_patterns = (
     [
@@ -21,6 +32,7 @@ request_patterns = (
             name="confirm_transmission",
         ),
         path("t/<str:token>/", transmission.download, name="transmission_download"),
+        path("f/<str:token>/", forwarding.check, name="forwarding_check"),
         path("my-requests/", status.my_requests, name="my_requests"),
     ],
     "dsr",

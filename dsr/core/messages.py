@@ -63,7 +63,16 @@ def send_to_requester(
 
 # Notices that are letters too (a PDF copy the requester can keep or print).
 LETTERS = frozenset(
-    {"verified", "info_requested", "refused", "extended", "expired", "agent_rejected", "completed"}
+    {
+        "verified",
+        "info_requested",
+        "refused",
+        "extended",
+        "expired",
+        "agent_rejected",
+        "completed",
+        "forwarded",
+    }
 )
 
 
@@ -109,7 +118,7 @@ def letter_context_for(
     ``letter_context`` add (a refusal's reasons, a completion's outcome)."""
     context = request_context(request) | (extra or {})
     for _receiver, added in letter_context.send(
-        sender=SubjectRequest, request=request, template=template
+        sender=SubjectRequest, request=request, template=template, extra=extra
     ):
         context |= cast(dict[str, Any], added or {})
     return context

@@ -4,6 +4,7 @@ from dsr.models.answers import AnswerPackage, Redaction, Withholding
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, Matter, SupervisoryAuthority
 from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
+from dsr.models.forwarding import Forwarding, OtherController, PartyKind
 from dsr.models.jobs import (
     DONE,
     UNFINISHED,
@@ -86,6 +87,7 @@ __all__ = [
     "ExtensionFact",
     "ExtensionGround",
     "FileKind",
+    "Forwarding",
     "IdDocumentType",
     "JobStatus",
     "LegalBasis",
@@ -95,8 +97,10 @@ __all__ = [
     "Matter",
     "MessageDirection",
     "NoticeStatus",
+    "OtherController",
     "OutboxMessage",
     "Outcome",
+    "PartyKind",
     "ProcessingActivity",
     "Proposal",
     "ProposalKind",

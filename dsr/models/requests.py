@@ -235,6 +235,7 @@ class EventKind(models.TextChoices):
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
     MATTER_CHANGED = "matter_changed", _("What the request is about was corrected")
     # Art. 20(2): direct transmission to another controller.
+    FORWARDED = "forwarded", _("Forwarded to another controller")
     TRANSMISSION_CONFIRMED = "transmission_confirmed", _("Direct transmission confirmed")
     TRANSMISSION_SENT = "transmission_sent", _("Download link sent to the other controller")
     TRANSMISSION_NOT_FEASIBLE = (

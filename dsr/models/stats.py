@@ -50,6 +50,9 @@ class RequestOutcome(models.Model):
     on_time_extended = models.BooleanField(_("answered within the deadline that applied"))
     days_to_close = models.PositiveIntegerField(_("days to close"))
     systems = models.JSONField(_("systems"), default=dict)
+    # Per forwarding: the kind of controller it went to and whether it was the whole request,
+    # ``[{"kind": "joint_controller", "whole": false}]``.
+    forwarded = models.JSONField(_("forwarded"), default=list, blank=True)
     recorded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -46,9 +46,18 @@ def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
     rights = {r.right: r.details for r in request.requested_rights.all()}
     planned = plan(rights, {alias: config.stage for alias, config in systems.items()})
     held = _held_actions(rights)
+    # Systems whose data another controller administers, to which that part was forwarded.
+    forwarded = {
+        alias: f.skip_reason
+        for f in request.forwardings.select_related("party")
+        for alias in f.systems
+    }
     for item in planned:
         job = ConnectorJob(request=request, system=item.system, action=item.action, step=item.step)
-        if item.action not in registry.capabilities(item.system) and item.action not in CHANGES:
+        if item.system in forwarded:
+            job.status = JobStatus.SKIPPED
+            job.skipped_reason = forwarded[item.system]
+        elif item.action not in registry.capabilities(item.system) and item.action not in CHANGES:
             # A system that cannot rectify, restrict or object still runs its job: a person
             # takes over there (dsr.processing.changes); it is never simply left out.
             job.status = JobStatus.SKIPPED

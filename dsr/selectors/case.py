@@ -222,6 +222,14 @@ def systems(item: SubjectRequest) -> list[str]:
     return sorted(set(item.jobs.values_list("system", flat=True)))
 
 
+def system_choices(item: SubjectRequest) -> list[tuple[str, str]]:
+    """Every configured system as (alias, name in the request's language): a forwarding may
+    name systems whose jobs have not started."""
+    return [
+        (alias, config.name_for(item.language)) for alias, config in configured_systems().items()
+    ]
+
+
 def purge_from(item: SubjectRequest) -> date | None:
     """When a closed request's retention period ends (LEGAL.md §5)."""
     closed_on = (

@@ -130,6 +130,17 @@ def redact(
     owe_package(request.pk)
 
 
+def rebuild_unsent(request: SubjectRequest) -> bool:
+    """What the answer may hold changed before it was sent (a forwarding took a system's data
+    out of it): the unsent package is discarded and built again. False if there is none."""
+    package = request.packages.filter(deleted_at__isnull=True, released_at__isnull=True).first()
+    if package is None:
+        return False
+    _discard(package)
+    owe_package(request.pk)
+    return True
+
+
 def _discard(package: AnswerPackage, now: datetime | None = None) -> None:
     """Mark the package deleted; its file goes once that is committed (a rollback keeps both)."""
     name = package.storage_name

@@ -130,6 +130,11 @@ def snapshot(request: SubjectRequest) -> RequestOutcome | None:
             "on_time_extended": closed_on <= deadlines.due and refused_in_time,
             "days_to_close": max(0, (closed_on - request.received_on).days),
             "systems": _systems(request, history),
+            "forwarded": [
+                {"kind": f.party.kind, "whole": f.whole}
+                for f in request.forwardings.select_related("party")
+                if f.forwarded_at <= closing.at
+            ],
         },
     )
     return outcome

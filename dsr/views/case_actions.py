@@ -28,6 +28,7 @@ from dsr.services import (
     decisions,
     deliveries,
     extension,
+    forwarding,
     jobs,
     matter,
     notes,
@@ -49,6 +50,7 @@ from dsr.staff_forms import (
     DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
+    ForwardForm,
     JobForm,
     LegalHoldForm,
     MatterForm,
@@ -314,6 +316,27 @@ def _redact(item: SubjectRequest, officer: User, data: Data) -> Done:
 # --- the case itself ------------------------------------------------------------------------------
 
 
+def forward_form_kwargs(item: SubjectRequest) -> Data:
+    return {"systems": case.system_choices(item)}
+
+
+def _forward(item: SubjectRequest, officer: User, data: Data) -> Done:
+    done = forwarding.forward(
+        item,
+        party=data["party"],
+        officer=officer,
+        systems=list(data.get("systems") or []),
+        note=str(data.get("note") or ""),
+    )
+    return Done(
+        _(
+            "Forwarded to %(party)s. It receives the signed message, and the requester a letter "
+            "saying who handles what."
+        )
+        % {"party": done.party.name}
+    )
+
+
 def _note(item: SubjectRequest, officer: User, data: Data) -> Done:
     notes.add_note(item, officer=officer, body=str(data["body"]))
     return Done(_("The note is saved."))
@@ -360,6 +383,7 @@ ACTIONS: dict[str, Action] = {
     "redact": Action(
         RedactForm, _redact, back="staff:case_package", form_kwargs=redact_form_kwargs
     ),
+    "forward": Action(ForwardForm, _forward, form_kwargs=forward_form_kwargs),
     "note": Action(NoteForm, _note),
     "assign": Action(AssignForm, _assign),
     "matter": Action(MatterForm, _matter),

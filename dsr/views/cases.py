@@ -15,11 +15,12 @@ from dsr.core.errors import RequestError
 from dsr.core.files import read_file
 from dsr.exports import portability
 from dsr.forms import detail_rows
-from dsr.models import SubjectRequest, Transmission
+from dsr.models import OtherController, SubjectRequest, Transmission
 from dsr.rights import Right
 from dsr.selectors import case
 from dsr.services import (
     answers,
+    forwarding,
     notices,
 )
 from dsr.services.intake import Intake, SubjectDetails, submit_request
@@ -32,6 +33,7 @@ from dsr.staff_forms import (
     DoneByHandForm,
     ErasureDecisionForm,
     ExtendForm,
+    ForwardForm,
     JobForm,
     LegalHoldForm,
     ManualIntakeForm,
@@ -47,7 +49,7 @@ from dsr.staff_forms import (
     TransmissionNotFeasibleForm,
     VerifyForm,
 )
-from dsr.views.case_actions import ACTIONS, perform, redact_form_kwargs
+from dsr.views.case_actions import ACTIONS, forward_form_kwargs, perform, redact_form_kwargs
 
 
 def _case(reference: str) -> SubjectRequest:
@@ -146,6 +148,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             ),
             "transmission": Transmission.objects.filter(request=item).first(),
             "not_feasible_form": TransmissionNotFeasibleForm(auto_id="id_transmission_%s"),
+            "forwardings": item.forwardings.select_related("party"),
+            "forward_suggestions": forwarding.suggestions(item),
+            "forward_form": ForwardForm(auto_id="id_forward_%s", **forward_form_kwargs(item))
+            if OtherController.objects.filter(active=True).exists()
+            else None,
         },
     )
 

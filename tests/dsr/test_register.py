@@ -5,14 +5,14 @@ import pytest
 from connectors import registry
 from dsr.core.register import activities_for_system, recipients_for_system
 from dsr.demo_register import load_register
-from dsr.models import ProcessingActivity, Recipient
+from dsr.models import OtherController, ProcessingActivity, Recipient
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_register_holds_the_facts_of_the_seeds():
-    assert load_register() == 6
-    assert load_register() == 6  # loading again adds nothing
+    assert load_register() == 7
+    assert load_register() == 7  # loading again adds nothing
     chat = ProcessingActivity.objects.get(key="customer-service-chat")
     assert "24 hours" in chat.retention
     assert "28 days" in chat.retention
@@ -23,6 +23,11 @@ def test_the_demo_register_holds_the_facts_of_the_seeds():
     salesforce = Recipient.objects.get(name="Salesforce, Inc.")
     assert salesforce.country == "US"
     assert salesforce.safeguard == "bcr"
+    # Seed 003: Facebook Ireland is a joint controller of what its pixel collects (Art. 26).
+    facebook = OtherController.objects.get(name="Facebook Ireland Ltd")
+    assert facebook.kind == "joint_controller"
+    assert [a.key for a in facebook.activities.all()] == ["facebook-pixel"]
+    assert "4 Grand Canal Square" in facebook.contact_point
 
 
 def test_texts_come_in_the_readers_language():
