@@ -1,7 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import cases, intake, public, queue, staff, stats, status, systems, transmission
+from dsr.views import (
+    cases,
+    gpc,
+    intake,
+    marketing,
+    public,
+    queue,
+    staff,
+    stats,
+    status,
+    systems,
+    transmission,
+)
 
 request_patterns = (
     [
@@ -22,6 +34,7 @@ request_patterns = (
         ),
         path("t/<str:token>/", transmission.download, name="transmission_download"),
         path("my-requests/", status.my_requests, name="my_requests"),
+        path("o/<str:token>/", marketing.objection_link, name="objection_link"),
     ],
     "dsr",
 )
@@ -66,6 +79,7 @@ urlpatterns = [
     path("", include(request_patterns)),
     path("i18n/setlang/", public.set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
+    path(".well-known/gpc.json", gpc.gpc_json, name="gpc_json"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
     path("systems/", include(system_patterns)),

@@ -20,6 +20,7 @@ from dsr.models.jobs import (
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.limits import RateCount
 from dsr.models.outbox import Delivery, DeliveryState, OutboxMessage
+from dsr.models.privacy_signals import PrivacySignal, SignalIdentifier, SignalSource
 from dsr.models.queue import SavedFilter
 from dsr.models.register import (
     LegalBasis,
@@ -97,6 +98,7 @@ __all__ = [
     "NoticeStatus",
     "OutboxMessage",
     "Outcome",
+    "PrivacySignal",
     "ProcessingActivity",
     "Proposal",
     "ProposalKind",
@@ -116,6 +118,8 @@ __all__ = [
     "SavedFilter",
     "ScheduledErasure",
     "SentLetter",
+    "SignalIdentifier",
+    "SignalSource",
     "Status",
     "SubjectRequest",
     "SupervisoryAuthority",
