@@ -36,7 +36,7 @@ VERIFIED_AS = {
     SignalIdentifier.MARKETING_LINK: VerificationMethod.MARKETING_LINK,
 }
 # The first e-mail says how the objection reached us.
-ACKNOWLEDGEMENT = {SignalSource.GPC: "gpc_objection", SignalSource.ONE_CLICK: "received"}
+ACKNOWLEDGEMENT = {SignalSource.GPC: "gpc_signal", SignalSource.ONE_CLICK: "received"}
 
 
 def marketing_objection_of(*, email: str, account: User | None = None) -> SubjectRequest | None:
@@ -98,7 +98,8 @@ def take_signal(
     if request is None:
         request = submit_request(
             intake=Intake(
-                rights={Right.OBJECTION: {**MARKETING_OBJECTION, "via": source}},
+                # How it came is on its signals, not in what the person asked.
+                rights={Right.OBJECTION: dict(MARKETING_OBJECTION)},
                 subject=SubjectDetails(email=email),
                 language=language,
             ),
