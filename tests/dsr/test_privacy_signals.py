@@ -3,6 +3,8 @@
 import csv
 import io
 import sqlite3
+import threading
+import time
 
 import pytest
 from django.core import signing
@@ -28,9 +30,11 @@ from dsr.models import (
     VerificationMethod,
 )
 from dsr.services.completion import complete
-from dsr.views.access import grant_status_access
+from dsr.services.intake import AgentDetails
+from dsr.services.marketing_objection import take_signal
+from dsr.views.access import SESSION_KEY as STATUS_SESSION_KEY
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
-from tests.helpers import login_with_totp, path_of
+from tests.helpers import code_in, login_with_totp, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -191,19 +195,74 @@ def test_an_officers_browser_objects_for_nobody(client, shop):
 def test_a_visitor_who_opened_their_status_page_with_a_code_is_recognised(
     client, shop, outbox, django_capture_on_commit_callbacks
 ):
-    access = submit(email="jan@example.nl", language="nl")
-    # The status page unlocked with the code sent to the address (dsr.views.status).
-    session_request = type("R", (), {"session": client.session})()
-    grant_status_access(session_request, access)
-    session_request.session.save()
+    submit(email="jan@example.nl", language="nl")
+    status_url = next(
+        u
+        for u in outbox.links(outbox.last_to("jan@example.nl"))
+        if "/r/verify/" not in u and "/r/" in u
+    )
+    status_page = path_of(status_url)
+    # Without the code the link alone recognises nobody.
+    client.get(status_page, **GPC)
+    assert not PrivacySignal.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="nl", **GPC)
+        client.post(status_page, {"send": "1"})
+    client.post(status_page, {"code": code_in(outbox.last_to("jan@example.nl"))})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(status_page, HTTP_ACCEPT_LANGUAGE="nl", **GPC)
     item = marketing_objections("jan@example.nl").get()
     assert item.account is None
     assert item.verification_method == VerificationMethod.EMAIL_CODE
     assert item.language == "nl"
     assert PrivacySignal.objects.get().identified_by == SignalIdentifier.STATUS_ACCESS
-    assert "Global Privacy Control" in outbox.last_to("jan@example.nl").body
+    told = outbox.last_to("jan@example.nl")
+    assert "Global Privacy Control" in told.body
+    assert "art. 21, lid 5, AVG" in told.body
+
+
+def test_an_agents_status_page_objects_for_nobody(
+    client, shop, outbox, django_capture_on_commit_callbacks
+):
+    agent = AgentDetails(name="Anwalt", email="kanzlei@example.de", authority="power_of_attorney")
+    item = submit(email="erika@example.org", agent=agent)
+    session = client.session
+    session[STATUS_SESSION_KEY] = {str(item.pk): time.time() + 3600}
+    session.save()
+    client.get(reverse("home"), **GPC)
+    assert not PrivacySignal.objects.exists()
+    assert not marketing_objections("erika@example.org").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_signals_of_one_person_at_the_same_moment_open_one_objection(shop, outbox):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks need PostgreSQL")
+    start = threading.Barrier(3)
+
+    def signal() -> None:
+        start.wait()
+        try:
+            take_signal(
+                source=SignalSource.ONE_CLICK,
+                identified_by=SignalIdentifier.MARKETING_LINK,
+                email="erika@example.org",
+                language="en",
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=signal) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert marketing_objections("erika@example.org").count() == 1
+    assert PrivacySignal.objects.count() == 3
+    assert PrivacySignal.objects.filter(opened_request=True).count() == 1
 
 
 def test_the_one_click_link_objects_without_login(shop, outbox, django_capture_on_commit_callbacks):
