@@ -21,6 +21,7 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from accounts.models import User
 from accounts.roles import is_officer
 from dsr.models import RequesterType, SignalIdentifier, SignalSource, SubjectRequest
 from dsr.services import marketing_objection
@@ -42,11 +43,13 @@ def sends_gpc(request: HttpRequest) -> bool:
     return request.headers.get("Sec-GPC", "").strip() == "1"
 
 
-def _recognised(request: HttpRequest) -> list[tuple[str, SignalIdentifier, str]]:
-    """(session key, how recognised, address) for each person this visitor proved to be."""
+def _recognised(request: HttpRequest, taken: list[str]) -> list[tuple[str, SignalIdentifier, str]]:
+    """(session key, how recognised, address) for each person this visitor proved to be whose
+    signal this session has not taken yet. The keys name ids, never addresses."""
     user = request.user
     if user.is_authenticated:
-        if is_officer(user) or user.is_staff:
+        key = f"account:{user.pk}"
+        if key in taken or user.is_staff or is_officer(user):
             return []
         address = (
             EmailAddress.objects.filter(user=user, verified=True)
@@ -54,13 +57,17 @@ def _recognised(request: HttpRequest) -> list[tuple[str, SignalIdentifier, str]]
             .values_list("email", flat=True)
             .first()
         )
-        return [(f"account:{user.pk}", SignalIdentifier.ACCOUNT, address)] if address else []
-    pks = granted_requests(request)
+        return [(key, SignalIdentifier.ACCOUNT, address)] if address else []
+    pks = [pk for pk in granted_requests(request) if f"request:{pk}" not in taken]
     if not pks:
         return []
-    found = SubjectRequest.objects.filter(pk__in=pks, requester_type=RequesterType.SUBJECT)
-    addresses = {email.lower() for email in found.values_list("email", flat=True) if email}
-    return [(f"address:{a}", SignalIdentifier.STATUS_ACCESS, a) for a in sorted(addresses)]
+    found = SubjectRequest.objects.filter(pk__in=pks, requester_type=RequesterType.SUBJECT).exclude(
+        email=""
+    )
+    return [
+        (f"request:{pk}", SignalIdentifier.STATUS_ACCESS, email.lower())
+        for pk, email in found.order_by("pk").values_list("pk", "email")
+    ]
 
 
 def _language(request: HttpRequest) -> str:
@@ -71,18 +78,19 @@ def _language(request: HttpRequest) -> str:
 
 def take_gpc_signal(request: HttpRequest) -> None:
     taken = list(request.session.get(SESSION_KEY, []))
-    for key, identified_by, address in _recognised(request):
-        if key in taken:
-            continue
-        user = request.user
-        marketing_objection.take_signal(
-            source=SignalSource.GPC,
-            identified_by=identified_by,
-            email=address,
-            language=_language(request),
-            account=user if identified_by == SignalIdentifier.ACCOUNT else None,  # type: ignore[arg-type]
-            user_agent=request.headers.get("User-Agent", ""),
-        )
+    user = request.user
+    done: set[str] = set()  # two requests of one address unlocked: one signal
+    for key, identified_by, address in _recognised(request, taken):
+        if address not in done:
+            marketing_objection.take_signal(
+                source=SignalSource.GPC,
+                identified_by=identified_by,
+                email=address,
+                language=_language(request),
+                account=user if isinstance(user, User) else None,
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+            done.add(address)
         taken.append(key)
         request.session[SESSION_KEY] = taken
 
