@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After the session, the account and the language: Sec-GPC: 1 objects (Art. 21(5)).
+    "dsr.views.gpc.GlobalPrivacyControlMiddleware",
 ]
 
 ROOT_URLCONF = "dsr.urls"
@@ -361,6 +363,11 @@ DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
+# Objections posted with one marketing link (one address): mail providers post RFC 8058
+# one-clicks for many people from few addresses, so the limit counts per address, not per IP.
+DSR_RATE_OBJECTION_LINK_PER_ADDRESS = env.str(
+    "DSR_RATE_OBJECTION_LINK_PER_ADDRESS", default="10/3600"
+)
 
 # Days within which backups are overwritten: the erasure letter says so, in the request's
 # language (Art. 17; EDPB: say how backups are handled).

@@ -4,7 +4,9 @@ from django.urls import include, path
 from dsr.views import (
     cases,
     forwarding,
+    gpc,
     intake,
+    marketing,
     public,
     queue,
     staff,
@@ -34,6 +36,7 @@ request_patterns = (
         path("t/<str:token>/", transmission.download, name="transmission_download"),
         path("f/<str:token>/", forwarding.check, name="forwarding_check"),
         path("my-requests/", status.my_requests, name="my_requests"),
+        path("o/<str:token>/", marketing.objection_link, name="objection_link"),
     ],
     "dsr",
 )
@@ -78,6 +81,7 @@ urlpatterns = [
     path("", include(request_patterns)),
     path("i18n/setlang/", public.set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
+    path(".well-known/gpc.json", gpc.gpc_json, name="gpc_json"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
     path("systems/", include(system_patterns)),

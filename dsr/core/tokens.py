@@ -1,9 +1,14 @@
-"""Signed links: to a request's status page, and to a package sent to another controller."""
+"""Signed links: to a request's status page, to a package sent to another controller, and
+the one-click objection link in the controller's marketing e-mails."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.core import signing
 
+from dsr.core.crypto import decrypt_text, encrypt_text
 from dsr.models import (
     SubjectRequest,
     Transmission,
@@ -11,6 +16,7 @@ from dsr.models import (
 
 STATUS_SALT = "dsr.status-link"
 TRANSMISSION_SALT = "dsr.transmission-link"
+MARKETING_SALT = "dsr.marketing-objection-link"
 
 
 def status_token(request: SubjectRequest) -> str:
@@ -43,3 +49,31 @@ def transmission_from_token(token: str, *, max_age: timedelta) -> Transmission |
     if found is None or not found.nonce or found.nonce != values.get("n"):
         return None
     return found
+
+
+@dataclass(frozen=True)
+class MarketingAddress:
+    email: str
+    language: str
+
+
+def marketing_objection_token(email: str, language: str) -> str:
+    """The one-click objection link's token for one address. Signed (HMAC, checked in constant
+    time by ``signing``) so it cannot be made or altered without the secret key; the address
+    inside is encrypted, so it does not show in the access logs of proxies and web servers.
+    It does not expire: a marketing e-mail is read months later, and objecting must still work."""
+    return signing.dumps(
+        {"a": encrypt_text(email.strip().lower()), "l": language}, salt=MARKETING_SALT
+    )
+
+
+def address_from_marketing_token(token: str) -> MarketingAddress | None:
+    try:
+        values = signing.loads(token, salt=MARKETING_SALT)
+        email = decrypt_text(str(values["a"]))
+    except (signing.BadSignature, InvalidToken, KeyError, TypeError, ValueError):
+        return None
+    language = str(values.get("l") or "")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    return MarketingAddress(email=email, language=language) if email else None

@@ -21,6 +21,7 @@ from dsr.models.jobs import (
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.limits import RateCount
 from dsr.models.outbox import Delivery, DeliveryState, OutboxMessage
+from dsr.models.privacy_signals import PrivacySignal, SignalIdentifier, SignalSource
 from dsr.models.queue import SavedFilter
 from dsr.models.register import (
     LegalBasis,
@@ -101,6 +102,7 @@ __all__ = [
     "OutboxMessage",
     "Outcome",
     "PartyKind",
+    "PrivacySignal",
     "ProcessingActivity",
     "Proposal",
     "ProposalKind",
@@ -120,6 +122,8 @@ __all__ = [
     "SavedFilter",
     "ScheduledErasure",
     "SentLetter",
+    "SignalIdentifier",
+    "SignalSource",
     "Status",
     "SubjectRequest",
     "SupervisoryAuthority",

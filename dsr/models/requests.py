@@ -50,6 +50,8 @@ class VerificationMethod(models.TextChoices):
     EMAIL_LINK = "email_link", _("One-time link sent by e-mail")
     EMAIL_CODE = "email_code", _("One-time code sent by e-mail")
     OFFICER = "officer", _("Verified by a privacy officer")
+    # The signed objection link in a marketing e-mail: only the address's holder has it.
+    MARKETING_LINK = "marketing_link", _("Signed objection link sent to the address")
 
 
 class SubjectRequest(models.Model):

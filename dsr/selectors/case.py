@@ -93,6 +93,8 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "files": item.files.filter(deleted_at__isnull=True),
         "case_messages": item.messages.select_related("author"),
         "notes": item.notes.select_related("author"),
+        # Each GPC signal or one-click objection this request holds (Art. 21(5)).
+        "privacy_signals": list(item.privacy_signals.all()),
         "letters": item.letters.all(),
         # What is owed and not sent yet, or failed: sent ones are the letters above.
         "deliveries": [

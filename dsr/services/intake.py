@@ -75,10 +75,21 @@ def _has_verified_email(account: User | None, email: str) -> bool:
 
 @transaction.atomic
 def submit_request(
-    *, intake: Intake, account: User | None = None, entered_by: User | None = None
+    *,
+    intake: Intake,
+    account: User | None = None,
+    entered_by: User | None = None,
+    verified_as: str = "",
+    acknowledgement: str = "received",
 ) -> SubjectRequest:
     """Open a request and start the statutory clock (receipt = now, or the real receipt time
-    of a letter or e-mail that staff enter)."""
+    of a letter or e-mail that staff enter).
+
+    ``verified_as``: a ``VerificationMethod`` by which the person already proved the address
+    before filing (a signed link that went to it); the request is verified at once, like one
+    from an account. ``acknowledgement``: the template of the first e-mail."""
+    if verified_as and (intake.agent is not None or entered_by is not None):
+        raise ValueError("Only a data subject's own online request can come verified.")
     if not intake.rights:
         raise RequestError(_("Please choose at least one right."))
     subject, agent = intake.subject, intake.agent
@@ -133,15 +144,15 @@ def submit_request(
     )
     _link_duplicate(request)
 
-    if entered_by is None and owner is not None:
-        send_to_requester(request, "received")
-        verified_by_email(request, VerificationMethod.ACCOUNT, quiet=True)
+    if entered_by is None and (owner is not None or verified_as):
+        send_to_requester(request, acknowledgement)
+        verified_by_email(request, verified_as or VerificationMethod.ACCOUNT, quiet=True)
     elif request.answer_email and (entered_by is None or intake.extra.get("send_verification")):
         challenge = challenges.issue(
             request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
         )
         record(request, EventKind.VERIFICATION_SENT, actor=entered_by)
-        send_to_requester(request, "received", challenge)
+        send_to_requester(request, acknowledgement, challenge)
     # Last: the counter's lock is held from here to the commit (e-mails render at send time).
     request.reference = next_reference(received_on.year)
     request.save(update_fields=["reference"])

@@ -22,3 +22,10 @@ def may_see(request: HttpRequest, subject_request: SubjectRequest) -> bool:
         return True
     expiry = request.session.get(SESSION_KEY, {}).get(str(subject_request.pk), 0)
     return bool(expiry > time.time())
+
+
+def granted_requests(request: HttpRequest) -> list[int]:
+    """The requests whose status page this session unlocked with a code (not yet expired)."""
+    now = time.time()
+    grants = request.session.get(SESSION_KEY, {})
+    return sorted(int(pk) for pk, expiry in grants.items() if expiry > now)
