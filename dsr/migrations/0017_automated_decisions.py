@@ -25,4 +25,9 @@ class Migration(migrations.Migration):
             name='automated_logic',
             field=models.TextField(blank=True, help_text='Meaningful information about the logic of the automated decision: what it looks at and how it comes to its result (Art. 15(1)(h), 13(2)(f) GDPR).', verbose_name='logic involved'),
         ),
+        migrations.AlterField(
+            model_name='requestedright',
+            name='right',
+            field=models.CharField(choices=[('access', 'A copy of your data'), ('rectification', 'Correction'), ('erasure', 'Erasure'), ('restriction', 'Restriction'), ('portability', 'Data portability'), ('objection', 'Your right to object'), ('consent_withdrawal', 'Withdrawing consent'), ('automated_decision', 'Review of an automated decision')], db_index=True, max_length=32, verbose_name='right'),
+        ),
     ]
