@@ -15,6 +15,11 @@ class Migration(migrations.Migration):
             name='automated_consequences',
             field=models.TextField(blank=True, help_text='What the automated decision means for the person, e.g. an order is refused or only offered with prepayment (Art. 15(1)(h) GDPR).', verbose_name='significance and envisaged consequences'),
         ),
+        migrations.AddField(
+            model_name='requestoutcome',
+            name='review_outcome',
+            field=models.CharField(blank=True, max_length=16, verbose_name='outcome of the review'),
+        ),
         migrations.AlterField(
             model_name='processingactivity',
             name='automated_decision',
@@ -26,8 +31,18 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, help_text='Meaningful information about the logic of the automated decision: what it looks at and how it comes to its result (Art. 15(1)(h), 13(2)(f) GDPR).', verbose_name='logic involved'),
         ),
         migrations.AlterField(
+            model_name='proposal',
+            name='kind',
+            field=models.CharField(choices=[('erasure', 'Approval of the erasure'), ('refusal', 'Refusal or partial refusal'), ('objection', 'Decision on the objection (Art. 21(1) GDPR)'), ('decision_review', 'Review of the automated decision (Art. 22(3) GDPR)')], max_length=16, verbose_name='decision'),
+        ),
+        migrations.AlterField(
             model_name='requestedright',
             name='right',
             field=models.CharField(choices=[('access', 'A copy of your data'), ('rectification', 'Correction'), ('erasure', 'Erasure'), ('restriction', 'Restriction'), ('portability', 'Data portability'), ('objection', 'Your right to object'), ('consent_withdrawal', 'Withdrawing consent'), ('automated_decision', 'Review of an automated decision')], db_index=True, max_length=32, verbose_name='right'),
+        ),
+        migrations.AlterField(
+            model_name='requestevent',
+            name='kind',
+            field=models.CharField(choices=[('submitted', 'Request received'), ('linked', 'Linked to an earlier request for the same right'), ('verification_sent', 'Verification e-mail sent'), ('verification_reminder', 'Verification reminder sent'), ('verification_locked', 'Too many wrong codes'), ('email_confirmed', "Requester's e-mail address confirmed"), ('verified', 'Identity verified'), ('subject_confirmed', 'Data subject confirmed the agent'), ('subject_rejected', 'Data subject rejected the agent'), ('info_requested', 'Information requested from the requester'), ('info_received', 'Information received from the requester'), ('id_document_uploaded', 'Identity document uploaded'), ('id_checked', 'Identity document checked and deleted'), ('message_sent', 'Message sent to the requester'), ('message_received', 'Message received from the requester'), ('extended', 'Deadline extended'), ('approved', 'Processing approved'), ('processing_started', 'Our systems are being searched'), ('processing_finished', 'All systems have answered'), ('restriction_lift_notified', 'Told the requester a restriction will be lifted'), ('restriction_lifted', 'Restriction lifted'), ('answer_released', 'Answer sent'), ('completed', 'Request completed'), ('answer_downloaded', 'Answer downloaded'), ('answer_reissued', 'Download link renewed'), ('assigned', 'Assigned to an officer'), ('note_added', 'Internal note added'), ('redacted', 'Third-party data redacted from the answer'), ('job_retried', "A system's job was started again"), ('delivery_retried', 'A failed e-mail or answer package was tried again'), ('job_skipped', 'A system was skipped'), ('job_done_by_hand', 'A change a system could not make was done another way'), ('withdrawn', 'Withdrawn by the requester'), ('expired', 'Closed: identity not confirmed in time'), ('refused', 'Refused'), ('partly_refused', 'Partly refused'), ('proposed', 'Decision proposed'), ('proposal_approved', 'Proposed decision approved by a second officer'), ('proposal_rejected', 'Proposed decision sent back'), ('proposal_withdrawn', 'Proposed decision withdrawn'), ('objection_upheld', 'Objection upheld: the processing stops'), ('decision_reviewed', 'Automated decision reviewed by a person (Art. 22(3) GDPR)'), ('erasure_replayed', 'Erasure done again after a system was restored'), ('erasure_postponed', 'Scheduled erasure of kept records waits: the person has another open request'), ('legal_hold_set', 'Placed on legal hold'), ('legal_hold_released', 'Legal hold released'), ('matter_changed', 'What the request is about was corrected'), ('transmission_confirmed', 'Direct transmission confirmed'), ('transmission_sent', 'Download link sent to the other controller'), ('transmission_not_feasible', 'Direct transmission not technically feasible'), ('transmission_downloaded', 'Answer downloaded by the other controller')], max_length=32, verbose_name='event'),
         ),
     ]
