@@ -168,8 +168,10 @@ def letter_context(request: SubjectRequest) -> dict[str, Any]:
             "stands": event.data["outcome"] in STANDS,
             "reviewer_role": event.data.get("reviewer_role", ""),
             "view_considered": bool(event.data.get("view_considered")),
-            "view_given": bool(str(asked.get("view", "")).strip()),
-            "decision": asked.get("decision") or asked.get("as_received", ""),
+            # A letter staff entered holds the person's words as received: the view may be there.
+            "view_given": bool(str(asked.get("view") or asked.get("as_received") or "").strip()),
+            # Named as the person named it on the form (a letter's full text is not repeated).
+            "decision": str(asked.get("decision", "")),
             "decided_on": date.fromisoformat(decided_on) if decided_on else None,
             "reasons": event.reason,
             "activity": activity.text("name", language) if activity else "",

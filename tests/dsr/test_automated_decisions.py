@@ -260,3 +260,36 @@ def test_two_reviews_of_the_same_person_are_not_linked_as_one(client, outbox, se
     )
     second.refresh_from_db()
     assert second.duplicate_of is None
+
+
+def test_a_posted_art22_letter_entered_by_staff_is_reviewed_and_answered_in_dutch(outbox, settings):
+    load_demo()
+    settings.DSR_FOUR_EYES = []
+    officer, _ = make_officer()
+    letter = "Uw systeem weigerde mijn bestelling. Ik wil dat een mens ernaar kijkt."
+    item = submit(
+        right=Right.AUTOMATED_DECISION,
+        details={"as_received": letter},
+        email=EMAIL,
+        language="nl",
+        channel="post",
+        entered_by=officer,
+    )
+    verification.verify_manually(item, officer=officer, reason="Handtekening klopt.")
+    item.refresh_from_db()
+    assert item.status == Status.IN_REVIEW
+    decisions.decide(
+        item,
+        officer=officer,
+        kind="decision_review",
+        reason="De bestelling is alsnog aanvaard.",
+        payload={**REVIEW, "outcome": "changed", "reviewer_role": "Hoofd risicobeheer"},
+    )
+    complete(item, officer=officer)
+    body = outbox.last_to(EMAIL).body
+    assert letter not in body  # the person's letter is not quoted back at them
+    assert "Hoofd risicobeheer" in body
+    assert "Het standpunt dat u kenbaar hebt gemaakt, is bij de herbeoordeling meegewogen." in body
+    assert "het besluit wordt gewijzigd" in body
+    assert "(art. 78 en 79 AVG)" in " ".join(body.split())  # a changed decision still applies
+    assert english_in(body, "nl") == []
