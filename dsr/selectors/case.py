@@ -133,7 +133,9 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "review_tasks": decision_review.tasks(item),
         "review_undecided": decision_review.asks_for_review(item)
         and not decision_review.reviewed(item),
-        "automated_activities": automated_activities_shown(language),
+        "automated_activities": automated_activities_shown(language)
+        if decision_review.asks_for_review(item)
+        else [],
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
         "earlier_requests": refusals.earlier_requests(item),

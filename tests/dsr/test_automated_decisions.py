@@ -209,9 +209,17 @@ def test_the_case_page_shows_the_tasks_and_the_activities_that_decide(client, ou
     page = client.get(url).content.decode()
     assert page.count("text-bg-success") >= 3  # the three tasks are done
     assert f'action="{action}"' not in page  # nothing left to review
+    # The queue filters by the new right; the statistics count the review by its outcome.
+    queue = reverse("staff:cases")
+    assert item.reference in client.get(f"{queue}?right=automated_decision").content.decode()
+    assert item.reference not in client.get(f"{queue}?right=objection").content.decode()
     client.post(reverse("staff:case_action", args=[item.reference, "complete"]))
     item.refresh_from_db()
     assert item.status == Status.COMPLETED
+    stats = client.get(reverse("staff:stats")).content.decode()
+    assert "Reviews of automated decisions (Art. 22 GDPR)" in stats
+    csv = client.get(reverse("staff:stats_csv")).content.decode()
+    assert "reviews,changed,Changed: a different decision replaces it,,requests,1" in csv
 
 
 def test_the_form_does_not_offer_it_without_an_automated_activity(client, outbox):
