@@ -64,7 +64,7 @@ class RecipientAdmin(admin.ModelAdmin[Recipient]):
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    list_display = ("name", "key", "legal_basis", "active")
+    list_display = ("name", "key", "legal_basis", "automated_decision", "active")
     list_filter = ("legal_basis", "active", "automated_decision", "direct_marketing")
     search_fields = ("name", "key", "purpose")
     filter_horizontal = ("recipients",)

@@ -38,6 +38,12 @@ RECIPIENTS: list[dict[str, Any]] = [
         "safeguard": "none_needed",
     },
     {
+        "name": "Risk.Ident GmbH",
+        "role": "processor",
+        "country": "DE",
+        "safeguard": "none_needed",
+    },
+    {
         "name": "Stripe Payments Europe, Limited",
         "role": "processor",
         "address": "1 Grand Canal Street Lower, Grand Canal Dock, Dublin, D02 H210, Ireland",
@@ -212,6 +218,76 @@ ACTIVITIES: list[dict[str, Any]] = [
                 "retention": "Totdat u uw toestemming intrekt of bezwaar maakt; de "
                 "blokkeringsvermelding die marketing aan u voorkomt, blijft "
                 "bewaard.",
+            },
+        },
+    },
+    {
+        # The seeds' webshop fraud prevention (Risk.Ident): the risk assessment in the ordering
+        # process is the one automated decision in the demo (the seeds name no other).
+        "key": "webshop-fraud-prevention",
+        "name": "Fraud prevention in the webshop",
+        "purpose": "Preventing fraud in our webshop: assessing the risk of an order when it "
+        "is placed.",
+        "legal_basis": "contract",
+        "data_categories": "Device data collected on the webshop pages with cookies and "
+        "tracking technologies (pseudonymised; IP addresses anonymised at once); the order "
+        "and its result of the risk assessment.",
+        "retention": "The risk result is kept with the order; device data in the fraud "
+        "prevention database as long as it is needed to prevent fraud.",
+        "systems": [],
+        "recipients": ["Risk.Ident GmbH"],
+        "automated_decision": True,
+        "automated_logic": "When you place an order, the device used is compared with the "
+        "fraud prevention database of Risk.Ident, which holds devices from which fraud has "
+        "been attempted before. Characteristics of the device and of the order (such as the "
+        "payment method and the delivery address differing from the billing address) give a "
+        "risk score; above a set threshold the order is declined, without a person looking "
+        "at it.",
+        "automated_consequences": "An order with a high risk score is declined or can only "
+        "be completed with prepayment. It does not affect your existing contracts.",
+        "translations": {
+            "de": {
+                "name": "Betrugsprävention im Webshop",
+                "purpose": "Verhinderung von Betrug in unserem Webshop: Bewertung des Risikos "
+                "einer Bestellung, wenn sie aufgegeben wird.",
+                "data_categories": "Gerätedaten, die auf den Seiten des Webshops mit Cookies "
+                "und Tracking-Technologien erhoben werden (pseudonymisiert; IP-Adressen "
+                "sofort anonymisiert); die Bestellung und das Ergebnis ihrer Risikobewertung.",
+                "retention": "Das Ergebnis der Risikobewertung wird mit der Bestellung "
+                "gespeichert; Gerätedaten in der Betrugspräventionsdatenbank, solange sie zur "
+                "Betrugsverhinderung erforderlich sind.",
+                "automated_logic": "Wenn Sie eine Bestellung aufgeben, wird das verwendete "
+                "Gerät mit der Betrugspräventionsdatenbank von Risk.Ident abgeglichen, die "
+                "Geräte enthält, von denen aus bereits Betrug versucht wurde. Merkmale des "
+                "Geräts und der Bestellung (etwa die Zahlungsart und eine von der "
+                "Rechnungsanschrift abweichende Lieferanschrift) ergeben einen Risikowert; "
+                "oberhalb eines festgelegten Schwellenwerts wird die Bestellung abgelehnt, "
+                "ohne dass ein Mensch sie prüft.",
+                "automated_consequences": "Eine Bestellung mit hohem Risikowert wird abgelehnt "
+                "oder kann nur gegen Vorkasse abgeschlossen werden. Ihre bestehenden Verträge "
+                "berührt dies nicht.",
+            },
+            "nl": {
+                "name": "Fraudepreventie in de webwinkel",
+                "purpose": "Het voorkomen van fraude in onze webwinkel: het beoordelen van het "
+                "risico van een bestelling wanneer die wordt geplaatst.",
+                "data_categories": "Apparaatgegevens die op de pagina's van de webwinkel met "
+                "cookies en trackingtechnologieën worden verzameld (gepseudonimiseerd; "
+                "IP-adressen onmiddellijk geanonimiseerd); de bestelling en de uitkomst van "
+                "de risicobeoordeling.",
+                "retention": "De uitkomst van de risicobeoordeling wordt bij de bestelling "
+                "bewaard; apparaatgegevens in de fraudepreventiedatabank zolang dat nodig is "
+                "om fraude te voorkomen.",
+                "automated_logic": "Wanneer u een bestelling plaatst, wordt het gebruikte "
+                "apparaat vergeleken met de fraudepreventiedatabank van Risk.Ident, waarin "
+                "apparaten staan van waaruit eerder fraude is geprobeerd. Kenmerken van het "
+                "apparaat en van de bestelling (zoals de betaalwijze en een afleveradres dat "
+                "afwijkt van het factuuradres) leveren een risicoscore op; boven een "
+                "vastgestelde drempel wordt de bestelling geweigerd, zonder dat een mens "
+                "ernaar kijkt.",
+                "automated_consequences": "Een bestelling met een hoge risicoscore wordt "
+                "geweigerd of kan alleen met vooruitbetaling worden afgerond. Uw bestaande "
+                "contracten worden hierdoor niet geraakt.",
             },
         },
     },

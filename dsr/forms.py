@@ -298,6 +298,64 @@ class ConsentWithdrawalForm(RequesterForm):
         return {"consent": self.cleaned_data["consent"].strip()}
 
 
+class AutomatedDecisionForm(RequesterForm):
+    """Art. 22(3): human intervention, the person's point of view, contesting the decision."""
+
+    HUMAN_REVIEW, EXPRESS_VIEW, CONTEST = "human_review", "express_view", "contest"
+    decision = forms.CharField(
+        label=_("Which decision is it about?"),
+        max_length=TEXT,
+        widget=_textarea(2),
+        help_text=_("For example: my order of 3 May was declined."),
+    )
+    decision_date = forms.DateField(
+        label=_("When was the decision made? (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    wants = forms.MultipleChoiceField(
+        label=_("What would you like?"),
+        choices=[
+            (HUMAN_REVIEW, _("A person with the authority to change it reviews the decision")),
+            (EXPRESS_VIEW, _("I want to express my point of view")),
+            (CONTEST, _("I contest the decision")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[HUMAN_REVIEW],
+    )
+    view = forms.CharField(
+        label=_("Your point of view (optional)"),
+        required=False,
+        max_length=TEXT,
+        widget=_textarea(4),
+        help_text=_("What the person reviewing the decision should take into account."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        wants = set(data.get("wants") or ())
+        if wants & {self.EXPRESS_VIEW, self.CONTEST} and not data.get("view", "").strip():
+            self.add_error(
+                "view", _("Please tell us your point of view, or why you contest the decision.")
+            )
+        return data
+
+    def right_details(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        when = data.get("decision_date")
+        return {
+            "decision": data["decision"].strip(),
+            "decision_date": when.isoformat() if when else "",
+            # In the form's order, whatever order the browser sent them in.
+            "wants": [
+                key
+                for key in (self.HUMAN_REVIEW, self.EXPRESS_VIEW, self.CONTEST)
+                if key in data["wants"]
+            ],
+            "view": data["view"].strip(),
+        }
+
+
 FORMS: dict[Right, type[RequesterForm]] = {
     Right.ACCESS: AccessForm,
     Right.RECTIFICATION: RectificationForm,
@@ -306,6 +364,7 @@ FORMS: dict[Right, type[RequesterForm]] = {
     Right.PORTABILITY: PortabilityForm,
     Right.OBJECTION: ObjectionForm,
     Right.CONSENT_WITHDRAWAL: ConsentWithdrawalForm,
+    Right.AUTOMATED_DECISION: AutomatedDecisionForm,
 }
 
 # The fields every right's form shares, shown first on the page.
@@ -355,8 +414,13 @@ def detail_rows(right: str, details: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         field = fields.get(key)
         label = str(field.label) if field is not None else key
-        shown = dict(getattr(field, "choices", ())).get(value, value) if field else value
+        choices = dict(getattr(field, "choices", ())) if field else {}
+        shown: object
         if value is True:
             shown = _("Yes")
+        elif isinstance(value, list):  # several choices ticked
+            shown = "; ".join(str(choices.get(item, item)) for item in value)
+        else:
+            shown = choices.get(value, value)
         rows.append((label, str(shown)))
     return rows

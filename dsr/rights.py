@@ -15,6 +15,7 @@ class Right(models.TextChoices):
     PORTABILITY = "portability", _("Data portability")
     OBJECTION = "objection", _("Your right to object")
     CONSENT_WITHDRAWAL = "consent_withdrawal", _("Withdrawing consent")
+    AUTOMATED_DECISION = "automated_decision", _("Review of an automated decision")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,15 @@ RIGHTS: dict[Right, RightInfo] = {
             _(
                 "Withdraw a consent you gave at any time, as easily as you gave it "
                 "(Art. 7(3) GDPR)."
+            ),
+        ),
+        RightInfo(
+            Right.AUTOMATED_DECISION,
+            "22",
+            _(
+                "Where we decided something about you by automated means alone, with legal or "
+                "similarly significant effects, you may have a person review it, express your "
+                "point of view and contest the decision (Art. 22 GDPR)."
             ),
         ),
     )

@@ -388,7 +388,8 @@ if DSR_RECORD_RETENTION_YEARS < 0:
 # --- Decisions ------------------------------------------------------------------------------------
 
 # Four eyes: the rights whose decisions need a second officer (comma-separated values of
-# dsr.rights.Right). erasure: the approval to erase; objection: the Art. 21(1) decision; any
+# dsr.rights.Right). erasure: the approval to erase; objection: the Art. 21(1) decision;
+# automated_decision: the Art. 22(3) review of an automated decision; any
 # listed right: a refusal or partial refusal of a request that includes it. Empty: one officer
 # decides alone. Unknown names stop the portal at startup.
 DSR_FOUR_EYES = env.list(
@@ -401,6 +402,7 @@ DSR_FOUR_EYES = env.list(
         "portability",
         "objection",
         "consent_withdrawal",
+        "automated_decision",
     ],
 )
 

@@ -18,6 +18,7 @@ from dsr.models import (
     Matter,
     OtherController,
     QuestionPurpose,
+    ReviewOutcome,
     Withholding,
 )
 from dsr.rights import Right
@@ -394,6 +395,45 @@ class ObjectionDecisionForm(_DecisionForm):
             "compelling grounds that override it, or legal claims."
         ),
     )
+
+
+class DecisionReviewForm(_DecisionForm):
+    """Art. 22(3): the outcome of a person's review of an automated decision."""
+
+    id_prefix = "review"
+    activity = forms.ChoiceField(
+        label=_("Activity that took the decision"),
+        help_text=_("From the register: the activities that decide by automated means alone."),
+    )
+    reviewer_role = forms.CharField(
+        label=_("Reviewed by (role)"),
+        max_length=200,
+        help_text=_(
+            "The role of the person with the authority to change the decision, e.g. head of "
+            "risk management. The letter names it."
+        ),
+    )
+    view_considered = forms.BooleanField(
+        label=_("The reviewer read the person's point of view and took it into account"),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome of the review"), choices=ReviewOutcome.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Reasons (sent to the requester)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "What was reviewed, how the person's view weighed, and why the decision stands, "
+            "was changed (and to what) or was withdrawn."
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, activities: Iterable[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].choices = list(activities)  # type: ignore[attr-defined]
 
 
 class ProposalForm(RowForm):

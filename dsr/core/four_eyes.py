@@ -25,12 +25,17 @@ APPLIED = (
     EventKind.REFUSED,
     EventKind.PARTLY_REFUSED,
     EventKind.OBJECTION_UPHELD,
+    EventKind.DECISION_REVIEWED,
 )
 
 
 # The right whose presence in DSR_FOUR_EYES puts each kind of decision under four eyes;
 # a refusal follows the rights of the request instead.
-_RIGHT_OF_KIND = {ProposalKind.ERASURE: Right.ERASURE, ProposalKind.OBJECTION: Right.OBJECTION}
+_RIGHT_OF_KIND = {
+    ProposalKind.ERASURE: Right.ERASURE,
+    ProposalKind.OBJECTION: Right.OBJECTION,
+    ProposalKind.DECISION_REVIEW: Right.AUTOMATED_DECISION,
+}
 
 
 def four_eyes_rights() -> frozenset[str]:

@@ -1,9 +1,11 @@
-"""Reading the processing register for one system (reports, Art. 19 notices)."""
+"""Reading the processing register: per system (reports, Art. 19 notices), and the activities
+that decide automatically (Art. 22)."""
 
 from django.db.models import Q
 
 from connectors.registry import systems
 from dsr.models import ProcessingActivity, Recipient
+from dsr.rights import RIGHTS, Right, RightInfo
 
 
 def activities_for_system(alias: str) -> list[ProcessingActivity]:
@@ -37,9 +39,34 @@ def used_for_direct_marketing(alias: str) -> bool | None:
     return any(activity.direct_marketing for activity in activities)
 
 
+def automated_activities() -> list[ProcessingActivity]:
+    """The active activities that take decisions by automated means alone (Art. 22 GDPR)."""
+    return list(ProcessingActivity.objects.filter(active=True, automated_decision=True))
+
+
+def decides_automatically() -> bool:
+    """Whether anything in the register decides automatically: only then is an Art. 22 review
+    something a person can ask for (the form offers nothing that does not exist)."""
+    return ProcessingActivity.objects.filter(active=True, automated_decision=True).exists()
+
+
+def offered(right: Right) -> bool:
+    """Whether the public pages offer this right: an Art. 22 review only where the register
+    has an activity that decides automatically."""
+    return right != Right.AUTOMATED_DECISION or decides_automatically()
+
+
+def offered_rights() -> list[RightInfo]:
+    return [info for right, info in RIGHTS.items() if offered(right)]
+
+
 __all__ = [
     "Recipient",
     "activities_for_system",
+    "automated_activities",
+    "decides_automatically",
+    "offered",
+    "offered_rights",
     "recipients_for_system",
     "used_for_direct_marketing",
 ]

@@ -151,6 +151,7 @@ def render(
                             ],
                             "automated": a.automated_decision,
                             "logic": a.text("automated_logic", language),
+                            "consequences": a.text("automated_consequences", language),
                         }
                         for a in activities
                     ],

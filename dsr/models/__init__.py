@@ -3,7 +3,7 @@
 from dsr.models.answers import AnswerPackage, Redaction, Withholding
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, Matter, SupervisoryAuthority
-from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome
+from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome, ReviewOutcome
 from dsr.models.forwarding import Forwarding, OtherController, PartyKind
 from dsr.models.jobs import (
     DONE,
@@ -119,6 +119,7 @@ __all__ = [
     "RequestOutcome",
     "RequestedRight",
     "RequesterType",
+    "ReviewOutcome",
     "SavedFilter",
     "ScheduledErasure",
     "SentLetter",

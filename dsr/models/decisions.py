@@ -12,6 +12,15 @@ class ProposalKind(models.TextChoices):
     ERASURE = "erasure", _("Approval of the erasure")
     REFUSAL = "refusal", _("Refusal or partial refusal")
     OBJECTION = "objection", _("Decision on the objection (Art. 21(1) GDPR)")
+    DECISION_REVIEW = "decision_review", _("Review of the automated decision (Art. 22(3) GDPR)")
+
+
+class ReviewOutcome(models.TextChoices):
+    """What the person who reviewed an automated decision made of it (Art. 22(3) GDPR)."""
+
+    UPHELD = "upheld", _("Upheld: the decision stands")
+    CHANGED = "changed", _("Changed: a different decision replaces it")
+    WITHDRAWN = "withdrawn", _("Withdrawn: the decision no longer applies")
 
 
 class ProposalOutcome(models.TextChoices):
@@ -24,7 +33,8 @@ class ProposalOutcome(models.TextChoices):
 class Proposal(models.Model):
     """A decision waiting for (or given) a second officer's approval.
 
-    ``payload`` holds only the choices (refusal: ground, statute, partial; objection: upheld);
+    ``payload`` holds only the choices (refusal: ground, statute, partial; objection: upheld;
+    decision review: outcome, activity, the reviewer's role, view considered);
     what the officer wrote is in ``reason``. The database itself refuses a proposal decided by
     the officer who proposed it; a withdrawal (by the proposer) leaves ``decided_by`` empty.
     """

@@ -17,6 +17,7 @@ TRANSLATED_FIELDS = (
     "data_source",
     "retention",
     "automated_logic",
+    "automated_consequences",
     "legitimate_interest",
 )
 RECIPIENT_TRANSLATED_FIELDS = ("safeguard_detail",)
@@ -116,7 +117,13 @@ class ProcessingActivity(models.Model):
         Recipient, verbose_name=_("recipients"), blank=True, related_name="activities"
     )
     automated_decision = models.BooleanField(
-        _("automated decision-making, including profiling"), default=False
+        _("automated decision-making, including profiling"),
+        default=False,
+        help_text=_(
+            "Tick if this activity takes decisions about people by automated means alone that "
+            "have legal or similarly significant effects on them (Art. 22 GDPR). The request "
+            "form then offers a review of such a decision by a person."
+        ),
     )
     direct_marketing = models.BooleanField(
         _("used for direct marketing"),
@@ -128,7 +135,20 @@ class ProcessingActivity(models.Model):
         ),
     )
     automated_logic = models.TextField(
-        _("logic and consequences"), blank=True, help_text=_("Art. 15(1)(h).")
+        _("logic involved"),
+        blank=True,
+        help_text=_(
+            "Meaningful information about the logic of the automated decision: what it looks "
+            "at and how it comes to its result (Art. 15(1)(h), 13(2)(f) GDPR)."
+        ),
+    )
+    automated_consequences = models.TextField(
+        _("significance and envisaged consequences"),
+        blank=True,
+        help_text=_(
+            "What the automated decision means for the person, e.g. an order is refused or "
+            "only offered with prepayment (Art. 15(1)(h) GDPR)."
+        ),
     )
     systems = models.JSONField(
         _("systems"),

@@ -228,6 +228,10 @@ class EventKind(models.TextChoices):
     PROPOSAL_REJECTED = "proposal_rejected", _("Proposed decision sent back")
     PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposed decision withdrawn")
     OBJECTION_UPHELD = "objection_upheld", _("Objection upheld: the processing stops")
+    DECISION_REVIEWED = (
+        "decision_reviewed",
+        _("Automated decision reviewed by a person (Art. 22(3) GDPR)"),
+    )
     ERASURE_REPLAYED = "erasure_replayed", _("Erasure done again after a system was restored")
     ERASURE_POSTPONED = (
         "erasure_postponed",

@@ -46,6 +46,8 @@ class RequestOutcome(models.Model):
     extended_on = models.DateField(_("extended on"), null=True, blank=True)
     extension_ground = models.CharField(_("ground of the extension"), max_length=32, blank=True)
     refusal_ground = models.CharField(_("ground of the refusal"), max_length=32, blank=True)
+    # Art. 22: what the review of the automated decision came to (a ``ReviewOutcome``).
+    review_outcome = models.CharField(_("outcome of the review"), max_length=16, blank=True)
     on_time = models.BooleanField(_("answered within one month"))
     on_time_extended = models.BooleanField(_("answered within the deadline that applied"))
     days_to_close = models.PositiveIntegerField(_("days to close"))

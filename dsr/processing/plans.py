@@ -21,6 +21,9 @@ PLANS: dict[str, tuple[tuple[Capability, int], ...]] = {
     "objection:particular_situation": ((Capability.LOCATE, 0), (Capability.RESTRICT, 1)),
     # Art. 7(3): effective at once (suppress), then data held only on consent is erased.
     Right.CONSENT_WITHDRAWAL: ((Capability.OBJECT, 0), (Capability.ERASE, 1)),
+    # Art. 22: nothing for the systems to do; a person reviews the decision (the officer's
+    # review, dsr.services.decision_review).
+    Right.AUTOMATED_DECISION: (),
 }
 
 # Rights whose processing waits for an officer's approval after verification.
@@ -31,6 +34,12 @@ def plan_key(right: str, details: Mapping[str, Any]) -> str:
     if right == Right.OBJECTION:
         return f"objection:{details.get('kind', 'direct_marketing')}"
     return right
+
+
+def all_without_jobs(rights: Mapping[str, Mapping[str, Any]]) -> bool:
+    """No right of the request needs the systems (an Art. 22 review): its processing starts
+    and finishes at once, whether or not systems are configured."""
+    return all(not PLANS[plan_key(right, details)] for right, details in rights.items())
 
 
 @dataclass(frozen=True)

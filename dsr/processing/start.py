@@ -18,7 +18,7 @@ from dsr.models import (
 )
 from dsr.processing.changes import CHANGES
 from dsr.processing.dispatch import advance
-from dsr.processing.plans import NEEDS_APPROVAL, plan
+from dsr.processing.plans import NEEDS_APPROVAL, all_without_jobs, plan
 from dsr.rights import Right
 
 
@@ -41,9 +41,13 @@ def start_if_ready(request: SubjectRequest) -> bool:
 def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
     request = SubjectRequest.objects.select_for_update().get(pk=request.pk)
     systems = registry.systems()
-    if not systems or request.jobs.exists() or not request.is_open:
-        return 0  # with no system configured the officer works the request by hand
+    if request.jobs.exists() or not request.is_open:
+        return 0
+    if request.events.filter(kind=EventKind.PROCESSING_STARTED).exists():
+        return 0  # started before, with no job to run (an Art. 22 review)
     rights = {r.right: r.details for r in request.requested_rights.all()}
+    if not systems and not all_without_jobs(rights):
+        return 0  # with no system configured the officer works the request by hand
     planned = plan(rights, {alias: config.stage for alias, config in systems.items()})
     held = _held_actions(rights)
     # Systems whose data another controller administers, to which that part was forwarded.

@@ -14,7 +14,7 @@ from connectors.registry import systems as configured_systems
 from dsr.core import four_eyes
 from dsr.core.clock import clock_for, today
 from dsr.core.controller import get_controller
-from dsr.core.register import activities_for_system
+from dsr.core.register import activities_for_system, automated_activities
 from dsr.models import (
     Delivery,
     DeliveryState,
@@ -25,10 +25,11 @@ from dsr.models import (
     ProposalKind,
     ProposalOutcome,
     RequestOutcome,
+    ReviewOutcome,
     SubjectRequest,
 )
 from dsr.processing import start
-from dsr.services import decisions, refusals, retention
+from dsr.services import decision_review, decisions, refusals, retention
 from dsr.services.refusals import GROUNDS
 
 
@@ -129,6 +130,14 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         ],
         "objection_undecided": decisions.objects_on_particular_situation(item)
         and not decisions.objection_decided(item),
+        # Art. 22: the officer's tasks, and the register's activities that decide by themselves.
+        "review_asked": decision_review.asks_for_review(item),
+        "review_tasks": decision_review.tasks(item),
+        "review_undecided": decision_review.asks_for_review(item)
+        and not decision_review.reviewed(item),
+        "automated_activities": automated_activities_shown(language)
+        if decision_review.asks_for_review(item)
+        else [],
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
         "earlier_requests": refusals.earlier_requests(item),
@@ -219,6 +228,32 @@ def past_rule_findings(item: SubjectRequest) -> list[dict[str, Any]]:
     return found
 
 
+@dataclass(frozen=True)
+class AutomatedActivity:
+    key: str
+    name: str
+    logic: str
+    consequences: str
+
+
+def automated_activities_shown(language: str) -> list[AutomatedActivity]:
+    """The register's activities that decide by automated means alone, in the officer's
+    language: what an Art. 22 review can be about."""
+    return [
+        AutomatedActivity(
+            a.key,
+            a.text("name", language),
+            a.text("automated_logic", language),
+            a.text("automated_consequences", language),
+        )
+        for a in automated_activities()
+    ]
+
+
+def review_activity_choices(item: SubjectRequest) -> list[tuple[str, str]]:
+    return [(a.key, a.name) for a in automated_activities()]
+
+
 def systems(item: SubjectRequest) -> list[str]:
     """The systems that took part in the request, by name: a redaction may keep to one."""
     return sorted(set(item.jobs.values_list("system", flat=True)))
@@ -252,6 +287,8 @@ class Options:
     erasure_four_eyes: bool
     refusal_four_eyes: bool
     objection_four_eyes: bool
+    review: bool = False
+    review_four_eyes: bool = False
 
 
 def options(request: SubjectRequest) -> Options:
@@ -273,6 +310,12 @@ def options(request: SubjectRequest) -> Options:
         erasure_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.ERASURE),
         refusal_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.REFUSAL),
         objection_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.OBJECTION),
+        review=is_open
+        and request.verified_at is not None
+        and ProposalKind.DECISION_REVIEW not in pending
+        and decision_review.asks_for_review(request)
+        and not decision_review.reviewed(request),
+        review_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.DECISION_REVIEW),
     )
 
 
@@ -287,6 +330,19 @@ def describe(proposal: Proposal) -> list[tuple[str, str]]:
         rows.append(
             (_("Extent"), _("Part of the request") if payload.get("partial") else _("All of it"))
         )
+    elif proposal.kind == ProposalKind.DECISION_REVIEW:
+        activity = next(
+            (a for a in automated_activities() if a.key == payload.get("activity")), None
+        )
+        rows += [
+            (_("Activity"), activity.name if activity else str(payload.get("activity", ""))),
+            (_("Reviewed by (role)"), str(payload.get("reviewer_role", ""))),
+            (
+                _("Point of view considered"),
+                _("Yes") if payload.get("view_considered") else _("No"),
+            ),
+            (_("Outcome"), str(ReviewOutcome(payload["outcome"]).label)),
+        ]
     elif proposal.kind == ProposalKind.OBJECTION:
         rows.append(
             (

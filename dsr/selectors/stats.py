@@ -33,6 +33,7 @@ from dsr.models import (
     Outcome,
     RequestEvent,
     RequestOutcome,
+    ReviewOutcome,
     Status,
     SubjectRequest,
 )
@@ -330,6 +331,18 @@ def refusals_by_ground(period: Period) -> list[CountRow]:
     return list(rows.values())
 
 
+def reviews_by_outcome(period: Period) -> list[CountRow]:
+    """Art. 22 reviews of automated decisions in the requests closed in the period, by what
+    the review came to."""
+    found = dict(
+        _closed(period)
+        .exclude(review_outcome="")
+        .values_list("review_outcome")
+        .annotate(n=Count("pk"))
+    )
+    return [CountRow(key, str(label), found.get(key, 0)) for key, label in ReviewOutcome.choices]
+
+
 @dataclass
 class SystemRow:
     system: str
@@ -378,6 +391,7 @@ class Report:
     refusals: list[CountRow]
     systems: list[SystemRow]
     unrecorded: int  # closed requests without an outcome yet (see ``backfill``)
+    reviews: list[CountRow] = field(default_factory=list)  # Art. 22 reviews by outcome
 
 
 def report(period: Period) -> Report:
@@ -399,6 +413,7 @@ def report(period: Period) -> Report:
         refusals=refusals_by_ground(period),
         systems=connector_failures(period),
         unrecorded=closed_without_outcome().count(),
+        reviews=reviews_by_outcome(period),
     )
 
 
@@ -451,6 +466,8 @@ def csv_rows(data: Report) -> Iterator[list[str]]:
         key = refusal.key or "not_recorded"
         yield row("refusals", key, refusal.label, "", "requests", refusal.count)
         yield row("refusals", key, refusal.label, "", "partly", refusal.partly)
+    for review in data.reviews:
+        yield row("reviews", review.key, review.label, "", "requests", review.count)
     for system in data.systems:
         yield row("connectors", system.system, system.system, "", "jobs", system.jobs)
         yield row("connectors", system.system, system.system, "", "failed", system.failed)

@@ -1,6 +1,7 @@
 """Completing a request that changes data (rectification, erasure, restriction, objection,
-consent withdrawal): the letter says what was done where, what was kept and why, and whom we
-told (Art. 19)."""
+consent withdrawal) or asks for the review of an automated decision (Art. 22): the letter says
+what was done where, what was kept and why, whom we told (Art. 19), and what the review of the
+decision came to."""
 
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from dsr.core.events import record
 from dsr.core.messages import send_to_requester
 from dsr.models import EventKind, SubjectRequest
 from dsr.rights import Right
+from dsr.services import decision_review
 from dsr.services.decisions import objection_decided, objects_on_particular_situation
 
 ANSWERED_BY_PACKAGE = frozenset({Right.ACCESS, Right.PORTABILITY})
@@ -91,6 +93,8 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
         "backup_days": settings.DSR_BACKUP_DAYS,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
         "objection_upheld": request.events.filter(kind=EventKind.OBJECTION_UPHELD).exists(),
+        # Art. 22(3): what the person who reviewed the automated decision made of it.
+        **decision_review.letter_context(request),
     }
 
 
@@ -108,6 +112,10 @@ def complete(request: SubjectRequest, *, officer: User) -> None:
         raise RequestError(_("A system's job failed or is still open."))
     if objects_on_particular_situation(request) and not objection_decided(request):
         raise RequestError(_("Decide on the objection (Art. 21(1) GDPR) first."))
+    if decision_review.asks_for_review(request) and not decision_review.reviewed(request):
+        raise RequestError(
+            _("Record the review of the automated decision (Art. 22(3) GDPR) first.")
+        )
     if request.notices.filter(status="pending").exists():
         raise RequestError(_("Record for each recipient whether it was told (Art. 19) first."))
     summary = outcome(request)

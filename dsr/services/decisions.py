@@ -1,7 +1,8 @@
 """Decisions on a request under four eyes: one officer proposes, a second approves or sends back.
 
 Which decisions need the second officer is a setting (``DSR_FOUR_EYES``, rights by name): for
-erasure the approval to erase, for objection the Art. 21(1) decision, for any listed right a
+erasure the approval to erase, for objection the Art. 21(1) decision, for automated_decision the
+Art. 22(3) review of the decision, for any listed right a
 refusal or partial refusal of a request that includes it. Where the setting does not ask for
 four eyes one officer decides directly, through the same services. The services that carry a
 decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``) ask
@@ -28,7 +29,7 @@ from dsr.models import (
 )
 from dsr.processing.start import needs_approval
 from dsr.rights import Right
-from dsr.services import erasure_approval, restriction
+from dsr.services import decision_review, erasure_approval, restriction
 from dsr.services.refusals import (
     OBJECTION_GROUND,
     REFUSAL_GROUNDS,
@@ -71,6 +72,8 @@ def _payload(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         if not isinstance(payload.get("upheld"), bool):
             raise RequestError(_("Say whether the objection is upheld or rejected."))
         return {"upheld": payload["upheld"]}
+    if kind == ProposalKind.DECISION_REVIEW:
+        return decision_review.clean(payload)
     return {}
 
 
@@ -101,6 +104,8 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
             raise RequestError(
                 _("The systems are still restricting the data: decide once they have answered.")
             )
+    elif kind == ProposalKind.DECISION_REVIEW:
+        decision_review.check(request, payload)
     elif kind == ProposalKind.REFUSAL and payload["ground"] not in REFUSAL_GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
     refusal = refusal_for(request, kind, reason, payload)
@@ -122,6 +127,11 @@ def _apply(
             erasure_approval.approve(request, officer=officer, reason=reason, proposal=proposal)
         except RequestError as exc:
             raise RequestError(str(exc)) from exc
+        return
+    if kind == ProposalKind.DECISION_REVIEW:
+        decision_review.carry_out(
+            request, officer=officer, reason=reason, payload=payload, proposal=proposal
+        )
         return
     refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:

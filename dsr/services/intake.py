@@ -18,6 +18,7 @@ from dsr.core.errors import RequestError
 from dsr.core.events import next_reference, record
 from dsr.core.files import Upload, store_upload
 from dsr.core.messages import send_to_requester
+from dsr.core.register import decides_automatically
 from dsr.models import (
     ChallengePurpose,
     Channel,
@@ -92,6 +93,13 @@ def submit_request(
         raise ValueError("Only a data subject's own online request can come verified.")
     if not intake.rights:
         raise RequestError(_("Please choose at least one right."))
+    if (
+        entered_by is None
+        and Right.AUTOMATED_DECISION in intake.rights
+        and not decides_automatically()
+    ):
+        # Online only what exists is offered; staff may still record a letter that asks.
+        raise RequestError(_("We take no decisions about you by automated means alone."))
     subject, agent = intake.subject, intake.agent
     if agent is None and not subject.email and entered_by is None:
         # Online the address is how we confirm and answer; a letter may come without one.
@@ -188,6 +196,11 @@ def _link_duplicate(request: SubjectRequest) -> None:
 
 def _same_work(request: SubjectRequest, earlier: SubjectRequest) -> bool:
     def keys(item: SubjectRequest) -> set[str]:
-        return {plan_key(r.right, r.details) for r in item.requested_rights.all()}
+        # An Art. 22 review is about one decision: two reviews are never the same work.
+        return {
+            plan_key(r.right, r.details)
+            for r in item.requested_rights.all()
+            if r.right != Right.AUTOMATED_DECISION
+        }
 
     return bool(keys(request) & keys(earlier))

@@ -126,6 +126,14 @@ def snapshot(request: SubjectRequest) -> RequestOutcome | None:
             "extended_on": deadlines.extended_on if deadlines.extended else None,
             "extension_ground": str(extension.data.get("ground", "")) if extension else "",
             "refusal_ground": _refusal_ground(closing, history),
+            "review_outcome": next(
+                (
+                    str(e.data.get("outcome", ""))
+                    for e in history
+                    if e.kind == EventKind.DECISION_REVIEWED
+                ),
+                "",
+            ),
             "on_time": closed_on <= deadlines.policy_due,
             "on_time_extended": closed_on <= deadlines.due and refused_in_time,
             "days_to_close": max(0, (closed_on - request.received_on).days),

@@ -46,6 +46,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DecisionReviewForm,
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
@@ -150,6 +151,13 @@ def _payload(kind: str, data: Data) -> Data:
         }
     if kind == "objection":
         return {"upheld": bool(data["upheld"])}
+    if kind == "decision_review":
+        return {
+            "activity": data["activity"],
+            "reviewer_role": data["reviewer_role"],
+            "view_considered": bool(data["view_considered"]),
+            "outcome": data["outcome"],
+        }
     return {}
 
 
@@ -163,7 +171,18 @@ def _decided(kind: str, payload: Data) -> Done:
                 "the letter tells the requester that the processing stopped."
             )
         )
+    if kind == "decision_review":
+        return Done(
+            _(
+                "The review of the automated decision is on record. Complete the request: the "
+                "letter tells the requester the outcome and its reasons."
+            )
+        )
     return Done(_("The refusal was sent to the requester with the reasons and the remedies."))
+
+
+def review_form_kwargs(item: SubjectRequest) -> Data:
+    return {"activities": case.review_activity_choices(item)}
 
 
 def _decision(kind: str) -> Handler:
@@ -363,6 +382,9 @@ ACTIONS: dict[str, Action] = {
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),
+    "decision_review": Action(
+        DecisionReviewForm, _decision("decision_review"), form_kwargs=review_form_kwargs
+    ),
     "approve_proposal": Action(ProposalForm, _approve_proposal),
     "send_back": Action(SendBackForm, _send_back),
     "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),

@@ -29,6 +29,7 @@ from dsr.staff_forms import (
     AssignForm,
     ChangesForm,
     DecideIdForm,
+    DecisionReviewForm,
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
@@ -49,7 +50,13 @@ from dsr.staff_forms import (
     TransmissionNotFeasibleForm,
     VerifyForm,
 )
-from dsr.views.case_actions import ACTIONS, forward_form_kwargs, perform, redact_form_kwargs
+from dsr.views.case_actions import (
+    ACTIONS,
+    forward_form_kwargs,
+    perform,
+    redact_form_kwargs,
+    review_form_kwargs,
+)
 
 
 def _case(reference: str) -> SubjectRequest:
@@ -141,6 +148,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
+            "review_form": DecisionReviewForm(**review_form_kwargs(item)),
             # What the portability answer leaves out and why, as the person reads it.
             "left_out": portability.explained(
                 page["package"].manifest.get("excluded", []) if page["package"] else [],

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from dsr.core import ratelimit
 from dsr.core.challenges import Outcome, find_by_token
 from dsr.core.errors import RequestError
+from dsr.core.register import offered, offered_rights
 from dsr.core.tokens import status_token
 from dsr.forms import FORMS, REQUESTER_FIELDS, CodeForm, RequesterForm
 from dsr.models import AgentAuthority, Status, SubjectRequest
@@ -29,7 +30,7 @@ def too_many(request: HttpRequest) -> HttpResponse:
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    return render(request, "dsr/request_start.html", {"rights": list(RIGHTS.values())})
+    return render(request, "dsr/request_start.html", {"rights": offered_rights()})
 
 
 def intake(request: HttpRequest, right: str) -> HttpResponse:
@@ -37,6 +38,8 @@ def intake(request: HttpRequest, right: str) -> HttpResponse:
         chosen = Right(right)
     except ValueError as exc:
         raise Http404 from exc
+    if not offered(chosen):
+        raise Http404  # e.g. an Art. 22 review where nothing in the register decides by itself
     form_class = FORMS[chosen]
     account_email = request.user.email if request.user.is_authenticated else ""
     if request.method == "POST":

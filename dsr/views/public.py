@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.middleware import set_language_cookie
 from dsr.core.controller import get_controller
+from dsr.core.register import offered_rights
 from dsr.rights import RIGHTS, Right
 from dsr.selectors.health import run_checks
 
@@ -20,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "dsr/home.html",
         {
             "controller": get_controller(),
-            "rights": [info for right, info in RIGHTS.items() if right is not Right.OBJECTION],
+            "rights": [info for info in offered_rights() if info.right is not Right.OBJECTION],
             "objection": RIGHTS[Right.OBJECTION],
         },
     )

@@ -30,6 +30,7 @@ from dsr.models import (
     EventKind,
     Matter,
     MessageDirection,
+    ProcessingActivity,
     RecipientNotice,
     Redaction,
     SupervisoryAuthority,
@@ -77,12 +78,16 @@ TYPED = {
         "reasons": "Die Rechnungen der letzten acht Jahre müssen wir aufbewahren.",
         "question": "Welche Kundennummer steht auf Ihrem Vertrag?",
         "extension": "Ihre Anfrage betrifft zwölf Systeme und drei Konzerngesellschaften.",
+        "decision": "Meine Bestellung vom 3. Mai wurde abgelehnt.",
+        "role": "Leiterin Risikomanagement",
     },
     "nl": {
         "name": "Jan Jansen",
         "reasons": "De facturen van de afgelopen zeven jaar moeten wij bewaren.",
         "question": "Welk klantnummer staat op uw contract?",
         "extension": "Uw verzoek betreft twaalf systemen en drie groepsmaatschappijen.",
+        "decision": "Mijn bestelling van 3 mei is geweigerd.",
+        "role": "Hoofd risicobeheer",
     },
 }
 # Kept records as the connectors report them: in English, from their configuration.
@@ -304,6 +309,19 @@ def _with_state(template, request, language, officer):
             request=request, system="billing", recipient="DATEV eG", status="notified"
         )
         record(request, EventKind.OBJECTION_UPHELD, actor=officer, reason=typed["reasons"])
+        # Art. 22: a person reviewed the automated decision; the letter carries its logic.
+        record(
+            request,
+            EventKind.DECISION_REVIEWED,
+            actor=officer,
+            reason=typed["reasons"],
+            data={
+                "outcome": "changed",
+                "activity": "webshop-fraud-prevention",
+                "reviewer_role": typed["role"],
+                "view_considered": True,
+            },
+        )
 
 
 CODES = {
@@ -336,6 +354,15 @@ def _letter(variant, language, matter):
     )
     if template == "completed":
         request.requested_rights.create(right="objection", details={"kind": "particular_situation"})
+        request.requested_rights.create(
+            right="automated_decision",
+            details={
+                "decision": TYPED[language]["decision"],
+                "decision_date": "2026-05-03",
+                "wants": ["contest", "express_view", "human_review"],
+                "view": TYPED[language]["reasons"],
+            },
+        )
     _with_state(variant, request, language, officer)
     request.refresh_from_db()
     context = letter_context_for(request, template, CODES)
@@ -366,6 +393,12 @@ def test_every_letter_is_wholly_in_the_request_language_and_names_one_authority(
         "Anwaltskanzlei Beispiel",
         "§ 147 Abs. 1 Nr. 4, Abs. 3 AO; § 14b UStG",
         RECIPIENT,
+        # The register's texts, as the controller wrote them in the request's language.
+        *(
+            activity.text(field, language)
+            for activity in ProcessingActivity.objects.filter(automated_decision=True)
+            for field in ("name", "automated_logic", "automated_consequences")
+        ),
     ]
     assert untranslated(f"{subject}\n{text}", f"{en_subject}\n{english}", language, data=data) == []
 

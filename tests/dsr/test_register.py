@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_register_holds_the_facts_of_the_seeds():
-    assert load_register() == 7
-    assert load_register() == 7  # loading again adds nothing
+    assert load_register() == 8
+    assert load_register() == 8  # loading again adds nothing
     chat = ProcessingActivity.objects.get(key="customer-service-chat")
     assert "24 hours" in chat.retention
     assert "28 days" in chat.retention
@@ -28,6 +28,12 @@ def test_the_demo_register_holds_the_facts_of_the_seeds():
     assert facebook.kind == "joint_controller"
     assert [a.key for a in facebook.activities.all()] == ["facebook-pixel"]
     assert "4 Grand Canal Square" in facebook.contact_point
+    # The webshop's fraud prevention assesses each order's risk: the one automated decision.
+    (automated,) = ProcessingActivity.objects.filter(automated_decision=True)
+    assert automated.key == "webshop-fraud-prevention"
+    assert [r.name for r in automated.recipients.all()] == ["Risk.Ident GmbH"]
+    assert automated.automated_logic
+    assert automated.text("automated_consequences", "de").startswith("Eine Bestellung")
 
 
 def test_texts_come_in_the_readers_language():
