@@ -12,6 +12,7 @@ class ProposalKind(models.TextChoices):
     ERASURE = "erasure", _("Approval of the erasure")
     REFUSAL = "refusal", _("Refusal or partial refusal")
     OBJECTION = "objection", _("Decision on the objection (Art. 21(1) GDPR)")
+    FEE = "fee", _("A reasonable fee instead of a refusal (Art. 12(5) GDPR)")
 
 
 class ProposalOutcome(models.TextChoices):

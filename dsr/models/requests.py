@@ -50,6 +50,11 @@ class VerificationMethod(models.TextChoices):
     EMAIL_LINK = "email_link", _("One-time link sent by e-mail")
     EMAIL_CODE = "email_code", _("One-time code sent by e-mail")
     OFFICER = "officer", _("Verified by a privacy officer")
+    # An agent's request: the agent confirmed their address, the person confirmed the agent.
+    AGENT_CONFIRMED = (
+        "agent_confirmed",
+        _("Agent's address confirmed, and the agent confirmed by the data subject"),
+    )
 
 
 class SubjectRequest(models.Model):
@@ -187,6 +192,13 @@ class EventKind(models.TextChoices):
     VERIFIED = "verified", _("Identity verified")
     SUBJECT_CONFIRMED = "subject_confirmed", _("Data subject confirmed the agent")
     SUBJECT_REJECTED = "subject_rejected", _("Data subject rejected the agent")
+    # An officer's review of an agent's evidence of authority (LEGAL.md §3).
+    EVIDENCE_UPLOADED = "evidence_uploaded", _("Evidence of the agent's authority uploaded")
+    EVIDENCE_ACCEPTED = "evidence_accepted", _("Evidence of the agent's authority accepted")
+    EVIDENCE_REJECTED = (
+        "evidence_rejected",
+        _("Evidence of the agent's authority not accepted; the agent was asked for new evidence"),
+    )
     INFO_REQUESTED = "info_requested", _("Information requested from the requester")
     INFO_RECEIVED = "info_received", _("Information received from the requester")
     ID_DOCUMENT_UPLOADED = "id_document_uploaded", _("Identity document uploaded")
@@ -220,6 +232,9 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")
     PARTLY_REFUSED = "partly_refused", _("Partly refused")
+    # Art. 12(5)(a): a reasonable fee instead of a refusal, and its payment.
+    FEE_REQUESTED = "fee_requested", _("A reasonable fee was asked for (Art. 12(5) GDPR)")
+    FEE_PAID = "fee_paid", _("The fee was paid")
     # Four eyes: one officer proposes a decision, another approves it or sends it back.
     PROPOSED = "proposed", _("Decision proposed")
     PROPOSAL_APPROVED = "proposal_approved", _("Proposed decision approved by a second officer")
