@@ -175,6 +175,27 @@ class DecideIdForm(RowForm):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 
 
+class EvidenceForm(RowForm):
+    """Accept an agent's evidence of authority, or say what is wrong with it."""
+
+    row_field = "file"
+    file = forms.IntegerField(widget=forms.HiddenInput)
+    accepted = forms.TypedChoiceField(
+        label=_("Decision on the evidence"),
+        choices=[
+            ("1", _("Accepted: it shows the authority to act for the person")),
+            ("0", _("Not accepted: the agent is told what is wrong and may send new evidence")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (if not accepted, the agent reads it, in the request's language)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class JobForm(RowForm):
     """Start a job again."""
 

@@ -63,7 +63,16 @@ def send_to_requester(
 
 # Notices that are letters too (a PDF copy the requester can keep or print).
 LETTERS = frozenset(
-    {"verified", "info_requested", "refused", "extended", "expired", "agent_rejected", "completed"}
+    {
+        "verified",
+        "info_requested",
+        "refused",
+        "extended",
+        "expired",
+        "agent_rejected",
+        "evidence_rejected",
+        "completed",
+    }
 )
 
 

@@ -28,7 +28,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.processing import start
-from dsr.services import decisions, refusals, retention
+from dsr.services import agent_evidence, decisions, refusals, retention, verification
 from dsr.services.refusals import GROUNDS
 
 
@@ -131,7 +131,30 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "findings": past_rule_findings(item),
         "earlier_requests": refusals.earlier_requests(item),
         "repetitive_months": refusals.REPETITIVE_MONTHS,
+        "agent": agent_authority(item),
     }
+
+
+@dataclass(frozen=True)
+class AgentAuthorityState:
+    """How far an agent's authority is proven: what the officer sees beside the verification."""
+
+    proven: bool
+    accepted: Any  # the event accepting the evidence, if any
+    undecided: set[int]
+
+
+def agent_authority(item: SubjectRequest) -> AgentAuthorityState | None:
+    if item.requester_type != "agent":
+        return None
+    accepted = (
+        item.events.filter(kind="evidence_accepted").select_related("actor").order_by("at").first()
+    )
+    return AgentAuthorityState(
+        proven=verification.authority_proven(item),
+        accepted=accepted,
+        undecided=agent_evidence.undecided(item),
+    )
 
 
 @dataclass(frozen=True)
@@ -149,6 +172,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "verification_code": gettext_lazy("Verification code"),
     "verification_reminder": gettext_lazy("Verification reminder"),
     "confirm_agent": gettext_lazy("Confirmation asked of the data subject (agent)"),
+    "evidence_rejected": gettext_lazy("Agent's evidence not accepted: new evidence asked for"),
     "withdrawn": gettext_lazy("Withdrawal confirmed"),
     "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
     "status_code": gettext_lazy("Status page code"),

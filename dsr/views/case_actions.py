@@ -21,6 +21,7 @@ from dsr.core import four_eyes
 from dsr.core.errors import RequestError
 from dsr.models import AnswerPackage, FileKind, SubjectRequest
 from dsr.selectors import case
+from dsr.services import agent_evidence as evidence
 from dsr.services import (
     answers,
     assignment,
@@ -48,6 +49,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    EvidenceForm,
     ExtendForm,
     JobForm,
     LegalHoldForm,
@@ -132,7 +134,35 @@ def _decide_id(item: SubjectRequest, officer: User, data: Data) -> Done:
     verification.decide_id_document(
         file, officer=officer, accepted=data["accepted"], reason=data["reason"]
     )
+    if data["accepted"] and not verification.authority_proven(item):
+        return Done(
+            _(
+                "The document was checked and deleted. The request stays unverified until the "
+                "agent's authority is proven."
+            ),
+            messages.WARNING,
+        )
     return Done(_("The document was checked and deleted."))
+
+
+def _evidence(item: SubjectRequest, officer: User, data: Data) -> Done:
+    file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.AGENT_EVIDENCE)
+    if not data["accepted"]:
+        evidence.reject_evidence(file, officer=officer, reason=data["reason"])
+        return Done(
+            _(
+                "The agent was told what is wrong with the evidence and that they may send new "
+                "evidence; the request stays unverified."
+            )
+        )
+    if evidence.accept_evidence(file, officer=officer, reason=data["reason"]):
+        return Done(_("The evidence is accepted and the request verified."))
+    return Done(
+        _(
+            "The evidence is accepted. The request is verified once the agent's identity is "
+            "confirmed (their e-mail address, or by you)."
+        )
+    )
 
 
 # --- decisions (through dsr.services.decisions: it knows whether a second officer is needed) -----
@@ -337,6 +367,7 @@ ACTIONS: dict[str, Action] = {
     "ask": Action(AskForm, _ask),
     "extend": Action(ExtendForm, _extend),
     "decide": Action(DecideIdForm, _decide_id),
+    "evidence": Action(EvidenceForm, _evidence),
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),

@@ -31,6 +31,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    EvidenceForm,
     ExtendForm,
     JobForm,
     LegalHoldForm,
@@ -94,7 +95,13 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
             for notice in page["notices"]
         ],
         "file_rows": [
-            {"file": file, "decide_form": DecideIdForm(row=file.pk, action="decide")}
+            {
+                "file": file,
+                "decide_form": DecideIdForm(row=file.pk, action="decide"),
+                "evidence_form": EvidenceForm(row=file.pk, action="evidence")
+                if page["agent"] and file.pk in page["agent"].undecided
+                else None,
+            }
             for file in page["files"]
         ],
     }

@@ -217,7 +217,7 @@ def _request(language, matter, *, right="erasure", details=None, agent=False):
 def _with_state(template, request, language, officer):
     """The recorded state each letter is built from, as the use cases leave it."""
     typed = TYPED[language]
-    if template == "info_requested":
+    if template in ("info_requested", "evidence_rejected"):
         CaseMessage.objects.create(
             request=request,
             direction=MessageDirection.TO_REQUESTER,
@@ -332,7 +332,7 @@ def _letter(variant, language, matter):
         matter,
         right=right,
         details=details,
-        agent=template in ("confirm_agent", "agent_rejected"),
+        agent=template in ("confirm_agent", "agent_rejected", "evidence_rejected"),
     )
     if template == "completed":
         request.requested_rights.create(right="objection", details={"kind": "particular_situation"})
