@@ -129,7 +129,7 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         and not decisions.objection_decided(item),
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
-        "earlier_requests": refusals.earlier_requests(item),
+        "earlier_requests": refusals.earlier_overview(item),
         "repetitive_months": refusals.REPETITIVE_MONTHS,
         "agent": agent_authority(item),
     }
