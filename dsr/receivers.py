@@ -12,7 +12,7 @@ from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, outcomes, refusals
+from dsr.services import answers, completion, fees, outcomes, refusals
 
 
 def on_request_closed(
@@ -31,6 +31,8 @@ def add_letter_context(*, request: SubjectRequest, template: str, **_: Any) -> d
         return completion.outcome(request)
     if template == "answer_ready":
         return answers.answer_context(request)
+    if template == "fee_requested":
+        return fees.fee_context(request)
     return {}
 
 

@@ -71,6 +71,7 @@ LETTERS = frozenset(
         "expired",
         "agent_rejected",
         "evidence_rejected",
+        "fee_requested",
         "completed",
     }
 )

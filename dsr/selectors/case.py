@@ -28,7 +28,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.processing import start
-from dsr.services import agent_evidence, decisions, refusals, retention, verification
+from dsr.services import agent_evidence, decisions, fees, refusals, retention, verification
 from dsr.services.refusals import GROUNDS
 
 
@@ -132,6 +132,7 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "earlier_requests": refusals.earlier_overview(item),
         "repetitive_months": refusals.REPETITIVE_MONTHS,
         "agent": agent_authority(item),
+        "fee": fees.outstanding(item),
     }
 
 
@@ -173,6 +174,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "verification_reminder": gettext_lazy("Verification reminder"),
     "confirm_agent": gettext_lazy("Confirmation asked of the data subject (agent)"),
     "evidence_rejected": gettext_lazy("Agent's evidence not accepted: new evidence asked for"),
+    "fee_requested": gettext_lazy("Fee letter (Art. 12(5) GDPR)"),
     "withdrawn": gettext_lazy("Withdrawal confirmed"),
     "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
     "status_code": gettext_lazy("Status page code"),
@@ -266,6 +268,8 @@ class Options:
     erasure_four_eyes: bool
     refusal_four_eyes: bool
     objection_four_eyes: bool
+    fee: bool = False
+    fee_four_eyes: bool = False
 
 
 def options(request: SubjectRequest) -> Options:
@@ -287,6 +291,8 @@ def options(request: SubjectRequest) -> Options:
         erasure_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.ERASURE),
         refusal_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.REFUSAL),
         objection_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.OBJECTION),
+        fee=fees.fee_possible(request),
+        fee_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.FEE),
     )
 
 
@@ -301,6 +307,12 @@ def describe(proposal: Proposal) -> list[tuple[str, str]]:
         rows.append(
             (_("Extent"), _("Part of the request") if payload.get("partial") else _("All of it"))
         )
+    elif proposal.kind == ProposalKind.FEE:
+        rows.append((_("Why a fee"), str(fees.BASES.get(payload.get("basis", ""), ""))))
+        if payload.get("sub_ground"):
+            sub = refusals.SUB_GROUNDS.get(payload.get("basis", ""), {})
+            rows.append((_("What makes it so"), str(sub.get(payload["sub_ground"], ""))))
+        rows.append((_("Amount"), f"{payload.get('amount', '')} {payload.get('currency', '')}"))
     elif proposal.kind == ProposalKind.OBJECTION:
         rows.append(
             (

@@ -4,7 +4,8 @@ Which decisions need the second officer is a setting (``DSR_FOUR_EYES``, rights 
 erasure the approval to erase, for objection the Art. 21(1) decision, for any listed right a
 refusal or partial refusal of a request that includes it. Where the setting does not ask for
 four eyes one officer decides directly, through the same services. The services that carry a
-decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``) ask
+decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``,
+``dsr.services.fees.ask_fee``) ask
 ``authorise`` first, so calling them directly cannot skip the second officer.
 """
 
@@ -28,7 +29,7 @@ from dsr.models import (
 )
 from dsr.processing.start import needs_approval
 from dsr.rights import Right
-from dsr.services import erasure_approval, restriction
+from dsr.services import erasure_approval, fees, restriction
 from dsr.services.refusals import (
     OBJECTION_GROUND,
     REFUSAL_GROUNDS,
@@ -67,6 +68,14 @@ def _payload(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
             "partial": bool(payload.get("partial", False)),
             "sub_ground": str(payload.get("sub_ground", "")),
         }
+    if kind == ProposalKind.FEE:
+        basis = str(payload.get("basis", ""))
+        return {
+            "basis": basis,
+            "amount": fees.normalised_amount(str(payload.get("amount", ""))),
+            "currency": str(payload.get("currency", "")).strip().upper(),
+            "sub_ground": "" if basis == fees.FURTHER_COPY else str(payload.get("sub_ground", "")),
+        }
     if kind == ProposalKind.OBJECTION:
         if not isinstance(payload.get("upheld"), bool):
             raise RequestError(_("Say whether the objection is upheld or rejected."))
@@ -103,6 +112,9 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
             )
     elif kind == ProposalKind.REFUSAL and payload["ground"] not in REFUSAL_GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
+    elif kind == ProposalKind.FEE:
+        fees.validate(request, fees.fee_for(reason, payload))
+        return
     refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:
         validate(request, refusal)
@@ -122,6 +134,9 @@ def _apply(
             erasure_approval.approve(request, officer=officer, reason=reason, proposal=proposal)
         except RequestError as exc:
             raise RequestError(str(exc)) from exc
+        return
+    if kind == ProposalKind.FEE:
+        fees.ask_fee(request, officer=officer, fee=fees.fee_for(reason, payload), proposal=proposal)
         return
     refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:

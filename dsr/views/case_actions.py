@@ -29,6 +29,7 @@ from dsr.services import (
     decisions,
     deliveries,
     extension,
+    fees,
     jobs,
     matter,
     notes,
@@ -51,6 +52,8 @@ from dsr.staff_forms import (
     ErasureDecisionForm,
     EvidenceForm,
     ExtendForm,
+    FeeForm,
+    FeePaidForm,
     JobForm,
     LegalHoldForm,
     MatterForm,
@@ -178,12 +181,26 @@ def _payload(kind: str, data: Data) -> Data:
         }
     if kind == "objection":
         return {"upheld": bool(data["upheld"])}
+    if kind == "fee":
+        return {
+            "basis": data["basis"],
+            "amount": data["amount"],
+            "currency": data["currency"],
+            "sub_ground": data.get("sub_ground", ""),
+        }
     return {}
 
 
 def _decided(kind: str, payload: Data) -> Done:
     if kind == "erasure":
         return Done(_("Approved: the systems are being processed."))
+    if kind == "fee":
+        return Done(
+            _(
+                "The fee letter was sent. The answer goes out once the payment is recorded; the "
+                "due date stays as it was."
+            )
+        )
     if kind == "objection" and payload.get("upheld"):
         return Done(
             _(
@@ -205,6 +222,11 @@ def _decision(kind: str) -> Handler:
         return _decided(kind, payload)
 
     return run
+
+
+def _fee_paid(item: SubjectRequest, officer: User, data: Data) -> Done:
+    fees.record_payment(item, officer=officer, note=str(data["reason"]))
+    return Done(_("The payment is recorded; the request goes on."))
 
 
 def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
@@ -371,6 +393,8 @@ ACTIONS: dict[str, Action] = {
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),
+    "fee": Action(FeeForm, _decision("fee")),
+    "fee_paid": Action(FeePaidForm, _fee_paid),
     "approve_proposal": Action(ProposalForm, _approve_proposal),
     "send_back": Action(SendBackForm, _send_back),
     "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),

@@ -33,6 +33,8 @@ from dsr.staff_forms import (
     ErasureDecisionForm,
     EvidenceForm,
     ExtendForm,
+    FeeForm,
+    FeePaidForm,
     JobForm,
     LegalHoldForm,
     ManualIntakeForm,
@@ -146,6 +148,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "erasure_form": ErasureDecisionForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
+            "fee_form": FeeForm(),
+            "fee_paid_form": FeePaidForm(),
             # What the portability answer leaves out and why, as the person reads it.
             "left_out": portability.explained(
                 page["package"].manifest.get("excluded", []) if page["package"] else [],

@@ -227,6 +227,20 @@ def _with_state(template, request, language, officer):
         )
     if template == "extended":
         record(request, EventKind.EXTENDED, actor=officer, reason=typed["extension"])
+    if template == "fee_requested":
+        record(
+            request,
+            EventKind.FEE_REQUESTED,
+            actor=officer,
+            reason=typed["reasons"],
+            data={
+                "basis": "excessive",
+                "sub_ground": "repetitive",
+                "amount": "25.00",
+                "currency": "EUR",
+                "earlier": [{"reference": "DSR-2026-00001", "received_on": "2026-01-05"}],
+            },
+        )
     if template == "refused":
         record(
             request,
