@@ -133,3 +133,20 @@ def request_information(
     )
     send_to_requester(request, letter)
     return message
+
+
+def close_questions(request: SubjectRequest, *, purpose: str) -> None:
+    """Open questions of this purpose that need no answer any more (an agent's authority was
+    proven another way): they count as answered, so a clock they stopped runs again."""
+    waiting = list(
+        request.messages.filter(awaits_answer=True, answered_at__isnull=True, purpose=purpose)
+    )
+    if not waiting:
+        return
+    CaseMessage.objects.filter(pk__in=[q.pk for q in waiting]).update(answered_at=timezone.now())
+    if purpose in PAUSING_PURPOSES:
+        record(
+            request,
+            EventKind.INFO_RECEIVED,
+            data={"messages": [q.pk for q in waiting], "no_longer_needed": True},
+        )

@@ -20,6 +20,7 @@ from dsr.models import (
     ChallengePurpose,
     EventKind,
     FileKind,
+    QuestionPurpose,
     RequesterType,
     RequestFile,
     Status,
@@ -27,6 +28,7 @@ from dsr.models import (
     VerificationMethod,
 )
 from dsr.processing.start import start_when_committed
+from dsr.services import questions
 
 
 def authority_proven(request: SubjectRequest) -> bool:
@@ -76,6 +78,8 @@ def _verified(
     """The one place a request becomes verified: never an agent's without proven authority."""
     if not authority_proven(request):
         raise RequestError(authority_missing())
+    # A question about the agent's authority that is still open needs no answer now.
+    questions.close_questions(request, purpose=QuestionPurpose.AUTHORITY)
     record(request, EventKind.VERIFIED, actor=officer, reason=reason, data={"method": method})
     if not quiet:
         send_to_requester(request, "verified")

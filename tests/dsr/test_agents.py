@@ -169,3 +169,20 @@ def test_a_request_the_person_makes_needs_no_authority(outbox):
     verification.verify_manually(item, officer=officer, reason="Called back.")
     item.refresh_from_db()
     assert item.status == Status.VERIFIED
+
+
+def test_a_confirmation_after_rejected_evidence_verifies_and_restarts_the_clock(outbox, client):
+    officer, _ = make_officer()
+    item = agents_request(outbox)
+    ask = outbox.last_to("erika@example.org")  # the person is asked to confirm the agent
+    agent_evidence.reject_evidence(
+        evidence_of(item), officer=officer, reason="The signature is missing."
+    )
+    item.refresh_from_db()
+    assert item.paused
+    link = next(u for u in outbox.links(ask) if "/r/confirm/" in u)
+    client.post(path_of(link), {"decision": "confirm"})
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+    assert not item.paused  # the question about the authority needs no answer any more
+    assert not item.messages.filter(awaits_answer=True, answered_at__isnull=True).exists()
