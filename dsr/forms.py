@@ -68,7 +68,10 @@ class RequesterForm(forms.Form):
         label=_("E-mail address"),
         required=False,
         max_length=254,
-        help_text=_("The address we know you by. We send a confirmation link to it."),
+        help_text=_(
+            "The address we know the person whose data this is by: yours, if you ask for "
+            "yourself. We send a confirmation link to it."
+        ),
     )
     name = forms.CharField(
         label=_("Full name (optional)"), required=False, max_length=200, validators=[no_links]
@@ -78,7 +81,7 @@ class RequesterForm(forms.Form):
         label=_("Customer number (optional)"),
         required=False,
         max_length=64,
-        help_text=_("Helps us find your data faster."),
+        help_text=_("Helps us find the data faster."),
     )
     postal_address = forms.CharField(
         label=_("Postal address (optional)"), required=False, max_length=500, widget=_textarea(2)
@@ -91,16 +94,18 @@ class RequesterForm(forms.Form):
         help_text=_("It decides which supervisory authority is competent for your request."),
     )
     agent_name = forms.CharField(
-        label=_("Your name"), required=False, max_length=200, validators=[no_links]
+        label=_("Your name (as agent)"), required=False, max_length=200, validators=[no_links]
     )
     agent_email = forms.EmailField(
-        label=_("Your e-mail address"),
+        label=_("Your e-mail address (as agent)"),
         required=False,
         max_length=254,
         help_text=_("We send the confirmation link and, later, the answer to this address."),
     )
     agent_authority = forms.ChoiceField(
-        label=_("Your authority"), required=False, choices=[("", "—"), *AgentAuthority.choices]
+        label=_("Your authority to act for the person"),
+        required=False,
+        choices=[("", "—"), *AgentAuthority.choices],
     )
     evidence = UploadField(
         label=_("Evidence of your authority"),

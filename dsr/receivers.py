@@ -12,7 +12,7 @@ from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, forwarding, outcomes, refusals
+from dsr.services import answers, completion, fees, forwarding, outcomes, refusals
 
 
 def on_request_closed(
@@ -35,6 +35,8 @@ def add_letter_context(
         return answers.answer_context(request) | forwarding.letter_context(request, extra)
     if template == forwarding.FORWARDED_TEMPLATE:
         return forwarding.letter_context(request, extra)
+    if template == "fee_requested":
+        return fees.fee_context(request)
     return {}
 
 

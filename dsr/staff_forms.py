@@ -23,6 +23,8 @@ from dsr.models import (
 )
 from dsr.rights import Right
 from dsr.selectors.staff import staff_members
+from dsr.services.fees import BASES as FEE_BASES
+from dsr.services.fees import CURRENCIES
 from dsr.services.refusals import REFUSAL_GROUNDS, SUB_GROUNDS
 
 TEXT = 5000
@@ -175,6 +177,27 @@ class DecideIdForm(RowForm):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
+
+
+class EvidenceForm(RowForm):
+    """Accept an agent's evidence of authority, or say what is wrong with it."""
+
+    row_field = "file"
+    file = forms.IntegerField(widget=forms.HiddenInput)
+    accepted = forms.TypedChoiceField(
+        label=_("Decision on the evidence"),
+        choices=[
+            ("1", _("Accepted: it shows the authority to act for the person")),
+            ("0", _("Not accepted: the agent is told what is wrong and may send new evidence")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (if not accepted, the agent reads it, in the request's language)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class JobForm(RowForm):
@@ -370,6 +393,53 @@ class RefusalForm(_DecisionForm):
         if data.get("ground") == "exception" and not data.get("statute", "").strip():
             self.add_error("statute", _("Name the provision that makes the exception."))
         return data
+
+
+class FeeForm(_DecisionForm):
+    """Art. 12(5)(a): a reasonable fee instead of refusing (only for a copy of the data)."""
+
+    id_prefix = "fee"
+    basis = forms.ChoiceField(
+        label=_("Why a fee may be asked for"),
+        choices=[("", _("Choose")), *FEE_BASES.items()],
+    )
+    sub_ground = forms.ChoiceField(
+        label=_("What makes it manifestly unfounded or excessive"),
+        required=False,
+        choices=[
+            ("", "—"),
+            *list(
+                {
+                    key: label for options in SUB_GROUNDS.values() for key, label in options.items()
+                }.items()
+            ),
+        ],
+        help_text=_(
+            "Required unless the fee is for a further copy; effort or volume is never one."
+        ),
+    )
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=12,
+        help_text=_("Reasonable: based on the administrative costs of answering, e.g. 25.00."),
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"), choices=[(code, code) for code in CURRENCIES], initial="EUR"
+    )
+    reason = forms.CharField(
+        label=_("Reasons and how the amount was worked out (sent to the requester)"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FeePaidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How the payment was received"),
+        max_length=TEXT,
+        help_text=_("For example the date and the bank reference."),
+        widget=forms.TextInput(attrs={"id": "id_fee_paid_reason"}),
+    )
 
 
 class ObjectionDecisionForm(_DecisionForm):

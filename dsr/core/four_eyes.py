@@ -26,11 +26,12 @@ APPLIED = (
     EventKind.PARTLY_REFUSED,
     EventKind.OBJECTION_UPHELD,
     EventKind.DECISION_REVIEWED,
+    EventKind.FEE_REQUESTED,
 )
 
 
 # The right whose presence in DSR_FOUR_EYES puts each kind of decision under four eyes;
-# a refusal follows the rights of the request instead.
+# a refusal and a fee (the alternative to one) follow the rights of the request instead.
 _RIGHT_OF_KIND = {
     ProposalKind.ERASURE: Right.ERASURE,
     ProposalKind.OBJECTION: Right.OBJECTION,

@@ -70,6 +70,8 @@ LETTERS = frozenset(
         "extended",
         "expired",
         "agent_rejected",
+        "evidence_rejected",
+        "fee_requested",
         "completed",
         "forwarded",
     }

@@ -13,6 +13,7 @@ class ProposalKind(models.TextChoices):
     REFUSAL = "refusal", _("Refusal or partial refusal")
     OBJECTION = "objection", _("Decision on the objection (Art. 21(1) GDPR)")
     DECISION_REVIEW = "decision_review", _("Review of the automated decision (Art. 22(3) GDPR)")
+    FEE = "fee", _("A reasonable fee instead of a refusal (Art. 12(5) GDPR)")
 
 
 class ReviewOutcome(models.TextChoices):

@@ -52,6 +52,11 @@ class VerificationMethod(models.TextChoices):
     OFFICER = "officer", _("Verified by a privacy officer")
     # The signed objection link in a marketing e-mail: only the address's holder has it.
     MARKETING_LINK = "marketing_link", _("Signed objection link sent to the address")
+    # An agent's request: the agent confirmed their address, the person confirmed the agent.
+    AGENT_CONFIRMED = (
+        "agent_confirmed",
+        _("Agent's address confirmed, and the agent confirmed by the data subject"),
+    )
 
 
 class SubjectRequest(models.Model):
@@ -189,6 +194,13 @@ class EventKind(models.TextChoices):
     VERIFIED = "verified", _("Identity verified")
     SUBJECT_CONFIRMED = "subject_confirmed", _("Data subject confirmed the agent")
     SUBJECT_REJECTED = "subject_rejected", _("Data subject rejected the agent")
+    # An officer's review of an agent's evidence of authority (LEGAL.md §3).
+    EVIDENCE_UPLOADED = "evidence_uploaded", _("Evidence of the agent's authority uploaded")
+    EVIDENCE_ACCEPTED = "evidence_accepted", _("Evidence of the agent's authority accepted")
+    EVIDENCE_REJECTED = (
+        "evidence_rejected",
+        _("Evidence of the agent's authority not accepted; the agent was asked for new evidence"),
+    )
     INFO_REQUESTED = "info_requested", _("Information requested from the requester")
     INFO_RECEIVED = "info_received", _("Information received from the requester")
     ID_DOCUMENT_UPLOADED = "id_document_uploaded", _("Identity document uploaded")
@@ -222,6 +234,9 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", _("Closed: identity not confirmed in time")
     REFUSED = "refused", _("Refused")
     PARTLY_REFUSED = "partly_refused", _("Partly refused")
+    # Art. 12(5)(a): a reasonable fee instead of a refusal, and its payment.
+    FEE_REQUESTED = "fee_requested", _("A reasonable fee was asked for (Art. 12(5) GDPR)")
+    FEE_PAID = "fee_paid", _("The fee was paid")
     # Four eyes: one officer proposes a decision, another approves it or sends it back.
     PROPOSED = "proposed", _("Decision proposed")
     PROPOSAL_APPROVED = "proposal_approved", _("Proposed decision approved by a second officer")

@@ -29,7 +29,15 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.processing import start
-from dsr.services import decision_review, decisions, refusals, retention
+from dsr.services import (
+    agent_evidence,
+    decision_review,
+    decisions,
+    fees,
+    refusals,
+    retention,
+    verification,
+)
 from dsr.services.refusals import GROUNDS
 
 
@@ -140,9 +148,33 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         else [],
         "matter_suggestion": matter_suggestion(item, language),
         "findings": past_rule_findings(item),
-        "earlier_requests": refusals.earlier_requests(item),
+        "earlier_requests": refusals.earlier_overview(item),
         "repetitive_months": refusals.REPETITIVE_MONTHS,
+        "agent": agent_authority(item),
+        "fee": fees.outstanding(item),
     }
+
+
+@dataclass(frozen=True)
+class AgentAuthorityState:
+    """How far an agent's authority is proven: what the officer sees beside the verification."""
+
+    proven: bool
+    accepted: Any  # the event accepting the evidence, if any
+    undecided: set[int]
+
+
+def agent_authority(item: SubjectRequest) -> AgentAuthorityState | None:
+    if item.requester_type != "agent":
+        return None
+    accepted = (
+        item.events.filter(kind="evidence_accepted").select_related("actor").order_by("at").first()
+    )
+    return AgentAuthorityState(
+        proven=verification.authority_proven(item),
+        accepted=accepted,
+        undecided=agent_evidence.undecided(item),
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +192,8 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "verification_code": gettext_lazy("Verification code"),
     "verification_reminder": gettext_lazy("Verification reminder"),
     "confirm_agent": gettext_lazy("Confirmation asked of the data subject (agent)"),
+    "evidence_rejected": gettext_lazy("Agent's evidence not accepted: new evidence asked for"),
+    "fee_requested": gettext_lazy("Fee letter (Art. 12(5) GDPR)"),
     "withdrawn": gettext_lazy("Withdrawal confirmed"),
     "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
     "status_code": gettext_lazy("Status page code"),
@@ -289,6 +323,8 @@ class Options:
     objection_four_eyes: bool
     review: bool = False
     review_four_eyes: bool = False
+    fee: bool = False
+    fee_four_eyes: bool = False
 
 
 def options(request: SubjectRequest) -> Options:
@@ -316,6 +352,8 @@ def options(request: SubjectRequest) -> Options:
         and decision_review.asks_for_review(request)
         and not decision_review.reviewed(request),
         review_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.DECISION_REVIEW),
+        fee=fees.fee_possible(request),
+        fee_four_eyes=four_eyes.needs_second_officer(request, ProposalKind.FEE),
     )
 
 
@@ -343,6 +381,12 @@ def describe(proposal: Proposal) -> list[tuple[str, str]]:
             ),
             (_("Outcome"), str(ReviewOutcome(payload["outcome"]).label)),
         ]
+    elif proposal.kind == ProposalKind.FEE:
+        rows.append((_("Why a fee"), str(fees.BASES.get(payload.get("basis", ""), ""))))
+        if payload.get("sub_ground"):
+            sub = refusals.SUB_GROUNDS.get(payload.get("basis", ""), {})
+            rows.append((_("What makes it so"), str(sub.get(payload["sub_ground"], ""))))
+        rows.append((_("Amount"), f"{payload.get('amount', '')} {payload.get('currency', '')}"))
     elif proposal.kind == ProposalKind.OBJECTION:
         rows.append(
             (

@@ -31,7 +31,7 @@ from dsr.models import (
     SubjectRequest,
     Withholding,
 )
-from dsr.services import transmission
+from dsr.services import fees, transmission
 
 
 @transaction.atomic
@@ -43,6 +43,8 @@ def release(package: AnswerPackage, *, officer: User) -> None:
         raise RequestError(_("This answer has already been sent."))
     if package.deleted_at is not None:
         raise RequestError(_("This package has been replaced; send the new one."))
+    if fees.outstanding(request) is not None:
+        raise RequestError(fees.unpaid_message())
     if not request.events.filter(kind=EventKind.PROCESSING_FINISHED).exists():
         raise RequestError(_("Not every system has answered yet."))
     if request.jobs.exclude(status__in=["succeeded", "skipped"]).exists():

@@ -5,7 +5,8 @@ erasure the approval to erase, for objection the Art. 21(1) decision, for automa
 Art. 22(3) review of the decision, for any listed right a
 refusal or partial refusal of a request that includes it. Where the setting does not ask for
 four eyes one officer decides directly, through the same services. The services that carry a
-decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``) ask
+decision out (``dsr.services.erasure_approval.approve``, ``dsr.services.refusals.refuse``,
+``dsr.services.fees.ask_fee``) ask
 ``authorise`` first, so calling them directly cannot skip the second officer.
 """
 
@@ -29,7 +30,7 @@ from dsr.models import (
 )
 from dsr.processing.start import needs_approval
 from dsr.rights import Right
-from dsr.services import decision_review, erasure_approval, restriction
+from dsr.services import decision_review, erasure_approval, fees, restriction
 from dsr.services.refusals import (
     OBJECTION_GROUND,
     REFUSAL_GROUNDS,
@@ -67,6 +68,14 @@ def _payload(kind: str, payload: dict[str, Any] | None) -> dict[str, Any]:
             "statute": str(payload.get("statute", "")).strip(),
             "partial": bool(payload.get("partial", False)),
             "sub_ground": str(payload.get("sub_ground", "")),
+        }
+    if kind == ProposalKind.FEE:
+        basis = str(payload.get("basis", ""))
+        return {
+            "basis": basis,
+            "amount": fees.normalised_amount(str(payload.get("amount", ""))),
+            "currency": str(payload.get("currency", "")).strip().upper(),
+            "sub_ground": "" if basis == fees.FURTHER_COPY else str(payload.get("sub_ground", "")),
         }
     if kind == ProposalKind.OBJECTION:
         if not isinstance(payload.get("upheld"), bool):
@@ -108,6 +117,9 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
         decision_review.check(request, payload)
     elif kind == ProposalKind.REFUSAL and payload["ground"] not in REFUSAL_GROUNDS:
         raise RequestError(_("Please choose the ground of the refusal."))
+    elif kind == ProposalKind.FEE:
+        fees.validate(request, fees.fee_for(reason, payload))
+        return
     refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:
         validate(request, refusal)
@@ -132,6 +144,9 @@ def _apply(
         decision_review.carry_out(
             request, officer=officer, reason=reason, payload=payload, proposal=proposal
         )
+        return
+    if kind == ProposalKind.FEE:
+        fees.ask_fee(request, officer=officer, fee=fees.fee_for(reason, payload), proposal=proposal)
         return
     refusal = refusal_for(request, kind, reason, payload)
     if refusal is not None:

@@ -16,6 +16,7 @@ from dsr.models import (
     FileKind,
     MessageDirection,
     QuestionPurpose,
+    RequesterType,
     SubjectRequest,
     VerificationMethod,
 )
@@ -43,11 +44,24 @@ def answer_information(
     if upload is not None:
         # Anything sent before the identity is settled is verification data: it is deleted
         # at the officer's decision or when the request closes, whatever the question was.
+        # An agent asked about their authority sends new evidence of it, for the officer's
+        # review like the evidence filed with the request.
         wants_id = any(q.asks_for_id_document for q in questions) or request.verified_at is None
-        kind = FileKind.ID_DOCUMENT if wants_id else FileKind.ATTACHMENT
-        stored = store_upload(
-            request=request, kind=kind, upload=upload, document_type=document_type
+        wants_evidence = request.requester_type == RequesterType.AGENT and any(
+            q.purpose == QuestionPurpose.AUTHORITY for q in questions
         )
+        if wants_evidence:
+            kind = FileKind.AGENT_EVIDENCE
+        else:
+            kind = FileKind.ID_DOCUMENT if wants_id else FileKind.ATTACHMENT
+        stored = store_upload(
+            request=request,
+            kind=kind,
+            upload=upload,
+            document_type="" if wants_evidence else document_type,
+        )
+        if kind == FileKind.AGENT_EVIDENCE:
+            record(request, EventKind.EVIDENCE_UPLOADED, data={"file": stored.pk})
         if kind == FileKind.ID_DOCUMENT:
             record(
                 request,
@@ -73,10 +87,12 @@ def request_information(
     purpose: str,
     id_document: bool = False,
     reason: str = "",
+    letter: str = "info_requested",
 ) -> CaseMessage:
     """Ask the requester something. Only a question about their identity, an agent's
     authority or, where a large quantity is processed, the scope stops the clock until the
-    answer arrives (LEGAL.md §1); any other is a plain message and the clock keeps running."""
+    answer arrives (LEGAL.md §1); any other is a plain message and the clock keeps running.
+    ``letter``: the e-mail that carries the question (a rejected agent's evidence has its own)."""
     if not request.is_open:
         raise RequestError(_("This request is already closed."))
     if not question.strip():
@@ -115,5 +131,22 @@ def request_information(
         reason=reason.strip(),
         data={"message": message.pk, "id_document": id_document, "purpose": purpose},
     )
-    send_to_requester(request, "info_requested")
+    send_to_requester(request, letter)
     return message
+
+
+def close_questions(request: SubjectRequest, *, purpose: str) -> None:
+    """Open questions of this purpose that need no answer any more (an agent's authority was
+    proven another way): they count as answered, so a clock they stopped runs again."""
+    waiting = list(
+        request.messages.filter(awaits_answer=True, answered_at__isnull=True, purpose=purpose)
+    )
+    if not waiting:
+        return
+    CaseMessage.objects.filter(pk__in=[q.pk for q in waiting]).update(answered_at=timezone.now())
+    if purpose in PAUSING_PURPOSES:
+        record(
+            request,
+            EventKind.INFO_RECEIVED,
+            data={"messages": [q.pk for q in waiting], "no_longer_needed": True},
+        )

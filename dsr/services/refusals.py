@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -100,6 +101,16 @@ def validate(request: SubjectRequest, refusal: Refusal) -> None:
                 )
                 % {"months": REPETITIVE_MONTHS}
             )
+        if refusal.sub_ground == "repetitive" and not repeated_requests(request):
+            raise RequestError(
+                _(
+                    "Nothing supports 'repetitive': the person's earlier requests for the same "
+                    "right in the %(months)d months before this one asked for something "
+                    "materially different (other data, systems or categories). A request for "
+                    "something not asked before is not a repetition."
+                )
+                % {"months": REPETITIVE_MONTHS}
+            )
     if refusal.ground == "rights_of_others" and not refusal.partial:
         raise RequestError(
             _(
@@ -149,6 +160,110 @@ def earlier_requests(request: SubjectRequest) -> list[SubjectRequest]:
     )
 
 
+# What of each right a request asks for: the fields that say which data, systems or
+# categories. A right without such fields asks for everything it covers.
+SCOPE_FIELDS: dict[str, tuple[str, ...]] = {
+    Right.ACCESS: ("scope",),
+    Right.ERASURE: ("scope", "parts"),
+    Right.RECTIFICATION: ("inaccurate", "correction"),
+    Right.RESTRICTION: ("ground", "details"),
+    Right.PORTABILITY: (),
+    Right.OBJECTION: ("kind", "situation"),
+    Right.CONSENT_WITHDRAWAL: ("consent",),
+}
+
+
+def _scope(right: str, details: dict[str, Any]) -> tuple[str, ...]:
+    """The right's scope, normalised (case and spacing do not make it another request)."""
+    if right == Right.ERASURE and details.get("scope") != "parts":
+        return ()  # all the person's data
+    values = tuple(
+        " ".join(str(details.get(name) or "").casefold().split())
+        for name in SCOPE_FIELDS.get(right, ())
+    )
+    return () if not any(values) else values
+
+
+def covers(earlier: SubjectRequest, request: SubjectRequest) -> bool:
+    """Whether an earlier request asked for what this one asks, for one right they share: the
+    same scope, or everything (an earlier request for all the data covers a narrower one, not
+    the other way round)."""
+    before = {item.right: item.details for item in earlier.requested_rights.all()}
+    for item in request.requested_rights.all():
+        if item.right not in before:
+            continue
+        then, now = _scope(item.right, before[item.right]), _scope(item.right, item.details)
+        if then == now or then == ():
+            return True
+    return False
+
+
+def repeated_requests(request: SubjectRequest) -> list[SubjectRequest]:
+    """The earlier requests in the interval that asked for the same as this one: only these
+    can make it repetitive, and the refusal letter names them."""
+    return [earlier for earlier in earlier_requests(request) if covers(earlier, request)]
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier request as the officer weighs it: when, what it asked, what was answered."""
+
+    request: SubjectRequest
+    asked: list[tuple[str, str]]  # (right, what of it), as the person put it
+    answered: str  # the outcome in words, with its date
+    same_scope: bool
+
+
+def earlier_overview(request: SubjectRequest) -> list[Earlier]:
+    overview = []
+    for earlier in earlier_requests(request):
+        asked = []
+        for item in earlier.requested_rights.all():
+            as_put = [
+                str(item.details.get(name) or "").strip()
+                for name in SCOPE_FIELDS.get(item.right, ())
+            ]
+            everything = not _scope(item.right, item.details)
+            asked.append(
+                (
+                    str(item.get_right_display()),
+                    _("everything") if everything else "; ".join(filter(None, as_put)),
+                )
+            )
+        overview.append(
+            Earlier(
+                request=earlier,
+                asked=asked,
+                answered=_answered(earlier),
+                same_scope=covers(earlier, request),
+            )
+        )
+    return overview
+
+
+def _answered(earlier: SubjectRequest) -> str:
+    closing = (
+        earlier.events.filter(
+            kind__in=[
+                EventKind.ANSWER_RELEASED,
+                EventKind.COMPLETED,
+                EventKind.REFUSED,
+                EventKind.PARTLY_REFUSED,
+                EventKind.WITHDRAWN,
+                EventKind.EXPIRED,
+            ]
+        )
+        .order_by("at", "pk")
+        .first()
+    )
+    if closing is None:
+        return _("not answered yet (%(status)s)") % {"status": earlier.get_status_display()}
+    return _("%(outcome)s on %(date)s") % {
+        "outcome": closing.get_kind_display(),
+        "date": formats.date_format(timezone.localtime(closing.at), "DATE_FORMAT"),
+    }
+
+
 @transaction.atomic
 def refuse(
     request: SubjectRequest,
@@ -178,7 +293,7 @@ def refuse(
         # Named in the letter: which earlier requests, received when.
         data["earlier"] = [
             {"reference": r.reference, "received_on": r.received_on.isoformat()}
-            for r in earlier_requests(request)
+            for r in repeated_requests(request)
         ]
     if proposal is not None:
         data |= {"proposal": proposal.pk, "proposed_by": proposal.proposed_by_id}

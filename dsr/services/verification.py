@@ -20,6 +20,7 @@ from dsr.models import (
     ChallengePurpose,
     EventKind,
     FileKind,
+    QuestionPurpose,
     RequesterType,
     RequestFile,
     Status,
@@ -27,22 +28,66 @@ from dsr.models import (
     VerificationMethod,
 )
 from dsr.processing.start import start_when_committed
+from dsr.services import questions
+
+
+def authority_proven(request: SubjectRequest) -> bool:
+    """An agent may be answered only once their authority is proven: an officer accepted the
+    evidence (with a reason), or the person they act for confirmed them (LEGAL.md §3). A
+    request the person makes themselves needs no such proof."""
+    if request.requester_type != RequesterType.AGENT:
+        return True
+    return (
+        request.subject_confirmed_at is not None
+        or request.events.filter(kind=EventKind.EVIDENCE_ACCEPTED).exists()
+    )
+
+
+def authority_missing() -> str:
+    return _(
+        "This request was made by an agent. It can be verified only once the agent's authority "
+        "is proven: accept their evidence of authority (with a reason) under Documents, or wait "
+        "until the person they act for confirms them. Neither has happened yet."
+    )
 
 
 def verified_by_email(request: SubjectRequest, method: str, *, quiet: bool = False) -> None:
     if request.requester_type == RequesterType.AGENT:
-        # The agent controls the address; authority still needs the officer (and the subject).
+        # The agent controls the address; their authority is proven separately.
         record(request, EventKind.EMAIL_CONFIRMED, data={"method": method})
-        if request.email and request.subject_confirmed_at is None:
+        if authority_proven(request):
+            # The evidence was accepted before the agent confirmed the address.
+            _verified(request, method=VerificationMethod.OFFICER, quiet=quiet)
+        elif request.email and request.subject_confirmed_at is None:
             challenge = challenges.issue(
                 request=request, purpose=ChallengePurpose.CONFIRM_AGENT, sent_to=request.email
             )
             send_to_requester(request, "confirm_agent", challenge)
         return
-    record(request, EventKind.VERIFIED, data={"method": method})
+    _verified(request, method=method, quiet=quiet)
+
+
+def _verified(
+    request: SubjectRequest,
+    *,
+    method: str,
+    officer: User | None = None,
+    reason: str = "",
+    quiet: bool = False,
+) -> None:
+    """The one place a request becomes verified: never an agent's without proven authority."""
+    if not authority_proven(request):
+        raise RequestError(authority_missing())
+    # A question about the agent's authority that is still open needs no answer now.
+    questions.close_questions(request, purpose=QuestionPurpose.AUTHORITY)
+    record(request, EventKind.VERIFIED, actor=officer, reason=reason, data={"method": method})
     if not quiet:
         send_to_requester(request, "verified")
     start_when_committed(request)
+
+
+def agent_address_confirmed(request: SubjectRequest) -> bool:
+    return request.events.filter(kind=EventKind.EMAIL_CONFIRMED).exists()
 
 
 @transaction.atomic
@@ -111,6 +156,10 @@ def confirm_agent(token: str, *, confirmed: bool) -> tuple[Outcome, SubjectReque
         request.subject_confirmed_at = timezone.now()
         request.save(update_fields=["subject_confirmed_at"])
         record(request, EventKind.SUBJECT_CONFIRMED)
+        # The confirmation is the proof of authority, and the agent confirmed their address
+        # before it was asked for: the request goes on without waiting for an officer.
+        if request.status == Status.AWAITING_VERIFICATION and agent_address_confirmed(request):
+            _verified(request, method=VerificationMethod.AGENT_CONFIRMED)
     else:
         record(
             request,
@@ -127,27 +176,21 @@ def verify_manually(request: SubjectRequest, *, officer: User, reason: str) -> N
         raise RequestError(_("Please record how the identity was verified."))
     if request.status not in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
         raise RequestError(_("This request is not waiting for verification."))
-    _verified_by_officer(request, officer, reason)
+    verified_by_officer(request, officer=officer, reason=reason)
 
 
-def _verified_by_officer(request: SubjectRequest, officer: User, reason: str) -> None:
-    record(
-        request,
-        EventKind.VERIFIED,
-        actor=officer,
-        reason=reason.strip(),
-        data={"method": VerificationMethod.OFFICER},
-    )
-    send_to_requester(request, "verified")
-    start_when_committed(request)
+def verified_by_officer(request: SubjectRequest, *, officer: User, reason: str) -> None:
+    """An officer verified the requester (refused for an agent whose authority is unproven)."""
+    _verified(request, method=VerificationMethod.OFFICER, officer=officer, reason=reason.strip())
 
 
 @transaction.atomic
 def decide_id_document(
     file: RequestFile, *, officer: User, accepted: bool, reason: str = ""
-) -> None:
+) -> bool:
     """Check an identity document: it is deleted at once, leaving 'ID checked: type, date,
-    officer' (LEGAL.md §3)."""
+    officer' (LEGAL.md §3). Returns whether the request is now verified: an agent's waits
+    for the proof of their authority."""
     if file.kind != FileKind.ID_DOCUMENT or file.deleted_at is not None:
         raise RequestError(_("This document has already been dealt with."))
     request = file.request
@@ -159,8 +202,14 @@ def decide_id_document(
         reason=reason.strip(),
         data={"document_type": file.document_type, "accepted": accepted},
     )
-    if accepted and request.status in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
-        _verified_by_officer(request, officer, reason)
+    if (
+        accepted
+        and request.status in (Status.RECEIVED, Status.AWAITING_VERIFICATION)
+        and authority_proven(request)
+    ):
+        verified_by_officer(request, officer=officer, reason=reason)
+        return True
+    return False
 
 
 def _waiting_for_confirmation(request: SubjectRequest) -> bool:

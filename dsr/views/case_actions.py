@@ -21,6 +21,7 @@ from dsr.core import four_eyes
 from dsr.core.errors import RequestError
 from dsr.models import AnswerPackage, FileKind, SubjectRequest
 from dsr.selectors import case
+from dsr.services import agent_evidence as evidence
 from dsr.services import (
     answers,
     assignment,
@@ -28,6 +29,7 @@ from dsr.services import (
     decisions,
     deliveries,
     extension,
+    fees,
     forwarding,
     jobs,
     matter,
@@ -50,7 +52,10 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    EvidenceForm,
     ExtendForm,
+    FeeForm,
+    FeePaidForm,
     ForwardForm,
     JobForm,
     LegalHoldForm,
@@ -135,7 +140,35 @@ def _decide_id(item: SubjectRequest, officer: User, data: Data) -> Done:
     verification.decide_id_document(
         file, officer=officer, accepted=data["accepted"], reason=data["reason"]
     )
+    if data["accepted"] and not verification.authority_proven(item):
+        return Done(
+            _(
+                "The document was checked and deleted. The request stays unverified until the "
+                "agent's authority is proven."
+            ),
+            messages.WARNING,
+        )
     return Done(_("The document was checked and deleted."))
+
+
+def _evidence(item: SubjectRequest, officer: User, data: Data) -> Done:
+    file = get_object_or_404(item.files, pk=data["file"], kind=FileKind.AGENT_EVIDENCE)
+    if not data["accepted"]:
+        evidence.reject_evidence(file, officer=officer, reason=data["reason"])
+        return Done(
+            _(
+                "The agent was told what is wrong with the evidence and that they may send new "
+                "evidence; the request stays unverified."
+            )
+        )
+    if evidence.accept_evidence(file, officer=officer, reason=data["reason"]):
+        return Done(_("The evidence is accepted and the request verified."))
+    return Done(
+        _(
+            "The evidence is accepted. The request is verified once the agent's identity is "
+            "confirmed (their e-mail address, or by you)."
+        )
+    )
 
 
 # --- decisions (through dsr.services.decisions: it knows whether a second officer is needed) -----
@@ -158,12 +191,26 @@ def _payload(kind: str, data: Data) -> Data:
             "view_considered": bool(data["view_considered"]),
             "outcome": data["outcome"],
         }
+    if kind == "fee":
+        return {
+            "basis": data["basis"],
+            "amount": data["amount"],
+            "currency": data["currency"],
+            "sub_ground": data.get("sub_ground", ""),
+        }
     return {}
 
 
 def _decided(kind: str, payload: Data) -> Done:
     if kind == "erasure":
         return Done(_("Approved: the systems are being processed."))
+    if kind == "fee":
+        return Done(
+            _(
+                "The fee letter was sent. The answer goes out once the payment is recorded; the "
+                "due date stays as it was."
+            )
+        )
     if kind == "objection" and payload.get("upheld"):
         return Done(
             _(
@@ -196,6 +243,11 @@ def _decision(kind: str) -> Handler:
         return _decided(kind, payload)
 
     return run
+
+
+def _fee_paid(item: SubjectRequest, officer: User, data: Data) -> Done:
+    fees.record_payment(item, officer=officer, note=str(data["reason"]))
+    return Done(_("The payment is recorded; the request goes on."))
 
 
 def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
@@ -379,12 +431,15 @@ ACTIONS: dict[str, Action] = {
     "ask": Action(AskForm, _ask),
     "extend": Action(ExtendForm, _extend),
     "decide": Action(DecideIdForm, _decide_id),
+    "evidence": Action(EvidenceForm, _evidence),
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),
     "decision_review": Action(
         DecisionReviewForm, _decision("decision_review"), form_kwargs=review_form_kwargs
     ),
+    "fee": Action(FeeForm, _decision("fee")),
+    "fee_paid": Action(FeePaidForm, _fee_paid),
     "approve_proposal": Action(ProposalForm, _approve_proposal),
     "send_back": Action(SendBackForm, _send_back),
     "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),

@@ -33,7 +33,10 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    EvidenceForm,
     ExtendForm,
+    FeeForm,
+    FeePaidForm,
     ForwardForm,
     JobForm,
     LegalHoldForm,
@@ -103,7 +106,13 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
             for notice in page["notices"]
         ],
         "file_rows": [
-            {"file": file, "decide_form": DecideIdForm(row=file.pk, action="decide")}
+            {
+                "file": file,
+                "decide_form": DecideIdForm(row=file.pk, action="decide"),
+                "evidence_form": EvidenceForm(row=file.pk, action="evidence")
+                if page["agent"] and file.pk in page["agent"].undecided
+                else None,
+            }
             for file in page["files"]
         ],
     }
@@ -149,6 +158,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
             "review_form": DecisionReviewForm(**review_form_kwargs(item)),
+            "fee_form": FeeForm(),
+            "fee_paid_form": FeePaidForm(),
             # What the portability answer leaves out and why, as the person reads it.
             "left_out": portability.explained(
                 page["package"].manifest.get("excluded", []) if page["package"] else [],

@@ -222,7 +222,7 @@ def _request(language, matter, *, right="erasure", details=None, agent=False):
 def _with_state(template, request, language, officer):
     """The recorded state each letter is built from, as the use cases leave it."""
     typed = TYPED[language]
-    if template == "info_requested":
+    if template in ("info_requested", "evidence_rejected"):
         CaseMessage.objects.create(
             request=request,
             direction=MessageDirection.TO_REQUESTER,
@@ -232,6 +232,20 @@ def _with_state(template, request, language, officer):
         )
     if template == "extended":
         record(request, EventKind.EXTENDED, actor=officer, reason=typed["extension"])
+    if template == "fee_requested":
+        record(
+            request,
+            EventKind.FEE_REQUESTED,
+            actor=officer,
+            reason=typed["reasons"],
+            data={
+                "basis": "excessive",
+                "sub_ground": "repetitive",
+                "amount": "25.00",
+                "currency": "EUR",
+                "earlier": [{"reference": "DSR-2026-00001", "received_on": "2026-01-05"}],
+            },
+        )
     if template == "refused":
         record(
             request,
@@ -350,7 +364,7 @@ def _letter(variant, language, matter):
         matter,
         right=right,
         details=details,
-        agent=template in ("confirm_agent", "agent_rejected"),
+        agent=template in ("confirm_agent", "agent_rejected", "evidence_rejected"),
     )
     if template == "completed":
         request.requested_rights.create(right="objection", details={"kind": "particular_situation"})

@@ -171,3 +171,44 @@ def test_effort_is_never_a_ground_and_repetitive_needs_an_earlier_request(outbox
     )
     assert earlier.reference in letter
     assert too_old.reference not in letter
+
+
+def _asking(outbox, scope):
+    item = submit(language="de", details={"scope": scope})
+    verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+    item.refresh_from_db()
+    return item
+
+
+def test_repetitive_is_refused_when_the_earlier_request_asked_for_something_else(outbox, client):
+    load_demo()
+    officer, secret = make_officer()
+    invoices = _asking(outbox, "Meine Rechnungen aus dem Abrechnungssystem")
+    chats = _asking(outbox, "Die Chatprotokolle mit dem Kundendienst")
+    refusal = Refusal("excessive", reasons="Sie haben das schon gefragt.", sub_ground="repetitive")
+    with pytest.raises(RequestError, match="materially different"):
+        refuse(chats, officer=officer, refusal=refusal)
+    # An earlier request for a part does not cover a later one for everything.
+    everything = _asking(outbox, "")
+    with pytest.raises(RequestError, match="materially different"):
+        refuse(everything, officer=officer, refusal=refusal)
+
+    # The officer sees what each earlier request asked and what became of it.
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[chats.reference])).content.decode()
+    assert "Meine Rechnungen aus dem Abrechnungssystem" in page
+    assert "asked for something else: does not make this one repetitive" in page
+    assert "not answered yet" in page
+
+    # The same scope again (spelling aside) is a repetition, and so is anything after a request
+    # for everything; the letter names those, not the one that asked for something else.
+    again = _asking(outbox, "  meine Rechnungen aus dem  Abrechnungssystem ")
+    refuse(again, officer=officer, refusal=refusal)
+    event = again.events.get(kind=EventKind.REFUSED)
+    assert [e["reference"] for e in event.data["earlier"]] == [
+        invoices.reference,
+        everything.reference,
+    ]
+    letter = outbox.last_to("erika@example.org").body
+    assert invoices.reference in letter
+    assert chats.reference not in letter

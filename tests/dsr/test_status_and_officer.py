@@ -380,10 +380,12 @@ def test_an_agent_is_confirmed_by_the_subject_and_the_answer_goes_to_the_agent(c
     client.post(link, {"decision": "confirm"})
     item.refresh_from_db()
     assert item.subject_confirmed_at is not None
-    verification.verify_manually(item, officer=officer, reason="Power of attorney checked.")
-    item.refresh_from_db()
+    # The person's confirmation is the proof of authority: the case goes on by itself.
     assert item.status == Status.VERIFIED
+    assert item.verification_method == "agent_confirmed"
     assert "confirmed" in outbox.last_to("anna@kanzlei.example").subject.lower()
+    with pytest.raises(RequestError, match="not waiting for verification"):
+        verification.verify_manually(item, officer=officer, reason="Power of attorney checked.")
 
 
 def test_a_subject_who_did_not_authorise_the_agent_stops_the_request(client, outbox):
