@@ -129,7 +129,12 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
         return JobStatus.SUCCEEDED, store_export(job, backend.export(subject)), {}
     if action == Capability.ERASE:
         erased = backend.erase(subject, today=clock.today(), consent_only=consent_only(job))
-        return JobStatus.SUCCEEDED, store_erasure(job, subject, erased), {}
+        result = store_erasure(job, subject, erased)
+        if job.runs > 1:
+            # An earlier run may have erased before it died: this run's count is not the
+            # whole of it, so the letter gives none.
+            result["repeated"] = True
+        return JobStatus.SUCCEEDED, result, {}
     if action in changes.CHANGES and action not in registry.capabilities(job.system):
         # Nothing to ask the system: a person takes over, or the register answers.
         return (*changes.judge(job, None), {})

@@ -59,6 +59,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
                 "action": job.action,
                 "erased": result.get("erased", 0),
                 "anonymised": result.get("anonymised", 0),
+                "repeated": bool(result.get("repeated")),
                 "changed": changed,
                 # The person's records there are in the asked state (now, or already were).
                 "held": bool(changed or result.get("already") or result.get("by_hand")),
