@@ -315,52 +315,72 @@ class SQLConnector(Connector):
     def erase(
         self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
     ) -> ErasureResult:
+        try:
+            with self.engine.begin() as conn:
+                return self._erase(conn, subject, today=today, consent_only=consent_only)
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+
+    def preview_erasure(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult | None:
+        """The erasure itself, in a transaction that is rolled back: the counts and kept
+        groups are the database's own answer, and nothing changes."""
+        try:
+            with self.engine.connect() as conn:
+                outer = conn.begin()
+                try:
+                    return self._erase(conn, subject, today=today, consent_only=consent_only)
+                finally:
+                    outer.rollback()
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+
+    def _erase(
+        self, conn: Connection, subject: SubjectIdentity, *, today: date, consent_only: bool
+    ) -> ErasureResult:
         erased = anonymised = 0
         retained: list[Retained] = []
         # Parent rows kept records depend on, by table and key: why and until when.
         needed: dict[str, dict[str, _Need]] = {}
         key = secrets.token_bytes(32)  # for "hash": thrown away, so nothing can be reversed
-        try:
-            with self.engine.begin() as conn:
-                # Children first: their rows reference the parents'.
-                for mapped in sorted(self.maps, key=self._depth, reverse=True):
-                    if mapped.erasure == "keep":
-                        continue
-                    if consent_only and mapped.basis != "consent":
-                        continue  # another legal basis still holds for this data
-                    table = self._table(conn, mapped.name)
-                    condition = self._condition(conn, mapped, subject)
-                    kept_rows: dict[str, _Need] = {}
-                    if mapped.retention is not None:
-                        kept_condition = self._under_duty(table, mapped, condition, today)
-                        kept_rows = self._kept_rows(conn, mapped, kept_condition)
-                        condition = condition & ~kept_condition
-                    if needed.get(mapped.name):
-                        # Restricted, not anonymised: the kept records name them (a customer
-                        # its kept invoices), until the last of those records goes.
-                        for row_key, need in self._needed_rows(
-                            conn, mapped, condition, needed[mapped.name]
-                        ).items():
-                            kept_rows.setdefault(row_key, need)
-                    if kept_rows:
-                        kept_keys = [self._typed_key(table, mapped, k) for k in kept_rows]
-                        key_column = self._column(table, mapped.key)
-                        condition = condition & ~key_column.in_(kept_keys)
-                        if mapped.restriction_column:
-                            conn.execute(
-                                update(table)
-                                .where(key_column.in_(kept_keys))
-                                .values({mapped.restriction_column: True})
-                            )
-                        retained += _groups(mapped, kept_rows)
-                        if mapped.parent and mapped.parent_key:
-                            self._note_parents(conn, mapped, kept_rows, needed)
-                    if mapped.erasure == "delete":
-                        erased += conn.execute(table.delete().where(condition)).rowcount
-                    else:
-                        anonymised += self._anonymise(conn, mapped, table, condition, key)
-        except SQLAlchemyError as exc:
-            raise self._guard(exc) from exc
+        # Children first: their rows reference the parents'.
+        for mapped in sorted(self.maps, key=self._depth, reverse=True):
+            if mapped.erasure == "keep":
+                continue
+            if consent_only and mapped.basis != "consent":
+                continue  # another legal basis still holds for this data
+            table = self._table(conn, mapped.name)
+            condition = self._condition(conn, mapped, subject)
+            kept_rows: dict[str, _Need] = {}
+            if mapped.retention is not None:
+                kept_condition = self._under_duty(table, mapped, condition, today)
+                kept_rows = self._kept_rows(conn, mapped, kept_condition)
+                condition = condition & ~kept_condition
+            if needed.get(mapped.name):
+                # Restricted, not anonymised: the kept records name them (a customer
+                # its kept invoices), until the last of those records goes.
+                for row_key, need in self._needed_rows(
+                    conn, mapped, condition, needed[mapped.name]
+                ).items():
+                    kept_rows.setdefault(row_key, need)
+            if kept_rows:
+                kept_keys = [self._typed_key(table, mapped, k) for k in kept_rows]
+                key_column = self._column(table, mapped.key)
+                condition = condition & ~key_column.in_(kept_keys)
+                if mapped.restriction_column:
+                    conn.execute(
+                        update(table)
+                        .where(key_column.in_(kept_keys))
+                        .values({mapped.restriction_column: True})
+                    )
+                retained += _groups(mapped, kept_rows)
+                if mapped.parent and mapped.parent_key:
+                    self._note_parents(conn, mapped, kept_rows, needed)
+            if mapped.erasure == "delete":
+                erased += conn.execute(table.delete().where(condition)).rowcount
+            else:
+                anonymised += self._anonymise(conn, mapped, table, condition, key)
         return ErasureResult(erased=erased, anonymised=anonymised, retained=tuple(retained))
 
     def _under_duty(

@@ -21,6 +21,7 @@ from dsr.models import (
     RecipientNotice,
     SubjectRequest,
 )
+from dsr.processing.plans import NEEDS_APPROVAL
 from dsr.rights import Right
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,16 @@ def advance(request_id: int) -> None:
         if not unfinished:
             _finish(request)
             return
+        waiting = request.is_open and needs_approval(request)
         # A change a system could not make waits for a person (its owner's task, an officer's
-        # decision); it reveals nothing later systems need, so they go on meanwhile.
-        open_steps = [job.step for job in unfinished if not job.result.get("could_not")]
+        # decision); it reveals nothing later systems need, so they go on meanwhile. Before an
+        # erasure is approved only its locate phase runs: every system is searched (and says
+        # what the erasure would do there), and nothing is erased.
+        open_steps = [
+            job.step
+            for job in unfinished
+            if not job.result.get("could_not") and not (waiting and job.action == Capability.ERASE)
+        ]
         if not open_steps:
             return
         step = min(open_steps)
@@ -67,6 +75,8 @@ def advance(request_id: int) -> None:
         to_send: list[int | None] = []
         for job in jobs:
             if job.step != step or job.status not in (JobStatus.PENDING, JobStatus.HELD):
+                continue
+            if waiting and job.action == Capability.ERASE:
                 continue
             if job.action != Capability.OBJECT and located.get(job.system) is False:
                 # Nothing there: nothing to export, erase or restrict in this system, and
@@ -88,6 +98,13 @@ def advance(request_id: int) -> None:
         advance(request_id)  # skipped jobs may complete the step
     for job_id in filter(None, to_send):
         dispatch(job_id)
+
+
+def needs_approval(request: SubjectRequest) -> bool:
+    """An erasure not approved yet: its systems are searched, nothing is erased."""
+    rights = set(request.requested_rights.values_list("right", flat=True))
+    approved = request.events.filter(kind=EventKind.APPROVED).exists()
+    return bool(rights & NEEDS_APPROVAL) and not approved
 
 
 def dispatch(job_id: int, countdown: float | None = None) -> None:

@@ -27,6 +27,7 @@ from dsr.services import (
     completion,
     decisions,
     deliveries,
+    erasure_approval,
     extension,
     jobs,
     matter,
@@ -48,6 +49,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    ErasureGoAheadForm,
     ExtendForm,
     JobForm,
     LegalHoldForm,
@@ -175,6 +177,11 @@ def _decision(kind: str) -> Handler:
         return _decided(kind, payload)
 
     return run
+
+
+def _go_ahead(item: SubjectRequest, officer: User, data: Data) -> Done:
+    erasure_approval.go_ahead(item, officer=officer, reason=str(data["reason"]))
+    return Done(_("Recorded: the erasure need not wait for the person's other requests."))
 
 
 def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
@@ -338,6 +345,7 @@ ACTIONS: dict[str, Action] = {
     "extend": Action(ExtendForm, _extend),
     "decide": Action(DecideIdForm, _decide_id),
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
+    "erasure_go_ahead": Action(ErasureGoAheadForm, _go_ahead),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),
     "approve_proposal": Action(ProposalForm, _approve_proposal),

@@ -31,6 +31,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    ErasureGoAheadForm,
     ExtendForm,
     JobForm,
     LegalHoldForm,
@@ -137,6 +138,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "hold_form": LegalHoldForm(auto_id="id_hold_%s", on_hold=item.legal_hold),
             "changes_form": ChangesForm(),
             "erasure_form": ErasureDecisionForm(),
+            "go_ahead_form": ErasureGoAheadForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
             # What the portability answer leaves out and why, as the person reads it.
