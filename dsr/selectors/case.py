@@ -306,8 +306,8 @@ class KeptGroup:
 @dataclass(frozen=True)
 class SystemPreview:
     """What the erasure will do in one system, as the system itself answered when searched.
-    ``state``: searching, failed, not_found, cannot_erase, unknown (the system cannot say
-    before it erases), previewed."""
+    ``state``: searching, failed, unsearchable (the system cannot locate), not_found,
+    cannot_erase, unknown (the system cannot say before it erases), previewed."""
 
     system: str
     state: str
@@ -349,7 +349,9 @@ def system_preview(job: Any) -> SystemPreview:
     result = job.result or {}
     if job.status == JobStatus.FAILED:
         return SystemPreview(job.system, "failed", error=job.last_error)
-    if job.status not in (JobStatus.SUCCEEDED, JobStatus.SKIPPED):
+    if job.status == JobStatus.SKIPPED:
+        return SystemPreview(job.system, "unsearchable")
+    if job.status != JobStatus.SUCCEEDED:
         return SystemPreview(job.system, "searching")
     if not result.get("found"):
         return SystemPreview(job.system, "not_found")
