@@ -11,13 +11,14 @@ from connectors.base import (
 )
 from dsr.core import taskqueue
 from dsr.core.events import record
-from dsr.core.register import recipients_for_system
+from dsr.core.register import public_activities_for_system, recipients_for_system
 from dsr.exports.tasks import owe_package
 from dsr.models import (
     DONE,
     ConnectorJob,
     EventKind,
     JobStatus,
+    PublicationNotice,
     RecipientNotice,
     SubjectRequest,
 )
@@ -120,6 +121,7 @@ def _finish(request: SubjectRequest) -> None:
         return
     record(request, EventKind.PROCESSING_FINISHED)
     _plan_recipient_notices(request)
+    _plan_publication_notices(request)
     rights = set(request.requested_rights.values_list("right", flat=True))
     if rights & {Right.ACCESS, Right.PORTABILITY}:
         owe_package(request.pk)
@@ -148,6 +150,27 @@ def _plan_recipient_notices(request: SubjectRequest) -> None:
             RecipientNotice.objects.get_or_create(
                 request=request, system=system, recipient=recipient
             )
+
+
+def _plan_publication_notices(request: SubjectRequest) -> None:
+    """Art. 17(2): where the erasure reached a system whose activity made the data public,
+    each controller known to process the published data is to be informed (or the reason why
+    not recorded)."""
+    systems = registry.systems()
+    erased = {
+        job.system
+        for job in request.jobs.filter(action=Capability.ERASE, status=JobStatus.SUCCEEDED)
+        if job.result.get("erased", 0) or job.result.get("anonymised", 0)
+    }
+    for system in sorted(erased & set(systems)):
+        for activity in public_activities_for_system(system):
+            for controller in activity.public_controllers.all():
+                PublicationNotice.objects.get_or_create(
+                    request=request,
+                    activity=activity.key,
+                    controller=controller.name,
+                    defaults={"contact": controller.contact, "where": activity.published_where},
+                )
 
 
 def wake(job: ConnectorJob) -> None:

@@ -112,6 +112,7 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
         "JobStatus": JobStatus,
         "notices": item.notices.all(),
+        "publication_notices": item.publication_notices.all(),
         "package": item.packages.filter(deleted_at__isnull=True).first() or item.packages.first(),
         "completable": item.status == "in_review" and not item.packages.exists(),
         "rectify_waiting": item.jobs.filter(

@@ -33,6 +33,7 @@ from dsr.services import (
     matter,
     notes,
     notices,
+    publication,
     questions,
     rectification,
     restriction,
@@ -272,6 +273,14 @@ def _notice(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The notification of the recipient is on record."))
 
 
+def _publication_notice(item: SubjectRequest, officer: User, data: Data) -> Done:
+    notice = get_object_or_404(item.publication_notices, pk=data["notice"])
+    publication.decide(
+        notice, officer=officer, informed=bool(data["notified"]), reason=str(data["reason"])
+    )
+    return Done(_("Whether the controller was informed is on record."))
+
+
 # --- the answer -----------------------------------------------------------------------------------
 
 
@@ -361,6 +370,7 @@ ACTIONS: dict[str, Action] = {
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),
     "notice": Action(NoticeForm, _notice),
+    "publication_notice": Action(NoticeForm, _publication_notice),
     "complete": Action(ApproveForm, _complete),
     "release": Action(ApproveForm, _release),
     "transmission_not_feasible": Action(TransmissionNotFeasibleForm, _not_feasible),

@@ -21,6 +21,7 @@ from dsr.selectors import case
 from dsr.services import (
     answers,
     notices,
+    publication,
 )
 from dsr.services.intake import Intake, SubjectDetails, submit_request
 from dsr.staff_forms import (
@@ -93,6 +94,14 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
                 "text": notices.notice_text(notice) if notice.status == "pending" else "",
             }
             for notice in page["notices"]
+        ],
+        "publication_rows": [
+            {
+                "notice": notice,
+                "form": NoticeForm(row=notice.pk, action="publication_notice"),
+                "text": publication.notice_text(notice) if notice.status == "pending" else "",
+            }
+            for notice in page["publication_notices"]
         ],
         "file_rows": [
             {"file": file, "decide_form": DecideIdForm(row=file.pk, action="decide")}
