@@ -258,7 +258,9 @@ def options(request: SubjectRequest) -> Options:
         erasure=is_open
         and request.verified_at is not None
         and ProposalKind.ERASURE not in pending
-        and needs_approval(request),
+        and needs_approval(request)
+        # Answered together with an earlier request: the erasure is approved there.
+        and not (request.duplicate_of is not None and request.duplicate_of.is_open),
         refusal=is_open and ProposalKind.REFUSAL not in pending,
         objection=is_open
         and request.verified_at is not None

@@ -89,6 +89,12 @@ def locate_phase(request: SubjectRequest) -> str:
 def ensure_ready(request: SubjectRequest) -> None:
     """Raise unless the erasure can be approved now: every system searched, and no open
     request of the same person that it would run over without an officer's decision."""
+    earlier = request.duplicate_of
+    if earlier is not None and earlier.is_open:
+        raise RequestError(
+            _("This request is handled together with %(reference)s: approve the erasure there.")
+            % {"reference": earlier.reference}
+        )
     phase = locate_phase(request)
     if phase == "not_started":
         # Verified before erasures located first: the sweep starts its search (it starts every

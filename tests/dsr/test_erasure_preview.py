@@ -202,6 +202,8 @@ def test_two_erasure_requests_filed_minutes_apart_are_linked_and_get_one_answer(
     assert erasure_approval.other_open_requests(first) == []
     verification.verify_manually(second, officer=officer, reason="Signed letter.")
     assert not second.jobs.exists()  # rides on the first one's work
+    with pytest.raises(RequestError, match=first.reference):
+        decisions.propose(second, officer=officer, kind="erasure", reason="No exception.")
     first = approve(first, officer)
     assert first.status == Status.IN_REVIEW
     complete(first, officer=officer)
