@@ -1,6 +1,7 @@
 """Moving the fan-out on: dispatch the jobs whose step it is, finish when all are done."""
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,8 +13,10 @@ from connectors.base import (
 from dsr.core import taskqueue
 from dsr.core.events import record
 from dsr.core.register import public_activities_for_system, recipients_for_system
+from dsr.core.subjects import same_person
 from dsr.exports.tasks import owe_package
 from dsr.models import (
+    CLOSED_STATUSES,
     DONE,
     ConnectorJob,
     EventKind,
@@ -55,11 +58,15 @@ def advance(request_id: int) -> None:
         if not unfinished:
             _finish(request)
             return
-        waiting = request.is_open and needs_approval(request)
+        erasing = any(job.action == Capability.ERASE for job in unfinished)
+        waiting = (
+            erasing and request.is_open and (needs_approval(request) or answers_first(request))
+        )
         # A change a system could not make waits for a person (its owner's task, an officer's
         # decision); it reveals nothing later systems need, so they go on meanwhile. Before an
         # erasure is approved only its locate phase runs: every system is searched (and says
-        # what the erasure would do there), and nothing is erased.
+        # what the erasure would do there), and nothing is erased. Nor while an access or
+        # portability answer of the same person is still to be sent.
         open_steps = [
             job.step
             for job in unfinished
@@ -106,6 +113,50 @@ def needs_approval(request: SubjectRequest) -> bool:
     rights = set(request.requested_rights.values_list("right", flat=True))
     approved = request.events.filter(kind=EventKind.APPROVED).exists()
     return bool(rights & NEEDS_APPROVAL) and not approved
+
+
+# An access or portability answer is built from what the systems hold when it was asked for:
+# an erasure first would empty it, and one built before and sent after would show what is gone.
+ANSWERS_FIRST = frozenset({Right.ACCESS, Right.PORTABILITY})
+
+
+def answers_first(request: SubjectRequest) -> list[SubjectRequest]:
+    """The same person's open access or portability requests whose answers an erasure waits
+    for, unless an officer recorded that it goes ahead (ERASURE_GOES_AHEAD)."""
+    decided = {
+        pk
+        for data in request.events.filter(kind=EventKind.ERASURE_GOES_AHEAD).values_list(
+            "data", flat=True
+        )
+        for pk in data.get("over", [])
+    }
+    others = (
+        SubjectRequest.objects.filter(
+            same_person(request), requested_rights__right__in=ANSWERS_FIRST
+        )
+        .exclude(pk=request.pk)
+        .exclude(status__in=CLOSED_STATUSES)
+        .exclude(duplicate_of=request.pk)
+        .distinct()
+        .order_by("received_at", "pk")
+    )
+    return [other for other in others if other.pk not in decided]
+
+
+def release_waiting_erasures(request: SubjectRequest) -> None:
+    """This request closed (its answer sent, or it ended): erasures of the same person that
+    waited for it go on."""
+    waiting = (
+        SubjectRequest.objects.filter(
+            same_person(request), jobs__action=Capability.ERASE, jobs__status=JobStatus.PENDING
+        )
+        .exclude(pk=request.pk)
+        .exclude(status__in=CLOSED_STATUSES)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    for pk in waiting:
+        transaction.on_commit(partial(advance, pk))
 
 
 def dispatch(job_id: int, countdown: float | None = None) -> None:

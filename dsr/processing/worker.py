@@ -35,7 +35,7 @@ from dsr.models import (
     RequestedRight,
 )
 from dsr.processing import changes, gates
-from dsr.processing.dispatch import advance, dispatch
+from dsr.processing.dispatch import advance, answers_first, dispatch
 from dsr.processing.identity import identity_for_job
 from dsr.processing.manual import hand_over
 from dsr.processing.outcomes import erasure_data, store_erasure, store_export
@@ -79,6 +79,12 @@ def run_job(job_id: int) -> str:
     if not job.request.is_open and job.action != Capability.LIFT_RESTRICTION:
         _settle(job, status=JobStatus.SKIPPED, skipped_reason="The request was closed.")
         return "request closed"
+    if job.action == Capability.ERASE and answers_first(job.request):
+        # Queued before the person asked for a copy that is not sent yet: wait for it.
+        _mine(job).update(
+            status=JobStatus.PENDING, attempts=F("attempts") - 1, lease_until=None, claim=""
+        )
+        return "waiting for an answer to be sent first"
     if job.attempts > settings.DSR_JOB_MAX_ATTEMPTS:
         # Claimed again and again without an outcome: the worker dies on it (a hard time
         # limit, a crash). Stop before it takes the next one down too.

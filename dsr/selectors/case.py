@@ -29,7 +29,7 @@ from dsr.models import (
     RequestOutcome,
     SubjectRequest,
 )
-from dsr.processing.dispatch import needs_approval
+from dsr.processing.dispatch import answers_first, needs_approval
 from dsr.services import decisions, erasure_approval, refusals, retention
 from dsr.services.refusals import GROUNDS
 
@@ -106,6 +106,12 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "job_explanations": job_explanations(item),
         "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
         "needs_approval": item.is_open and needs_approval(item),
+        # An approved erasure held back until the same person's copy has been sent.
+        "erasure_waits_for": answers_first(item)
+        if item.is_open
+        and not needs_approval(item)
+        and item.jobs.filter(action="erase", status=JobStatus.PENDING).exists()
+        else [],
         "erasure": erasure_review(item) if item.is_open and needs_approval(item) else None,
         "restricted": item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
         and not item.jobs.filter(action="lift_restriction").exists(),

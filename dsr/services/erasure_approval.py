@@ -21,12 +21,10 @@ from dsr.models import (
     ProposalKind,
     SubjectRequest,
 )
+from dsr.processing.dispatch import ANSWERS_FIRST, advance
 from dsr.processing.start import after_approval
 from dsr.rights import Right
 
-# An access or portability answer is built from what the systems hold: erasing first would
-# empty it, and one built before and sent after would show what is gone.
-ANSWERS_FIRST = frozenset({Right.ACCESS, Right.PORTABILITY})
 # A correction of data about to be erased: the officer decides which goes first.
 WEIGHED = frozenset({Right.RECTIFICATION})
 
@@ -141,6 +139,8 @@ def go_ahead(request: SubjectRequest, *, officer: Any, reason: str) -> None:
             "references": [o.request.reference for o in over],
         },
     )
+    if request.jobs.exists():  # an approved erasure that waited goes on now
+        transaction.on_commit(lambda: advance(request.pk))
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from dsr.models import ConnectorJob, EventKind, JobStatus, Status, SubjectReques
 from dsr.processing import worker
 from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
+from dsr.services.withdrawal import withdraw
 from tests.factories import PASSWORD, make_officer, second_officer, submit
 from tests.helpers import code_in, login_with_totp
 
@@ -230,3 +231,31 @@ def test_the_same_right_asked_again_after_the_window_is_not_answered_together(
     again = submit(right="access")
     again.refresh_from_db()
     assert again.duplicate_of is None  # an unverified request older than the window
+
+
+def test_an_approved_erasure_still_waits_for_an_access_request_filed_meanwhile(
+    systems, settings, outbox
+):
+    settings.DSR_CONNECTORS["newsletter"]["OPTIONS"] |= {
+        "transient_failures": 1,
+        "retry_after": 3600,
+    }
+    registry.reset()
+    officer, _ = make_officer()
+    item = verified(outbox, right="erasure", details=ALL)
+    locate = item.jobs.get(system="newsletter", action="locate")
+    ConnectorJob.objects.filter(pk=locate.pk).update(next_attempt_at=timezone.now())
+    worker.run_job(locate.pk)
+    item = approve(item, officer)
+    erase = item.jobs.get(system="newsletter", action="erase")
+    assert erase.status == JobStatus.QUEUED  # its first try failed: again in an hour
+    # Meanwhile the person asks for a copy: what the newsletter holds goes into it first.
+    access = submit(right="access")
+    ConnectorJob.objects.filter(pk=erase.pk).update(next_attempt_at=timezone.now())
+    assert worker.run_job(erase.pk) == "waiting for an answer to be sent first"
+    assert item.jobs.get(pk=erase.pk).status == JobStatus.PENDING
+    assert "newsletter" not in [e["system"] for e in effects(systems) if e["action"] == "erase"]
+    # The access request ends: the erasure goes on by itself.
+    withdraw(SubjectRequest.objects.get(pk=access.pk))
+    assert item.jobs.get(pk=erase.pk).status == JobStatus.SUCCEEDED
+    assert "newsletter" in [e["system"] for e in effects(systems) if e["action"] == "erase"]
