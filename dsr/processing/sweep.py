@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors import registry
@@ -20,14 +20,11 @@ from dsr.models import (
     ConnectorJob,
     EventKind,
     JobStatus,
-    RequestedRight,
-    RequestEvent,
     ScheduledErasure,
     Status,
     SubjectRequest,
 )
 from dsr.processing.dispatch import advance, dispatch
-from dsr.processing.plans import NEEDS_APPROVAL
 from dsr.processing.start import start_if_ready
 
 logger = logging.getLogger(__name__)
@@ -59,16 +56,15 @@ def sweep(*, now: Any = None) -> dict[str, int]:
                 dispatch(job_id)
                 counts["reclaimed"] += 1
     stuck_before = now - timedelta(seconds=settings.DSR_JOB_STUCK_SECONDS)
-    approved = RequestEvent.objects.filter(request=OuterRef("request"), kind=EventKind.APPROVED)
-    asked = RequestedRight.objects.filter(request=OuterRef("request"), right__in=NEEDS_APPROVAL)
     counts["stuck"] = (
         ConnectorJob.objects.filter(
             status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PENDING],
             created_at__lt=stuck_before,
             stuck=False,
         )
-        # An erasure waiting for the officer's approval is not stuck: it waits on purpose.
-        .exclude(Q(status=JobStatus.PENDING, action="erase") & Exists(asked) & ~Exists(approved))
+        # A pending erasure waits on purpose: for the officer's approval, or for an answer of
+        # the same person to be sent first (a lost advance is picked up below all the same).
+        .exclude(status=JobStatus.PENDING, action="erase")
         .update(stuck=True)
     )
     # A fan-out whose step finished while the advance after it was lost.
