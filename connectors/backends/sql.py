@@ -70,12 +70,15 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Select,
+    String,
     Table,
     create_engine,
     false,
     func,
+    literal_column,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -330,11 +333,35 @@ class SQLConnector(Connector):
             with self.engine.connect() as conn:
                 outer = conn.begin()
                 try:
+                    if not self._rolls_back(conn):
+                        return None  # a dry run would not be dry here
                     return self._erase(conn, subject, today=today, consent_only=consent_only)
                 finally:
                     outer.rollback()
         except SQLAlchemyError as exc:
             raise self._guard(exc) from exc
+
+    def _rolls_back(self, conn: Connection) -> bool:
+        """Whether a rollback undoes every change to the mapped tables: not in autocommit, and
+        on MySQL/MariaDB only if each table's engine is transactional (MyISAM is not)."""
+        if conn.get_isolation_level() == "AUTOCOMMIT":
+            return False
+        dialect = conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            return True
+        if dialect not in ("mysql", "mariadb"):
+            return False  # not known to roll back DML: say nothing rather than erase
+        names = sorted({mapped.name for mapped in self.maps})
+        engines = conn.execute(
+            select(literal_column("ENGINE", String))
+            .select_from(text("information_schema.TABLES"))
+            .where(
+                literal_column("TABLE_SCHEMA") == func.database(),
+                literal_column("TABLE_NAME").in_(names),
+            )
+        ).scalars()
+        found = [str(engine or "").lower() for engine in engines]
+        return len(found) == len(names) and all(e in ("innodb", "xtradb") for e in found)
 
     def _erase(
         self, conn: Connection, subject: SubjectIdentity, *, today: date, consent_only: bool
