@@ -334,6 +334,9 @@ class ErasureReview:
     phase: str
     systems: tuple[SystemPreview, ...]
     others: tuple[erasure_approval.OtherRequest, ...]
+    # The person asked to erase only some data: the systems show what erasing all of theirs
+    # would do; the officer starts the systems in scope after the approval.
+    partial: bool = False
 
     @property
     def ready(self) -> bool:
@@ -351,6 +354,10 @@ def erasure_review(item: SubjectRequest) -> ErasureReview:
             system_preview(job) for job in item.jobs.filter(action="locate").order_by("step")
         ),
         others=tuple(erasure_approval.other_open_requests(item)),
+        partial=any(
+            r.right == "erasure" and r.details.get("scope") == "parts"
+            for r in item.requested_rights.all()
+        ),
     )
 
 

@@ -259,3 +259,18 @@ def test_an_approved_erasure_still_waits_for_an_access_request_filed_meanwhile(
     withdraw(SubjectRequest.objects.get(pk=access.pk))
     assert item.jobs.get(pk=erase.pk).status == JobStatus.SUCCEEDED
     assert "newsletter" in [e["system"] for e in effects(systems) if e["action"] == "erase"]
+
+
+def test_a_partial_erasure_shows_what_erasing_all_would_do_and_that_the_officer_picks(
+    systems, outbox
+):
+    officer, secret = make_officer()
+    item = verified(outbox, right="erasure", details={"scope": "parts", "parts": "My reviews."})
+    client = Client()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert "asked to erase only some of their data" in page
+    item = approve(item, officer)
+    # Held for the officer to start the systems in scope: nothing erased by the approval.
+    assert set(item.jobs.filter(action="erase").values_list("status", flat=True)) == {"held"}
+    assert [e for e in effects(systems) if e["action"] == "erase"] == []
