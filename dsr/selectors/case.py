@@ -366,7 +366,8 @@ def system_preview(job: Any) -> SystemPreview:
     if job.status == JobStatus.FAILED:
         return SystemPreview(job.system, "failed", error=job.last_error)
     if job.status == JobStatus.SKIPPED:
-        return SystemPreview(job.system, "unsearchable")
+        # Not searched: the system cannot locate, or an officer skipped it (with the reason).
+        return SystemPreview(job.system, "unsearchable", error=job.skipped_reason)
     if job.status != JobStatus.SUCCEEDED:
         return SystemPreview(job.system, "searching")
     if not result.get("found"):
