@@ -353,6 +353,9 @@ DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_TOTAL_ATTEMP
 DSR_VERIFICATION_REMINDER_DAYS = env.int("DSR_VERIFICATION_REMINDER_DAYS", default=3)
 DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
 DSR_STATUS_ACCESS_HOURS = env.int("DSR_STATUS_ACCESS_HOURS", default=2)
+# Requests for the same right by the same person received within this many days of each other
+# are one request: the later is linked to the earlier and answered with it.
+DSR_DUPLICATE_WINDOW_DAYS = env.int("DSR_DUPLICATE_WINDOW_DAYS", default=7)
 # EDPB Guidelines 01/2022 §159: a request for information stops the clock only if sent without
 # undue delay; this many working days after receipt.
 DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS", default=3)

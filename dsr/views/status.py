@@ -32,6 +32,8 @@ from dsr.views.intake import announce_code, code_error, too_many
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
     EventKind.SUBMITTED,
+    EventKind.LINKED,
+    EventKind.ANSWERED_TOGETHER,
     EventKind.VERIFICATION_SENT,
     EventKind.EMAIL_CONFIRMED,
     EventKind.VERIFIED,
