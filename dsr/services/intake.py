@@ -8,7 +8,6 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,11 +170,11 @@ def submit_request(
 
 def _link_duplicate(request: SubjectRequest) -> None:
     """A second request for the same right, from the same requester to the same address,
-    rides on the first one's work while that is open. Filed within DSR_DUPLICATE_WINDOW_DAYS
-    of the first (by any channel), it is the same request asked twice: it is answered
-    together with the first, whether or not that one is verified yet (the answer goes to the
-    same address), and the person is told so. Later than that, only a verified first request
-    counts: an unconfirmed one may have been filed by someone else."""
+    rides on the first one's work while that is open. Only a verified first request counts:
+    an unconfirmed one may have been filed by someone else, and the real person's request
+    must not wait on it. Filed within DSR_DUPLICATE_WINDOW_DAYS of the first (by any
+    channel), it is the same request asked twice: it is answered together with the first, and
+    the person is told so."""
     if not request.email:
         return
     window = timedelta(days=int(settings.DSR_DUPLICATE_WINDOW_DAYS))
@@ -188,13 +187,7 @@ def _link_duplicate(request: SubjectRequest) -> None:
             duplicate_of__isnull=True,
             received_at__lte=request.received_at,
         )
-        .filter(
-            Q(status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW])
-            | Q(
-                received_at__gte=request.received_at - window,
-                status__in=[Status.RECEIVED, Status.AWAITING_VERIFICATION],
-            )
-        )
+        .filter(status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW])
         .exclude(pk=request.pk)
         .order_by("received_at", "pk")
         .first()
