@@ -359,8 +359,10 @@ DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS
 # UK ICO practice: the month restarts when the requested information arrives. Off in the EU.
 DSR_UK_PAUSE_MODE = env.bool("DSR_UK_PAUSE_MODE", default=False)
 DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-# "count/seconds" windows for filing requests and entering codes.
+# "count/seconds" windows for filing requests and entering codes. The filing limits count
+# requests filed; form posts that do not validate count against their own, higher limit.
 DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
+DSR_RATE_INTAKE_INVALID_PER_IP = env.str("DSR_RATE_INTAKE_INVALID_PER_IP", default="60/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 # Objections posted with one marketing link (one address): mail providers post RFC 8058
@@ -448,6 +450,13 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
     if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the portal append to X-Forwarded-For (0: clients connect
+# directly and REMOTE_ADDR is theirs). Our rate limits and allauth's (accounts/adapter.py) take
+# the client from the right-most entry no trusted proxy wrote; too high a number lets clients
+# choose their own address, too low makes every client the proxy.
+DSR_TRUSTED_PROXIES = env.int("DSR_TRUSTED_PROXIES", default=0)
+if DSR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("DSR_TRUSTED_PROXIES cannot be negative.")
 
 # --- Logging: no personal data; requests are referred to by reference, never by e-mail ----------
 
