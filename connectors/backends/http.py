@@ -50,8 +50,12 @@ class HTTPVendor:
         self, method: str, url: str, *, allow: tuple[int, ...] = (), **kwargs: Any
     ) -> httpx.Response:
         """Send one request; statuses in ``allow`` come back to the caller instead of raising."""
-        if not url.startswith("http"):
+        if not url.startswith(("http://", "https://")):
             url = self.base_url + url
+        if not same_origin(url, self.base_url):
+            # A pagination link (Zendesk's links.next, Salesforce's nextRecordsUrl) comes from
+            # the vendor's answer: our token goes only to the host we were configured with.
+            raise ConnectorRefused(f"{self.alias}: a link to another host was not followed")
         if not self.token and self.token_url:
             self._fetch_token()
         for attempt in (1, 2):
@@ -81,6 +85,14 @@ class HTTPVendor:
 
     def close(self) -> None:
         self.client.close()
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    try:
+        target, base = httpx.URL(url), httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return False
+    return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -154,3 +154,11 @@ class TestZendeskContract(ConnectorContract):
     @pytest.fixture
     def system(self, fake):
         return connector(fake)
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_our_token(fake):
+    with FakeZendesk() as elsewhere:
+        fake.next_base = elsewhere.url  # same address, another port: another origin
+        with pytest.raises(ConnectorRefused, match="another host"):
+            list(connector(fake).export(ERIKA))
+        assert elsewhere.log == []
