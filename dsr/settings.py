@@ -353,6 +353,11 @@ DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_TOTAL_ATTEMP
 DSR_VERIFICATION_REMINDER_DAYS = env.int("DSR_VERIFICATION_REMINDER_DAYS", default=3)
 DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
 DSR_STATUS_ACCESS_HOURS = env.int("DSR_STATUS_ACCESS_HOURS", default=2)
+# Status links work while the request is open and this many days after it was closed (an
+# account holder signed in still sees it; everyone else asks the privacy team).
+DSR_STATUS_LINK_DAYS = env.int("DSR_STATUS_LINK_DAYS", default=90)
+# E-mails with a status-page code one request may get ("count/seconds"), whoever asks.
+DSR_RATE_STATUS_CODES_PER_REQUEST = env.str("DSR_RATE_STATUS_CODES_PER_REQUEST", default="5/86400")
 # EDPB Guidelines 01/2022 §159: a request for information stops the clock only if sent without
 # undue delay; this many working days after receipt.
 DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS", default=3)
