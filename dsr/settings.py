@@ -430,8 +430,9 @@ DSR_JOB_DISPATCH_GRACE_SECONDS = env.int("DSR_JOB_DISPATCH_GRACE_SECONDS", defau
 DSR_MANUAL_TASK_LINK_DAYS = env.int("DSR_MANUAL_TASK_LINK_DAYS", default=60)
 DSR_MANUAL_TASK_REMIND_DAYS = env.int("DSR_MANUAL_TASK_REMIND_DAYS", default=3)
 DSR_MANUAL_TASK_ESCALATE_DAYS = env.int("DSR_MANUAL_TASK_ESCALATE_DAYS", default=7)
-# In-house systems (signed webhook protocol): hosts that may be private addresses (internal
-# services), the clock skew accepted on signed messages, and how often a pending job is polled.
+# Hosts an HTTP connector (in-house webhook systems and the SaaS clients) may reach although
+# they are private addresses or plain http (internal services); the clock skew accepted on signed
+# messages, and how often a pending webhook job is polled.
 DSR_WEBHOOK_ALLOWED_HOSTS = env.list("DSR_WEBHOOK_ALLOWED_HOSTS", default=[])
 DSR_WEBHOOK_TOLERANCE_SECONDS = env.int("DSR_WEBHOOK_TOLERANCE_SECONDS", default=300)
 DSR_WEBHOOK_POLL_SECONDS = env.int("DSR_WEBHOOK_POLL_SECONDS", default=300)

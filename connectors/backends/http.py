@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from connectors.base import ConnectorRefused, ConnectorUnavailable
+from connectors.egress import EgressRefused, egress_client
 
 
 class HTTPVendor:
@@ -22,7 +23,9 @@ class HTTPVendor:
         self.client_id = options.get("client_id", "")
         self.client_secret = options.get("client_secret", "")
         self.token = options.get("token", "")
-        self.client = httpx.Client(timeout=float(options.get("timeout", 30)))
+        # The vendor's host passes the egress check like an in-house system's, and the
+        # connection goes to the address that was checked (connectors/egress.py).
+        self.client = egress_client(timeout=float(options.get("timeout", 30)))
 
     def _fetch_token(self) -> str:
         try:
@@ -34,6 +37,8 @@ class HTTPVendor:
                     "client_secret": self.client_secret,
                 },
             )
+        except EgressRefused as exc:
+            raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
         except httpx.TimeoutException as exc:
             raise ConnectorUnavailable(f"{self.alias}: timed out (token endpoint)") from exc
         except httpx.HTTPError as exc:
@@ -62,6 +67,8 @@ class HTTPVendor:
             headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
             try:
                 response = self.client.request(method, url, headers=headers, **kwargs)
+            except EgressRefused as exc:
+                raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
             except httpx.TimeoutException as exc:
                 raise ConnectorUnavailable(f"{self.alias}: timed out") from exc
             except httpx.HTTPError as exc:

@@ -105,6 +105,16 @@ def test_a_server_error_on_a_status_page_is_logged_without_its_token(outbox, cap
     assert token not in caplog.text
 
 
+def test_a_refused_post_is_logged_without_its_token(outbox, caplog):
+    item = verified(outbox)
+    token = status_token(item)
+    browser = Client(enforce_csrf_checks=True)  # e.g. the session ran out meanwhile
+    with caplog.at_level(logging.WARNING):
+        assert browser.post(f"/r/{token}/", {"send": "1"}).status_code == 403
+    assert "Forbidden (CSRF cookie not set.): /r/…/" in caplog.text
+    assert token not in caplog.text
+
+
 def test_the_development_server_log_does_not_show_the_token(caplog):
     with caplog.at_level(logging.INFO, logger="django.server"):
         logging.getLogger("django.server").info(
