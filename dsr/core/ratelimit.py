@@ -94,7 +94,7 @@ def forwarded_client(meta: dict[str, str]) -> str:
         # Fewer entries than proxies: a proxy overwrites the header instead of appending. The
         # left-most is still one a trusted proxy wrote.
         logger.warning("X-Forwarded-For has fewer entries than DSR_TRUSTED_PROXIES")
-        return entries[0]
+        return _strip_port(entries[0])
     return _strip_port(entries[-hops])
 
 
