@@ -102,3 +102,6 @@ STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 DSR_DELIVERY_MAX_ATTEMPTS = 3  # eager mode retries at once
+# The fake SaaS APIs and in-house services run on loopback, which the egress check refuses
+# unless allow-listed (tests of the check itself empty the list).
+DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
