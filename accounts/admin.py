@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import invitations
 from accounts.models import User
+from dsr.core.errors import RequestError
 
 
 @admin.register(User)
@@ -17,3 +21,22 @@ class UserAdmin(BaseUserAdmin[User]):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ("send_staff_invitation",)
+
+    @admin.action(
+        description=_("Send an invitation to set up two-factor authentication"),
+        permissions=("change",),
+    )
+    def send_staff_invitation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        assert isinstance(request.user, User)
+        for user in queryset:
+            try:
+                invitations.issue(user=user, issued_by=request.user)
+            except RequestError as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": user.email},
+                    messages.SUCCESS,
+                )
