@@ -2,8 +2,10 @@
 ``DSR_STAFF_SESSION_HOURS`` after the login, "remember me" or not. Data subjects' sessions
 are left as allauth and Django make them.
 
-The session remembers when it began and when it was last used; the cookie and the stored
-session are given an expiry no later than either limit, so a stolen cookie dies with them too.
+The session remembers when it began and when it was last used, and this middleware signs the
+person out, with a message on the login page, once either limit is passed. The cookie and the
+stored session expire at the absolute limit plus ``GRACE_SECONDS`` (the time in which someone
+who comes back still reads why they were signed out), whatever "remember me" asked for.
 """
 
 import time
@@ -21,6 +23,7 @@ from accounts.roles import is_officer
 
 STARTED = "accounts.staff_session.started"
 LAST_ACTIVE = "accounts.staff_session.last_active"
+GRACE_SECONDS = 3600
 
 
 def idle_seconds() -> int:
@@ -92,6 +95,6 @@ class StaffSessionMiddleware:
         now = time.time()
         session = request.session
         began = session.setdefault(STARTED, now)  # a session from before this check
-        last = session.setdefault(LAST_ACTIVE, now)
-        ends = min(float(last) + idle_seconds(), float(began) + longest_seconds())
+        session.setdefault(LAST_ACTIVE, now)
+        ends = float(began) + longest_seconds() + GRACE_SECONDS
         session.set_expiry(max(1, int(ends - now)))
