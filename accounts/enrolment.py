@@ -32,11 +32,7 @@ class StaffEnrolmentMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            not _enrolment_page(request)
-            or not is_officer(user)
-            or is_mfa_enabled(user)
-        ):
+        if not _enrolment_page(request) or not is_officer(user) or is_mfa_enabled(user):
             return self.get_response(request)
         if invitations.in_session(request.session, user) is None:
             return render(request, "accounts/staff_invitation_needed.html", status=403)

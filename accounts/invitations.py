@@ -9,7 +9,7 @@ authenticator added uses it up. Issuing a new invitation revokes the older ones,
 losing the staff role.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -59,19 +59,20 @@ def issue(*, user: User, issued_by: User | None = None) -> StaffInvitation:
     return invitation
 
 
-def revoke(*, user: User, now: object = None) -> int:
+def revoke(*, user: User, now: datetime | None = None) -> int:
     """Revoke every invitation of the user that is still open; returns how many."""
-    return StaffInvitation.objects.filter(
-        user=user, used_at=None, revoked_at=None
-    ).update(revoked_at=now or timezone.now())
+    return StaffInvitation.objects.filter(user=user, used_at=None, revoked_at=None).update(
+        revoked_at=now or timezone.now()
+    )
 
 
 def token(invitation: StaffInvitation) -> str:
-    return signing.dumps({"i": invitation.pk, "u": invitation.user_id}, salt=_SALT)
+    return str(signing.dumps({"i": invitation.pk, "u": invitation.user_id}, salt=_SALT))
 
 
 def link(invitation: StaffInvitation) -> str:
-    return settings.DSR_BASE_URL + reverse("accounts_staff_invitation", args=[token(invitation)])
+    base: str = settings.DSR_BASE_URL
+    return base + reverse("accounts_staff_invitation", args=[token(invitation)])
 
 
 def _open(pk: object, user: object) -> StaffInvitation | None:

@@ -5,8 +5,8 @@ clock at every login."""
 from typing import Any
 
 from django.apps import AppConfig, apps
-from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.management import create_permissions
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_migrate
 from django.dispatch import receiver
 

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-
 from dsr.views import (
     cases,
     forwarding,

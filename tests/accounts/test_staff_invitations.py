@@ -64,9 +64,7 @@ def test_a_valid_invitation_opens_the_setup_once(client, outbox):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
-    response = client.post(
-        response["Location"], {"login": officer.email, "password": PASSWORD}
-    )
+    response = client.post(response["Location"], {"login": officer.email, "password": PASSWORD})
     assert response["Location"] == path
     response = client.get(path)
     assert response["Location"] == reverse("mfa_activate_totp")

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory, make_officer
-from tests.helpers import login_with_totp
+from tests.helpers import fresh_totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +25,13 @@ def officer_client(client, *, remember: bool = False):
         {"login": officer.email, "password": PASSWORD, "remember": "on" if remember else ""},
     )
     assert response["Location"] == reverse("mfa_authenticate")
-    from tests.helpers import fresh_totp_code
-
     response = client.post(reverse("mfa_authenticate"), {"code": fresh_totp_code(secret)})
     assert response.status_code == 302
     return officer
 
 
 def signed_out(client, response) -> bool:
-    if response.status_code != 302 or not response["Location"].startswith(
-        reverse("account_login")
-    ):
+    if response.status_code != 302 or not response["Location"].startswith(reverse("account_login")):
         return False
     return "_auth_user_id" not in client.session
 
@@ -123,5 +119,3 @@ def test_the_default_limits(settings):
 
     assert product.DSR_STAFF_IDLE_MINUTES == 30
     assert product.DSR_STAFF_SESSION_HOURS == 10
-    assert login_with_totp  # the journey the other tests use, step by step
-

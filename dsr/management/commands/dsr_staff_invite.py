@@ -27,6 +27,5 @@ class Command(BaseCommand):
             invitation = invitations.issue(user=user)
         except RequestError as refused:
             raise CommandError(str(refused)) from refused
-        self.stdout.write(
-            f"Invitation sent to {user.email}; it expires at {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
-        )
+        expires = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC"
+        self.stdout.write(f"Invitation sent to {user.email}; it expires at {expires}.")
