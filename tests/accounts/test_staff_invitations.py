@@ -210,3 +210,24 @@ def test_the_invitation_email_is_in_the_officers_language(outbox):
     invite(officer, outbox)
     message = outbox.last_to(officer.email)
     assert "Zwei-Faktor" in message.subject
+
+
+def test_the_first_admin_confirms_the_address_then_enrols_through_the_command(client, outbox):
+    from accounts.models import User
+
+    root = User.objects.create_superuser("root@example.org", PASSWORD)
+    with pytest.raises(CommandError, match="not confirmed"):
+        call_command("dsr_staff_invite", "root@example.org")
+    # Signing in once sends allauth's confirmation (ACCOUNT_EMAIL_VERIFICATION = mandatory).
+    client.post(reverse("account_login"), {"login": root.email, "password": PASSWORD})
+    confirm = next(
+        url for url in outbox.links(outbox.last_to(root.email)) if "/confirm-email/" in url
+    )
+    client.post(re.sub(r"^https?://[^/]+", "", confirm))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("dsr_staff_invite", "root@example.org")
+    link = next(u for u in outbox.links(outbox.last_to(root.email)) if "/staff-invitation/" in u)
+    login_with_password(client, root.email, PASSWORD)
+    assert client.get(re.sub(r"^https?://[^/]+", "", link)).status_code == 302
+    assert enrol(client).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
