@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import invitations
 from accounts.models import User
+from accounts.roles import Role
 from dsr.core.errors import RequestError
 
 
@@ -23,9 +24,19 @@ class UserAdmin(BaseUserAdmin[User]):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     actions = ("send_staff_invitation",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        # A privacy admin sees the staff accounts only, not the data subjects'.
+        return users.filter(groups__name__in=[role.value for role in Role]).distinct()
+
+    def has_invite_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("accounts.configure_portal"))
+
     @admin.action(
         description=_("Send an invitation to set up two-factor authentication"),
-        permissions=("change",),
+        permissions=("invite",),
     )
     def send_staff_invitation(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         assert isinstance(request.user, User)

@@ -175,12 +175,14 @@ def test_invitations_go_only_to_staff_with_a_confirmed_address(outbox):
     assert not outbox.messages
 
 
-def test_the_admin_sends_the_invitation_from_the_list_of_users(client, outbox):
+def test_a_privacy_admin_sends_the_invitation_from_the_list_of_staff(client, outbox):
     admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
-    admin_user.is_superuser = True
-    admin_user.save()
     officer, _ = make_officer(with_totp=False)
+    UserFactory(email="subject@example.org")
     login_with_totp(client, admin_user.email, PASSWORD, secret)
+    listing = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "officer@example.org" in listing
+    assert "subject@example.org" not in listing  # data subjects' accounts are not theirs to see
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(
             reverse("admin:accounts_user_changelist"),
@@ -191,6 +193,9 @@ def test_the_admin_sends_the_invitation_from_the_list_of_users(client, outbox):
     invitation = StaffInvitation.objects.get(user=officer)
     assert invitation.issued_by == admin_user
     assert "/staff-invitation/" in outbox.last_to(officer.email).body
+    # Seeing the staff accounts is not changing them (roles stay with whoever manages users).
+    change = reverse("admin:accounts_user_change", args=[officer.pk])
+    assert client.post(change, {"email": "x@example.org"}).status_code == 403
 
 
 def test_the_operator_sends_the_first_invitation_from_the_command_line(outbox, capsys):
