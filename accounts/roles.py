@@ -23,6 +23,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: (
         "accounts.work_cases",
         "accounts.configure_portal",
+        # The staff accounts (accounts.admin shows no others), to send invitations.
+        "accounts.view_user",
         "dsr.view_controller",
         "dsr.change_controller",
         "dsr.view_supervisoryauthority",

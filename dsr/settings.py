@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After the account and the messages: staff sessions end when idle or too old, and staff
+    # enrol an authenticator only through an invitation (accounts.invitations).
+    "accounts.staff_sessions.StaffSessionMiddleware",
+    "accounts.enrolment.StaffEnrolmentMiddleware",
     # After the session, the account and the language: Sec-GPC: 1 objects (Art. 21(5)).
     "dsr.views.gpc.GlobalPrivacyControlMiddleware",
 ]
@@ -174,9 +178,23 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# The same answer in the same time for a known address (accounts.signup).
+ACCOUNT_FORMS = {"signup": "accounts.signup.SignupForm"}
 ACCOUNT_RATE_LIMITS_ENABLED = env.bool("DSR_RATE_LIMITS", default=True)
 if not ACCOUNT_RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
+
+# Staff: an authenticator is enrolled only through an invitation (accounts.invitations), whose
+# link works for this many hours; a staff session ends after this many minutes without activity
+# and this many hours after the login, "remember me" or not (accounts.staff_sessions).
+DSR_STAFF_INVITE_HOURS = env.int("DSR_STAFF_INVITE_HOURS", default=48)
+DSR_STAFF_IDLE_MINUTES = env.int("DSR_STAFF_IDLE_MINUTES", default=30)
+DSR_STAFF_SESSION_HOURS = env.int("DSR_STAFF_SESSION_HOURS", default=10)
+if min(DSR_STAFF_INVITE_HOURS, DSR_STAFF_IDLE_MINUTES, DSR_STAFF_SESSION_HOURS) < 1:
+    raise ImproperlyConfigured(
+        "DSR_STAFF_INVITE_HOURS, DSR_STAFF_IDLE_MINUTES and DSR_STAFF_SESSION_HOURS must be "
+        "1 or more."
+    )
 
 MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]

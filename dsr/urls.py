@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from dsr.views import (
     cases,
     forwarding,
@@ -83,6 +84,11 @@ urlpatterns = [
     path("i18n/setlang/", public.set_language, name="set_language"),
     path("healthz", public.healthz, name="healthz"),
     path(".well-known/gpc.json", gpc.gpc_json, name="gpc_json"),
+    path(
+        "accounts/staff-invitation/<str:token>/",
+        accounts_views.staff_invitation,
+        name="accounts_staff_invitation",
+    ),
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
     path("systems/", include(system_patterns)),

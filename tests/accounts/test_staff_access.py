@@ -65,20 +65,6 @@ def test_a_data_subject_account_cannot_reach_staff_pages(client, name):
     assert client.get(reverse(name)).status_code == 403
 
 
-def test_setting_up_totp_opens_the_staff_pages(client):
-    from tests.helpers import totp_code
-
-    officer, _ = make_officer(with_totp=False)
-    login_with_password(client, officer.email, PASSWORD)
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
-    page = client.get(reverse("mfa_activate_totp"))
-    secret = page.context["form"].secret
-    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
-    assert response.status_code == 302
-    assert Authenticator.objects.filter(user=officer, type="totp").exists()
-    assert client.get(reverse("staff:dashboard")).status_code == 200
-
-
 def test_totp_secrets_are_encrypted_in_the_database(client):
     officer, secret = make_officer()
     stored = Authenticator.objects.get(user=officer, type="totp").data["secret"]
