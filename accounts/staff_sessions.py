@@ -10,6 +10,7 @@ who comes back still reads why they were signed out), whatever "remember me" ask
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,9 @@ from accounts.roles import is_officer
 STARTED = "accounts.staff_session.started"
 LAST_ACTIVE = "accounts.staff_session.last_active"
 GRACE_SECONDS = 3600
+# Activity is recorded to the minute: a page costs no session write when the last one was
+# written less than this ago (an idle limit counts in minutes).
+ACTIVITY_RESOLUTION_SECONDS = 60
 
 
 def idle_seconds() -> int:
@@ -84,7 +88,8 @@ class StaffSessionMiddleware:
                 hours,
             ) % {"hours": hours}
         else:
-            if _activity(request):
+            stale = not isinstance(last, (int, float)) or now - last >= ACTIVITY_RESOLUTION_SECONDS
+            if _activity(request) and stale:
                 session[LAST_ACTIVE] = now
             return None
         logout(request)
@@ -96,5 +101,7 @@ class StaffSessionMiddleware:
         session = request.session
         began = session.setdefault(STARTED, now)  # a session from before this check
         session.setdefault(LAST_ACTIVE, now)
-        ends = float(began) + longest_seconds() + GRACE_SECONDS
-        session.set_expiry(max(1, int(ends - now)))
+        ends = datetime.fromtimestamp(float(began) + longest_seconds() + GRACE_SECONDS, tz=UTC)
+        # As a moment, not seconds from now: the same on every page, so no page writes it again.
+        if session.get("_session_expiry") != ends.isoformat():
+            session.set_expiry(ends)

@@ -52,6 +52,7 @@ NOT_TO_REQUESTERS = {
     "manual_task_reminder",
     "manual_escalation",
     "transmission",  # to the other controller (Art. 20(2)): tests/dsr/test_transmission.py
+    "staff_invitation",  # to a new officer: tests/accounts/test_staff_invitations.py
 }
 TO_REQUESTERS = sorted(
     path.name.removesuffix("_message.txt")
