@@ -7,8 +7,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from dsr.core.controller import get_controller
-from dsr.core.inert import LINKLIKE
 from dsr.core.files import Upload, UploadRejected, check_upload
+from dsr.core.inert import LINKLIKE
 from dsr.models import AgentAuthority, IdDocumentType, Matter
 from dsr.rights import Right
 from dsr.staff_forms import ManualIntakeForm

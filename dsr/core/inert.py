@@ -12,7 +12,10 @@ from django.utils.safestring import SafeString, mark_safe
 # into a link. A bare domain right after "@" is an e-mail address's (see ADDRESS).
 _SCHEME = r"\b[a-z][a-z0-9+.\-]*://[^\s<>\"']+"
 _OPENER = r"\b(?:mailto|javascript|vbscript|data|file|tel|sms|callto|ftp):[^\s<>\"']+"
-_BARE = r"(?<![\w@.\-/])(?:[^\W_](?:[\w\-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9\-]+)\b(?:[/?#][^\s<>\"']*)?"
+_BARE = (
+    r"(?<![\w@.\-/])(?:[^\W_](?:[\w\-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9\-]+)\b"
+    r"(?:[/?#][^\s<>\"']*)?"
+)
 LINKLIKE = re.compile(rf"{_SCHEME}|{_OPENER}|{_BARE}", re.IGNORECASE)
 ADDRESS = re.compile(r"[\w.+\-]+@(?:[^\W_](?:[\w\-]*[^\W_])?\.)+[^\W\d_]{2,}\b", re.IGNORECASE)
 # File names the portal writes into its letters ("data.json"): not top-level domains.
@@ -48,9 +51,9 @@ def defang(text: str, *, allowed: Iterable[str] = ()) -> str:
         word, tail = _trim(match.group(0))
         if "[.]" in word or ours(word) or word.lower() in kept:
             return word + tail
-        if "://" not in word and ":" not in word.split("/")[0]:
-            if word.rsplit(".", 1)[-1].lower() in _FILES:
-                return word + tail
+        bare = "://" not in word and ":" not in word.split("/")[0]
+        if bare and word.rsplit(".", 1)[-1].lower() in _FILES:
+            return word + tail
         word = word.replace("://", "[:]//", 1)
         word = re.sub(r"^(https?|ftp)(?=\[:\])", lambda m: m.group(1).replace("t", "x"), word)
         word = re.sub(r"^([a-z][a-z0-9+.\-]*):(?!\[)", r"\1[:]", word, flags=re.IGNORECASE)

@@ -99,7 +99,7 @@ def evil(monkeypatch):
 
 @pytest.mark.parametrize("variant", letters.VARIANTS)
 def test_every_letter_to_a_requester_links_only_to_the_portal(evil, variant):
-    request, template, context = letters._letter(variant, "de", "")
+    _request, template, context = letters._letter(variant, "de", "")
     subject, text, html = render_email(template, context, "de")
     assert_only_ours(subject, text, html)
 
