@@ -451,10 +451,39 @@ if not DEBUG:
 
 # --- Logging: no personal data; requests are referred to by reference, never by e-mail ----------
 
+# Libraries that log whole URLs (with query strings: an e-mail address, a SOQL query) or
+# request bodies at INFO or DEBUG: only their warnings and errors reach the log.
+DSR_VENDOR_LOG_LEVEL = env.str("DSR_VENDOR_LOG_LEVEL", default="WARNING")
+VENDOR_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "stripe",
+    "urllib3",
+    "requests",
+    "simple_salesforce",
+    "sqlalchemy",
+    "weasyprint",
+    "fontTools",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every handler masks e-mail addresses, signed link tokens and codes (dsr/logmask.py).
+    "filters": {"personal_data": {"()": "dsr.logmask.MaskPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DSR_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own handlers (its console in DEBUG, runserver's request lines with the
+        # path of a status link) would not mask: its records go to ours instead.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        **{name: {"level": DSR_VENDOR_LOG_LEVEL} for name in VENDOR_LOGGERS},
+    },
 }
