@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "dsr.core.controller.OncePerRequest",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy, and no-store on every page that may show personal data.
+    "dsr.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,6 +84,16 @@ MIDDLEWARE = [
     # After the session, the account and the language: Sec-GPC: 1 objects (Art. 21(5)).
     "dsr.views.gpc.GlobalPrivacyControlMiddleware",
 ]
+
+# No inline script, no inline style, no framing, forms post only to us (README, "Security").
+DSR_CONTENT_SECURITY_POLICY = env.str(
+    "DSR_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self';"
+        " base-uri 'none'; object-src 'none'"
+    ),
+)
 
 ROOT_URLCONF = "dsr.urls"
 WSGI_APPLICATION = "dsr.wsgi.application"
