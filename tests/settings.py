@@ -100,7 +100,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
-PRODUCTION_LOGGING = LOGGING  # noqa: F405
+PRODUCTION_LOGGING = LOGGING  # type: ignore[used-before-def]  # noqa: F405 - from dsr.settings
 # Quiet, unless a test (tests/dsr/test_logs.py) runs a worker with the production logging.
 if os.environ.get("DSR_TEST_LOGGING") != "production":
     LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -82,7 +82,7 @@ def configured_words(*values: str) -> set[str]:
 def html_from_text(text: str) -> SafeString:
     """The HTML part from the (already defanged) text part: escaped, paragraphs kept, and a
     link only where the text has one of the portal's own URLs."""
-    out = []
+    out: list[str] = []
     position = 0
     for match in re.finditer(r"https?://[^\s<>\"']+", text):
         url, _tail = _trim(match.group(0))

@@ -6,6 +6,7 @@ import io
 import logging
 import logging.config
 import re
+from typing import Any
 
 import pytest
 import yaml
@@ -62,7 +63,7 @@ def test_a_record_is_masked_with_its_arguments_and_its_exception():
 
 
 def test_every_handler_of_the_production_logging_masks_and_vendors_log_warnings_only():
-    config = django_settings.PRODUCTION_LOGGING
+    config: dict[str, Any] = django_settings.PRODUCTION_LOGGING
     assert all("personal_data" in h.get("filters", []) for h in config["handlers"].values())
     for vendor in ("httpx", "httpcore", "stripe", "urllib3"):
         assert config["loggers"][vendor]["level"] == "WARNING"
