@@ -46,6 +46,14 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
     return subject, text, html
 
 
+ADDRESSES = (
+    ("request", "email"),
+    ("request", "agent_email"),
+    ("transmission", "recipient_email"),
+    ("task", "owner_email"),
+)
+
+
 def _texts(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -60,7 +68,7 @@ def _texts(value: Any) -> Iterator[str]:
 def _configured(controller: Any, context: dict[str, Any], edited: Any) -> set[str]:
     """The link-like words we wrote: what the privacy admin configured (the controller's
     details, the authorities' websites, the processing register, the admin's own letter text),
-    our sender address, and the addresses the request is answered at (checked at intake)."""
+    our sender address, and the addresses the portal writes to."""
     values = [settings.DEFAULT_FROM_EMAIL]
     rows: list[Any] = [
         controller,
@@ -74,10 +82,13 @@ def _configured(controller: Any, context: dict[str, Any], edited: Any) -> set[st
     if edited is not None:
         values += [edited.subject, edited.body]
     words = inert.configured_words(*values)
-    request = context.get("request")
-    words.update(
-        str(getattr(request, field, "") or "") for field in ("email", "agent_email", "answer_email")
-    )
+    # The addresses the portal itself writes to (checked as addresses before it does): the
+    # request's, the other controller's for a transmission, a system owner's.
+    for key, field in ADDRESSES:
+        value = context.get(key)
+        value = value.get(field) if isinstance(value, dict) else getattr(value, field, "")
+        if isinstance(value, str) and value:
+            words.add(value)
     return words
 
 
