@@ -17,8 +17,8 @@ LINK_TOKEN = re.compile(
 )
 # A Django-signed value anywhere else (payload:timestamp:signature, the signature base64).
 SIGNED = re.compile(r"(?<![\w\-])\.?[\w\-]{6,}(?::[\w\-]{4,}){0,2}:[\w\-]{27,}(?![\w\-])")
-# One-time codes: six digits on their own.
-CODE = re.compile(r"(?<![\d\w])\d{6}(?![\d\w])")
+# One-time codes: six digits on their own (not the fraction of a duration: "in 0.123456s").
+CODE = re.compile(r"(?<![\w.,:])\d{6}(?!\w|[.,:]\d)")
 
 
 def mask(text: str) -> str:

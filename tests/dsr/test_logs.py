@@ -35,14 +35,15 @@ def test_the_mask_hides_addresses_link_tokens_and_codes():
     line = (
         f"GET https://api.example/v1/customers?email=erika%40example.org&x=1 for a@b.example;"
         f" /r/{token}/ /r/verify/{token}/ /t/abc.def/ /tasks/xyz/ code 482913 ref DSR-2026-00001"
-        f" signed {token} at 2026-12-03 13:01:27"
+        f" signed {token} at 2026-12-03 13:01:27; succeeded in 0.123456s; code: 654321."
     )
     masked = mask(line)
-    for secret in ("erika", "a@b.example", token, "abc.def", "xyz", "482913"):
+    for secret in ("erika", "a@b.example", token, "abc.def", "xyz", "482913", "654321"):
         assert secret not in masked
     assert "DSR-2026-00001" in masked
     assert "2026-12-03 13:01:27" in masked
     assert "/r/verify/[…]/" in masked
+    assert "0.123456s" in masked
 
 
 def test_a_record_is_masked_with_its_arguments_and_its_exception():
