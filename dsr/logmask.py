@@ -9,7 +9,7 @@ import re
 
 MASK = "[…]"
 # An address, also URL-encoded in a query string ("erika%40example.org").
-ADDRESS = re.compile(r"[\w.+%\-]+(?:@|%40)(?:[\w\-]+\.)+[\w\-]{2,}", re.UNICODE)
+ADDRESS = re.compile(r"(?<![\w.+%\-])[\w.+%\-]+(?:@|%40)(?:[\w\-]+\.)+[\w\-]{2,}", re.UNICODE)
 # The portal's signed links: /r/<token>/ (status, verify, confirm), /t/ (transmission), /f/
 # (forwarding), /o/ (objection), /tasks/ (a system owner's task); whatever the path says.
 LINK_TOKEN = re.compile(

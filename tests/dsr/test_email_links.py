@@ -205,3 +205,12 @@ def test_an_ordinary_name_is_accepted(name):
     load_demo()
     form = RequesterForm(data={"requester": "myself", "email": "a@example.org", "name": name})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("text", ["a" * 50_000, "a-" * 25_000, "a." * 25_000, "1" * 50_000])
+def test_defanging_long_text_takes_linear_time(text):
+    import time
+
+    started = time.monotonic()
+    defang(text)
+    assert time.monotonic() - started < 1.0

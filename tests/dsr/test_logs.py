@@ -187,3 +187,12 @@ def test_no_subject_in_the_logs_of_web_and_worker(
     }
     found = sorted(secret for secret in secrets if secret in output)
     assert found == [], output[-4000:]
+
+
+@pytest.mark.parametrize("text", ["x" * 50_000, "a-" * 25_000, "1" * 50_000, "%40" * 15_000])
+def test_masking_a_long_record_takes_linear_time(text):
+    import time
+
+    started = time.monotonic()
+    mask(text)
+    assert time.monotonic() - started < 1.0
