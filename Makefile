@@ -38,6 +38,7 @@ run: messages
 	@echo
 	DSR_BASE_URL="$${DSR_BASE_URL:-http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}}" \
 	DSR_CONNECTORS_FILE="$(CONNECTORS)" \
+	$(if $(DEMO_SAAS),DSR_WEBHOOK_ALLOWED_HOSTS="$${DSR_WEBHOOK_ALLOWED_HOSTS:-127.0.0.1}") \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f $(PROCFILE) start
 
 ## make test: install the test dependencies and run the whole suite

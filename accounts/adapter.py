@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.roles import is_officer
 from dsr.core.crypto import decrypt_text, encrypt_text
+from dsr.core.ratelimit import forwarded_client
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
@@ -14,6 +15,12 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
         if is_officer(request.user):
             return reverse("staff:dashboard")
         return str(super().get_login_redirect_url(request))
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's login, sign-up and reset limits count per client: behind our proxies that
+        # is the right-most X-Forwarded-For entry they did not write (DSR_TRUSTED_PROXIES), the
+        # same address our own limits count, never the proxy's.
+        return forwarded_client(request.META)
 
 
 class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]

@@ -234,7 +234,7 @@ def main() -> None:
     from dsr.models import ConnectorJob, Status, SubjectRequest
     from dsr.processing.start import start_if_ready
     from dsr.services import verification
-    from dsr.services.erasure_approval import approve
+    from dsr.services.erasure_approval import approve, locate_phase
     from dsr.services.intake import Intake, SubjectDetails, submit_request
 
     officer = User.objects.create_user("bench-officer@example.org", "x" * 16)
@@ -252,6 +252,9 @@ def main() -> None:
         verification.verify_manually(item, officer=officer, reason="benchmark")
         started = time.perf_counter()
         if right == "erasure":
+            # The locate phase runs on verification: approve once every system has answered.
+            while locate_phase(item) not in ("finished", "none"):
+                time.sleep(0.05)
             approve(item, officer=officer)
         else:
             start_if_ready(SubjectRequest.objects.get(pk=item.pk))

@@ -266,6 +266,15 @@ class Connector:
         withdrawn consent, Art. 7(3), 17(1)(b)); data with another legal basis stays."""
         raise ConnectorRefused(f"{self.alias} cannot erase")
 
+    def preview_erasure(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult | None:
+        """What ``erase`` would do now, changing nothing (the locate phase of an erasure, so
+        the officer approves knowing it): the records it would delete and anonymise, and each
+        group it would keep with its legal basis, statute and end date. None: the system
+        cannot tell before it erases (it reports what it kept only then)."""
+        return None
+
     def erase_kept(self, location: str, keys: tuple[str, ...], *, today: date) -> int:
         """Erase records kept under a duty that has now ended, exactly those. Systems that
         cannot remove single records leave it to a person (the officer sees the reason)."""

@@ -5,15 +5,13 @@ Both directions are signed: ``X-OpenDSR-Signature`` is the hex HMAC-SHA256 of
 ``"{timestamp}.{raw body}"`` with the system's secret, ``X-OpenDSR-Timestamp`` the Unix time
 of sending. A message more than ``DSR_WEBHOOK_TOLERANCE_SECONDS`` old, or one seen before, is
 refused. Outbound addresses must resolve to public IPs unless their host is on the allow-list
-(``DSR_WEBHOOK_ALLOWED_HOSTS``): a misconfigured URL cannot reach internal services.
+(``DSR_WEBHOOK_ALLOWED_HOSTS``): a misconfigured URL cannot reach internal services
+(``connectors.egress``).
 """
 
 import hashlib
 import hmac
-import ipaddress
-import socket
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,30 +52,3 @@ def verify(secret: str, body: bytes, signature: str, timestamp: str) -> None:
     seen = f"dsr-webhook-seen:{expected}"
     if not cache.add(seen, 1, timeout=2 * settings.DSR_WEBHOOK_TOLERANCE_SECONDS):
         raise SignatureError("replayed message")
-
-
-class EgressRefused(Exception):
-    """The URL points where the portal must not send requests."""
-
-
-def check_egress(url: str) -> None:
-    """Allow only http(s) to public addresses, or to a host on the allow-list."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http"):
-        raise EgressRefused(f"scheme {parts.scheme!r} is not allowed")
-    host = parts.hostname or ""
-    if not host:
-        raise EgressRefused("no host")
-    allowed = {h.lower() for h in settings.DSR_WEBHOOK_ALLOWED_HOSTS}
-    if host.lower() in allowed:
-        return
-    if parts.scheme != "https":
-        raise EgressRefused("only https leaves the network")
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)}
-    except socket.gaierror as exc:
-        raise EgressRefused(f"{host} does not resolve") from exc
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global:
-            raise EgressRefused(f"{host} resolves to a non-public address")

@@ -13,6 +13,7 @@ from dsr.models import (
     OtherController,
     OutboxMessage,
     ProcessingActivity,
+    PublicController,
     Recipient,
     SupervisoryAuthority,
 )
@@ -62,10 +63,22 @@ class RecipientAdmin(admin.ModelAdmin[Recipient]):
     search_fields = ("name",)
 
 
+class PublicControllerInline(admin.TabularInline[PublicController, ProcessingActivity]):
+    model = PublicController
+    extra = 0
+
+
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    list_display = ("name", "key", "legal_basis", "automated_decision", "active")
-    list_filter = ("legal_basis", "active", "automated_decision", "direct_marketing")
+    list_display = ("name", "key", "legal_basis", "automated_decision", "made_public", "active")
+    list_filter = (
+        "legal_basis",
+        "active",
+        "automated_decision",
+        "direct_marketing",
+        "made_public",
+    )
+    inlines = [PublicControllerInline]
     search_fields = ("name", "key", "purpose")
     filter_horizontal = ("recipients",)
     prepopulated_fields = {"key": ("name",)}

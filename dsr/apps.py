@@ -17,7 +17,8 @@ class DsrConfig(AppConfig):
         # after every app's config (the documented place for this is ready()).
         from dsr import receivers
         from dsr import tasks as domain_tasks  # noqa: F401
-        from dsr.checks import check_four_eyes
+        from dsr.checks import check_four_eyes, check_trusted_proxies
+        from dsr.core import link_logging
 
         # Every task module, so that tasks queued by name (dsr.core.taskqueue) always find
         # their task, in the web process and the workers alike.
@@ -25,10 +26,12 @@ class DsrConfig(AppConfig):
         from dsr.processing import tasks as processing_tasks  # noqa: F401
 
         receivers.connect()
+        link_logging.install()
         # A typo in the four-eyes setting must stop the portal, not quietly drop the rule: a
         # system check (dsr.E001), so `check`, runserver and migrate (the release step before
         # the web process starts) refuse it with Django's own report.
         checks.register(check_four_eyes, "dsr")
+        checks.register(check_trusted_proxies, "dsr", deploy=True)
 
 
 class DSRAdminConfig(admin_apps.AdminConfig):

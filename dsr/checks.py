@@ -28,3 +28,25 @@ def check_four_eyes(
             )
         ]
     return []
+
+
+def check_trusted_proxies(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Behind a TLS proxy with no trusted proxy counted, every visitor has the proxy's address:
+    the rate limits become one limit for everyone (a few bad posts close filing for all)."""
+    from django.conf import settings
+
+    behind_proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None
+    if behind_proxy and int(settings.DSR_TRUSTED_PROXIES) == 0:
+        return [
+            checks.Warning(
+                "Behind a TLS proxy, but DSR_TRUSTED_PROXIES is 0: every client is counted as "
+                "the proxy's address by the rate limits.",
+                hint="Set DSR_TRUSTED_PROXIES to the number of proxies that append to "
+                "X-Forwarded-For (1 behind one proxy).",
+                obj="DSR_TRUSTED_PROXIES",
+                id="dsr.W001",
+            )
+        ]
+    return []

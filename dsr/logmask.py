@@ -10,10 +10,10 @@ import re
 MASK = "[…]"
 # An address, also URL-encoded in a query string ("erika%40example.org").
 ADDRESS = re.compile(r"(?<![\w.+%\-])[\w.+%\-]+(?:@|%40)(?:[\w\-]+\.)+[\w\-]{2,}", re.UNICODE)
-# The portal's signed links: /r/<token>/ (status, verify, confirm), /t/ (transmission), /f/
-# (forwarding), /o/ (objection), /tasks/ (a system owner's task); whatever the path says.
+# The portal's signed links: /r/<token>/ (status; verify, confirm, open: one-time links), /t/
+# (transmission), /f/ (forwarding), /o/ (objection), /tasks/ (a system owner's task).
 LINK_TOKEN = re.compile(
-    r"(/(?:r/verify|r/confirm|r|t|f|o|tasks)/)(?!verify/|confirm/)[^/\s?#\"'<>]+"
+    r"(/(?:r/verify|r/confirm|r/open|r|t|f|o|tasks)/)(?!verify/|confirm/|open/)[^/\s?#\"'<>]+"
 )
 # A Django-signed value anywhere else (payload:timestamp:signature, the signature base64).
 SIGNED = re.compile(r"(?<![\w\-])\.?[\w\-]{6,}(?::[\w\-]{4,}){0,2}:[\w\-]{27,}(?![\w\-])")

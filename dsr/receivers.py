@@ -10,6 +10,7 @@ from dsr.core.events import request_closed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
+from dsr.processing.dispatch import release_waiting_erasures
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
 from dsr.services import answers, completion, fees, forwarding, outcomes, refusals
@@ -22,6 +23,7 @@ def on_request_closed(
         outcomes.snapshot(request)  # the statistics outlive the request (LEGAL.md §5)
     purge_id_documents(request)  # identity documents never outlive the request (LEGAL.md §3)
     release_duplicates(request)  # requests that waited on this one's work do their own now
+    release_waiting_erasures(request)  # erasures that waited for this answer to be sent
 
 
 def add_letter_context(

@@ -365,14 +365,24 @@ DSR_VERIFICATION_MAX_TOTAL_ATTEMPTS = env.int("DSR_VERIFICATION_MAX_TOTAL_ATTEMP
 DSR_VERIFICATION_REMINDER_DAYS = env.int("DSR_VERIFICATION_REMINDER_DAYS", default=3)
 DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
 DSR_STATUS_ACCESS_HOURS = env.int("DSR_STATUS_ACCESS_HOURS", default=2)
+# Requests for the same right by the same person received within this many days of each other
+# are one request: the later is linked to the earlier and answered with it.
+DSR_DUPLICATE_WINDOW_DAYS = env.int("DSR_DUPLICATE_WINDOW_DAYS", default=7)
+# Status links work while the request is open and this many days after it was closed (an
+# account holder signed in still sees it; everyone else asks the privacy team).
+DSR_STATUS_LINK_DAYS = env.int("DSR_STATUS_LINK_DAYS", default=90)
+# E-mails with a status-page code one request may get ("count/seconds"), whoever asks.
+DSR_RATE_STATUS_CODES_PER_REQUEST = env.str("DSR_RATE_STATUS_CODES_PER_REQUEST", default="5/86400")
 # EDPB Guidelines 01/2022 §159: a request for information stops the clock only if sent without
 # undue delay; this many working days after receipt.
 DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS", default=3)
 # UK ICO practice: the month restarts when the requested information arrives. Off in the EU.
 DSR_UK_PAUSE_MODE = env.bool("DSR_UK_PAUSE_MODE", default=False)
 DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-# "count/seconds" windows for filing requests and entering codes.
+# "count/seconds" windows for filing requests and entering codes. The filing limits count
+# requests filed; form posts that do not validate count against their own, higher limit.
 DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
+DSR_RATE_INTAKE_INVALID_PER_IP = env.str("DSR_RATE_INTAKE_INVALID_PER_IP", default="60/3600")
 DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 # Objections posted with one marketing link (one address): mail providers post RFC 8058
@@ -435,8 +445,9 @@ DSR_JOB_DISPATCH_GRACE_SECONDS = env.int("DSR_JOB_DISPATCH_GRACE_SECONDS", defau
 DSR_MANUAL_TASK_LINK_DAYS = env.int("DSR_MANUAL_TASK_LINK_DAYS", default=60)
 DSR_MANUAL_TASK_REMIND_DAYS = env.int("DSR_MANUAL_TASK_REMIND_DAYS", default=3)
 DSR_MANUAL_TASK_ESCALATE_DAYS = env.int("DSR_MANUAL_TASK_ESCALATE_DAYS", default=7)
-# In-house systems (signed webhook protocol): hosts that may be private addresses (internal
-# services), the clock skew accepted on signed messages, and how often a pending job is polled.
+# Hosts an HTTP connector (in-house webhook systems and the SaaS clients) may reach although
+# they are private addresses or plain http (internal services); the clock skew accepted on signed
+# messages, and how often a pending webhook job is polled.
 DSR_WEBHOOK_ALLOWED_HOSTS = env.list("DSR_WEBHOOK_ALLOWED_HOSTS", default=[])
 DSR_WEBHOOK_TOLERANCE_SECONDS = env.int("DSR_WEBHOOK_TOLERANCE_SECONDS", default=300)
 DSR_WEBHOOK_POLL_SECONDS = env.int("DSR_WEBHOOK_POLL_SECONDS", default=300)
@@ -460,6 +471,13 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
     if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the portal append to X-Forwarded-For (0: clients connect
+# directly and REMOTE_ADDR is theirs). Our rate limits and allauth's (accounts/adapter.py) take
+# the client from the right-most entry no trusted proxy wrote; too high a number lets clients
+# choose their own address, too low makes every client the proxy.
+DSR_TRUSTED_PROXIES = env.int("DSR_TRUSTED_PROXIES", default=0)
+if DSR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("DSR_TRUSTED_PROXIES cannot be negative.")
 
 # --- Logging: no personal data; requests are referred to by reference, never by e-mail ----------
 

@@ -349,6 +349,19 @@ class ErasureDecisionForm(_DecisionForm):
     )
 
 
+class ErasureGoAheadForm(_DecisionForm):
+    id_prefix = "go_ahead"
+    reason = forms.CharField(
+        label=_("Why the erasure need not wait for the other requests"),
+        max_length=TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For example: the person asked us in writing to erase first; the correction "
+            "concerns data that the erasure removes."
+        ),
+    )
+
+
 def _refusal_grounds() -> list[tuple[str, str]]:
     return [("", _("Choose the ground")), *REFUSAL_GROUNDS.items()]  # type: ignore[list-item]
 

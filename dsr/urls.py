@@ -24,6 +24,7 @@ request_patterns = (
         path("request/<slug:right>/", intake.intake, name="intake"),
         path("r/verify/<str:token>/", intake.verify_link, name="verify_link"),
         path("r/confirm/<str:token>/", intake.confirm_agent, name="confirm_agent"),
+        path("r/open/<str:token>/", status.open_status, name="open_status"),
         path("r/<str:token>/", status.status, name="status"),
         path("r/<str:token>/withdraw/", status.withdraw, name="withdraw"),
         path("r/<str:token>/reply/", status.reply, name="reply"),

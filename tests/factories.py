@@ -1,12 +1,14 @@
 """Factories with readable fixed values."""
 
+import time
+
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from accounts.models import User
 from accounts.roles import Role, grant_role
-from dsr.services import decisions
+from dsr.services import decisions, erasure_approval
 from dsr.services.intake import Intake, SubjectDetails, submit_request
 
 PASSWORD = "correct horse battery staple"
@@ -78,8 +80,12 @@ def second_officer(email: str = "second.officer@example.org") -> User:
 
 
 def approve_erasure(item, *, proposer: User, reason: str = "Identity verified; no exception."):
-    """Erasure under four eyes (the default): one officer proposes, a second one approves."""
-
+    """Erasure under four eyes (the default): one officer proposes, a second one approves,
+    once the locate phase (run by a worker, or eagerly) has answered in every system."""
+    deadline = time.monotonic() + 30
+    while erasure_approval.locate_phase(item) not in ("finished", "none"):
+        assert time.monotonic() < deadline, "the erasure's locate phase did not finish"
+        time.sleep(0.1)
     proposal = decisions.propose(item, officer=proposer, kind="erasure", reason=reason)
     decisions.approve(proposal, officer=second_officer())
     return proposal

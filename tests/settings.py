@@ -105,3 +105,6 @@ PRODUCTION_LOGGING = LOGGING  # type: ignore[used-before-def]  # noqa: F405 - fr
 if os.environ.get("DSR_TEST_LOGGING") != "production":
     LOGGING = {"version": 1, "disable_existing_loggers": False}
 DSR_DELIVERY_MAX_ATTEMPTS = 3  # eager mode retries at once
+# The fake SaaS APIs and in-house services run on loopback, which the egress check refuses
+# unless allow-listed (tests of the check itself empty the list).
+DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]

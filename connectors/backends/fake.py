@@ -4,8 +4,10 @@ OPTIONS: ``records`` (per category, default 3), ``categories``, ``page_size``, `
 (default true), ``fail`` ("permanent" to refuse every call), ``transient_failures`` (fail this
 many times per action before succeeding), ``retry_after`` (seconds, with those failures),
 ``slow`` (seconds per call), ``capabilities`` (a subset), ``known`` (the only addresses it
-holds; default: anybody), ``keeps_statement`` (default true: it stores a rectification's
-supplementary statement), and ``state_dir``: a folder where
+holds; default: anybody), ``retains`` (records it keeps on erasure: a list of ``what``,
+``legal_basis``, ``statute``, ``erase_after`` (ISO date), ``records``), ``previews`` (default
+true: it can say before erasing what it would erase and keep), ``keeps_statement`` (default
+true: it stores a rectification's supplementary statement), and ``state_dir``: a folder where
 attempts are counted and every completed side effect is logged, shared between processes.
 """
 
@@ -28,6 +30,7 @@ from connectors.base import (
     ExportPage,
     LocateResult,
     ObjectionKind,
+    Retained,
     SubjectIdentity,
 )
 
@@ -149,7 +152,34 @@ class FakeConnector(Connector):
         self._erased.add(subject.email.lower())
         with self._state() as state:
             state["erased"] = sorted({*state.get("erased", []), subject.email.lower()})
-        return ErasureResult(erased=int(self.options.get("records", 3)))
+        return self._erasure()
+
+    def preview_erasure(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult | None:
+        if not self.options.get("previews", True):
+            return None
+        # Asked right after locate, in the same job: its failures are the locate's.
+        if not self._found(subject):
+            return ErasureResult()
+        return self._erasure()
+
+    def _erasure(self) -> ErasureResult:
+        """What erasing does here: the same answer before (preview) and when it happens."""
+        kept = tuple(
+            Retained(
+                what=str(item["what"]),
+                legal_basis=str(item.get("legal_basis", "")),
+                statute=str(item.get("statute", "")),
+                erase_after=date.fromisoformat(item["erase_after"])
+                if item.get("erase_after")
+                else None,
+                records=int(item.get("records", 1)),
+            )
+            for item in self.options.get("retains", [])
+        )
+        held = int(self.options.get("records", 3))
+        return ErasureResult(erased=max(0, held - sum(k.records for k in kept)), retained=kept)
 
     def rectify(
         self, subject: SubjectIdentity, changes: Mapping[str, Any], *, statement: str = ""

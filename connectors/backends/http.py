@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from connectors.base import ConnectorRefused, ConnectorUnavailable
+from connectors.egress import EgressRefused, egress_client
 
 
 class HTTPVendor:
@@ -22,7 +23,9 @@ class HTTPVendor:
         self.client_id = options.get("client_id", "")
         self.client_secret = options.get("client_secret", "")
         self.token = options.get("token", "")
-        self.client = httpx.Client(timeout=float(options.get("timeout", 30)))
+        # The vendor's host passes the egress check like an in-house system's, and the
+        # connection goes to the address that was checked (connectors/egress.py).
+        self.client = egress_client(timeout=float(options.get("timeout", 30)))
 
     def _fetch_token(self) -> str:
         try:
@@ -34,6 +37,8 @@ class HTTPVendor:
                     "client_secret": self.client_secret,
                 },
             )
+        except EgressRefused as exc:
+            raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
         except httpx.TimeoutException as exc:
             raise ConnectorUnavailable(f"{self.alias}: timed out (token endpoint)") from exc
         except httpx.HTTPError as exc:
@@ -50,14 +55,20 @@ class HTTPVendor:
         self, method: str, url: str, *, allow: tuple[int, ...] = (), **kwargs: Any
     ) -> httpx.Response:
         """Send one request; statuses in ``allow`` come back to the caller instead of raising."""
-        if not url.startswith("http"):
+        if not url.startswith(("http://", "https://")):
             url = self.base_url + url
+        if not same_origin(url, self.base_url):
+            # A pagination link (Zendesk's links.next, Salesforce's nextRecordsUrl) comes from
+            # the vendor's answer: our token goes only to the host we were configured with.
+            raise ConnectorRefused(f"{self.alias}: a link to another host was not followed")
         if not self.token and self.token_url:
             self._fetch_token()
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
             try:
                 response = self.client.request(method, url, headers=headers, **kwargs)
+            except EgressRefused as exc:
+                raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
             except httpx.TimeoutException as exc:
                 raise ConnectorUnavailable(f"{self.alias}: timed out") from exc
             except httpx.HTTPError as exc:
@@ -81,6 +92,14 @@ class HTTPVendor:
 
     def close(self) -> None:
         self.client.close()
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    try:
+        target, base = httpx.URL(url), httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return False
+    return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
 
 
 def retry_after(response: httpx.Response) -> float | None:

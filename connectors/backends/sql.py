@@ -70,12 +70,15 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Select,
+    String,
     Table,
     create_engine,
     false,
     func,
+    literal_column,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -315,52 +318,96 @@ class SQLConnector(Connector):
     def erase(
         self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
     ) -> ErasureResult:
+        try:
+            with self.engine.begin() as conn:
+                return self._erase(conn, subject, today=today, consent_only=consent_only)
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+
+    def preview_erasure(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult | None:
+        """The erasure itself, in a transaction that is rolled back: the counts and kept
+        groups are the database's own answer, and nothing changes."""
+        try:
+            with self.engine.connect() as conn:
+                outer = conn.begin()
+                try:
+                    if not self._rolls_back(conn):
+                        return None  # a dry run would not be dry here
+                    return self._erase(conn, subject, today=today, consent_only=consent_only)
+                finally:
+                    outer.rollback()
+        except SQLAlchemyError as exc:
+            raise self._guard(exc) from exc
+
+    def _rolls_back(self, conn: Connection) -> bool:
+        """Whether a rollback undoes every change to the mapped tables: not in autocommit, and
+        on MySQL/MariaDB only if each table's engine is transactional (MyISAM is not)."""
+        if conn.get_isolation_level() == "AUTOCOMMIT":
+            return False
+        dialect = conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            return True
+        if dialect not in ("mysql", "mariadb"):
+            return False  # not known to roll back DML: say nothing rather than erase
+        names = sorted({mapped.name for mapped in self.maps})
+        engines = conn.execute(
+            select(literal_column("ENGINE", String))
+            .select_from(text("information_schema.TABLES"))
+            .where(
+                literal_column("TABLE_SCHEMA") == func.database(),
+                literal_column("TABLE_NAME").in_(names),
+            )
+        ).scalars()
+        found = [str(engine or "").lower() for engine in engines]
+        return len(found) == len(names) and all(e in ("innodb", "xtradb") for e in found)
+
+    def _erase(
+        self, conn: Connection, subject: SubjectIdentity, *, today: date, consent_only: bool
+    ) -> ErasureResult:
         erased = anonymised = 0
         retained: list[Retained] = []
         # Parent rows kept records depend on, by table and key: why and until when.
         needed: dict[str, dict[str, _Need]] = {}
         key = secrets.token_bytes(32)  # for "hash": thrown away, so nothing can be reversed
-        try:
-            with self.engine.begin() as conn:
-                # Children first: their rows reference the parents'.
-                for mapped in sorted(self.maps, key=self._depth, reverse=True):
-                    if mapped.erasure == "keep":
-                        continue
-                    if consent_only and mapped.basis != "consent":
-                        continue  # another legal basis still holds for this data
-                    table = self._table(conn, mapped.name)
-                    condition = self._condition(conn, mapped, subject)
-                    kept_rows: dict[str, _Need] = {}
-                    if mapped.retention is not None:
-                        kept_condition = self._under_duty(table, mapped, condition, today)
-                        kept_rows = self._kept_rows(conn, mapped, kept_condition)
-                        condition = condition & ~kept_condition
-                    if needed.get(mapped.name):
-                        # Restricted, not anonymised: the kept records name them (a customer
-                        # its kept invoices), until the last of those records goes.
-                        for row_key, need in self._needed_rows(
-                            conn, mapped, condition, needed[mapped.name]
-                        ).items():
-                            kept_rows.setdefault(row_key, need)
-                    if kept_rows:
-                        kept_keys = [self._typed_key(table, mapped, k) for k in kept_rows]
-                        key_column = self._column(table, mapped.key)
-                        condition = condition & ~key_column.in_(kept_keys)
-                        if mapped.restriction_column:
-                            conn.execute(
-                                update(table)
-                                .where(key_column.in_(kept_keys))
-                                .values({mapped.restriction_column: True})
-                            )
-                        retained += _groups(mapped, kept_rows)
-                        if mapped.parent and mapped.parent_key:
-                            self._note_parents(conn, mapped, kept_rows, needed)
-                    if mapped.erasure == "delete":
-                        erased += conn.execute(table.delete().where(condition)).rowcount
-                    else:
-                        anonymised += self._anonymise(conn, mapped, table, condition, key)
-        except SQLAlchemyError as exc:
-            raise self._guard(exc) from exc
+        # Children first: their rows reference the parents'.
+        for mapped in sorted(self.maps, key=self._depth, reverse=True):
+            if mapped.erasure == "keep":
+                continue
+            if consent_only and mapped.basis != "consent":
+                continue  # another legal basis still holds for this data
+            table = self._table(conn, mapped.name)
+            condition = self._condition(conn, mapped, subject)
+            kept_rows: dict[str, _Need] = {}
+            if mapped.retention is not None:
+                kept_condition = self._under_duty(table, mapped, condition, today)
+                kept_rows = self._kept_rows(conn, mapped, kept_condition)
+                condition = condition & ~kept_condition
+            if needed.get(mapped.name):
+                # Restricted, not anonymised: the kept records name them (a customer
+                # its kept invoices), until the last of those records goes.
+                for row_key, need in self._needed_rows(
+                    conn, mapped, condition, needed[mapped.name]
+                ).items():
+                    kept_rows.setdefault(row_key, need)
+            if kept_rows:
+                kept_keys = [self._typed_key(table, mapped, k) for k in kept_rows]
+                key_column = self._column(table, mapped.key)
+                condition = condition & ~key_column.in_(kept_keys)
+                if mapped.restriction_column:
+                    conn.execute(
+                        update(table)
+                        .where(key_column.in_(kept_keys))
+                        .values({mapped.restriction_column: True})
+                    )
+                retained += _groups(mapped, kept_rows)
+                if mapped.parent and mapped.parent_key:
+                    self._note_parents(conn, mapped, kept_rows, needed)
+            if mapped.erasure == "delete":
+                erased += conn.execute(table.delete().where(condition)).rowcount
+            else:
+                anonymised += self._anonymise(conn, mapped, table, condition, key)
         return ErasureResult(erased=erased, anonymised=anonymised, retained=tuple(retained))
 
     def _under_duty(

@@ -215,6 +215,18 @@ class StripeConnector(Connector):
     def erase(
         self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
     ) -> ErasureResult:
+        return self._erase(subject, today=today, consent_only=consent_only, delete=True)
+
+    def preview_erasure(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool = False
+    ) -> ErasureResult | None:
+        """The same reading of customers, invoices and charges as the erasure, without the
+        deletion: which customers would go and which records stay, until when."""
+        return self._erase(subject, today=today, consent_only=consent_only, delete=False)
+
+    def _erase(
+        self, subject: SubjectIdentity, *, today: date, consent_only: bool, delete: bool
+    ) -> ErasureResult:
         if consent_only:
             return ErasureResult()  # billing rests on the contract, not on consent
         v1 = self.client.v1
@@ -234,7 +246,8 @@ class StripeConnector(Connector):
             # The kept invoices do not depend on the customer object: a finalised invoice
             # carries its own copy of the customer's name, address and tax ids, and the
             # deleted customer stays retrievable as a tombstone under the same id.
-            self._call(v1.customers.delete, cid)
+            if delete:
+                self._call(v1.customers.delete, cid)
             erased += 1
         retained = tuple(
             Retained(

@@ -37,7 +37,8 @@ from connectors.base import (
     StillWorking,
     SubjectIdentity,
 )
-from connectors.webhook import EgressRefused, callback_url, check_egress, sign
+from connectors.egress import EgressRefused, check_egress, egress_client
+from connectors.webhook import callback_url, sign
 
 NAMESPACE = uuid.UUID("5d2c0c5e-2f0e-4f5b-9b1c-6f1d7a0e9d11")
 TYPES = {
@@ -60,9 +61,8 @@ class WebhookConnector(Connector):
         self.secret = str(options.get("secret", ""))
         if not self.url or not self.secret:
             raise ConnectorMisconfigured(f"{alias}: the webhook connector needs url and secret")
-        self.client = httpx.Client(
-            timeout=float(options.get("timeout", 30)), follow_redirects=False
-        )
+        # Every call passes the egress check and connects to the address it checked.
+        self.client = egress_client(timeout=float(options.get("timeout", 30)))
         self.poll = float(options.get("poll_seconds", settings.DSR_WEBHOOK_POLL_SECONDS))
 
     def close(self) -> None:
@@ -79,14 +79,12 @@ class WebhookConnector(Connector):
         )
 
     def _send(self, method: str, url: str, payload: Any = None) -> httpx.Response:
-        try:
-            check_egress(url)
-        except EgressRefused as exc:
-            raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
         body = json.dumps(payload).encode() if payload is not None else b""
         headers = {"Content-Type": "application/json", **sign(self.secret, body)}
         try:
             response = self.client.request(method, url, content=body, headers=headers)
+        except EgressRefused as exc:
+            raise ConnectorRefused(f"{self.alias}: address not allowed ({exc})") from exc
         except httpx.TimeoutException as exc:
             raise ConnectorUnavailable(f"{self.alias}: timed out") from exc
         except httpx.HTTPError as exc:

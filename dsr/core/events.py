@@ -36,6 +36,7 @@ _STATUS_AFTER = {
     EventKind.PROCESSING_FINISHED: Status.IN_REVIEW,
     EventKind.ANSWER_RELEASED: Status.COMPLETED,
     EventKind.COMPLETED: Status.COMPLETED,
+    EventKind.ANSWERED_TOGETHER: Status.COMPLETED,
     EventKind.WITHDRAWN: Status.WITHDRAWN,
     EventKind.EXPIRED: Status.REFUSED,
     EventKind.REFUSED: Status.REFUSED,

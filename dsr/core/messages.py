@@ -156,6 +156,8 @@ def deliver(
             context["verify_url"] = _url("dsr:verify_link", secret.token)
         elif challenge.purpose == ChallengePurpose.CONFIRM_AGENT:
             context["confirm_url"] = _url("dsr:confirm_agent", secret.token)
+        elif challenge.purpose == ChallengePurpose.STATUS_ACCESS:
+            context["open_url"] = _url("dsr:open_status", secret.token)
     if template == TRANSMISSION_TEMPLATE:
         transmission = Transmission.objects.filter(
             pk=int((extra or {}).get("transmission") or 0),

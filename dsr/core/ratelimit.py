@@ -9,6 +9,7 @@ import ipaddress
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -70,8 +71,42 @@ def _in_database(key: str, limit: int, window: int) -> bool:
 
 def client_ip(meta: dict[str, str]) -> str:
     """The client's address; IPv6 by its /64 network, which one subscriber usually holds whole."""
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    address = meta.get("REMOTE_ADDR", "") or "unknown"
+    return _network(forwarded_client(meta))
+
+
+def forwarded_client(meta: dict[str, str]) -> str:
+    """The address the outermost of ``DSR_TRUSTED_PROXIES`` proxies saw the client come from.
+
+    Each proxy appends the address it was reached from to X-Forwarded-For, so the last N
+    entries were written by our N proxies and the N-th from the right is the client; whatever
+    stands left of it came from the client and is ignored (it is free to write anything there).
+    With no trusted proxy, or no header, REMOTE_ADDR is the client.
+    """
+    hops = int(getattr(settings, "DSR_TRUSTED_PROXIES", 0))
+    remote = meta.get("REMOTE_ADDR", "") or "unknown"
+    if hops <= 0:
+        return remote
+    entries = [e.strip() for e in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+    if not entries:
+        logger.warning("DSR_TRUSTED_PROXIES is %d but the request has no X-Forwarded-For", hops)
+        return remote
+    if len(entries) < hops:
+        # Fewer entries than proxies: a proxy overwrites the header instead of appending. The
+        # left-most is still one a trusted proxy wrote.
+        logger.warning("X-Forwarded-For has fewer entries than DSR_TRUSTED_PROXIES")
+        return _strip_port(entries[0])
+    return _strip_port(entries[-hops])
+
+
+def _strip_port(entry: str) -> str:
+    if entry.startswith("["):  # "[2001:db8::1]:443"
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:  # "203.0.113.7:51234"
+        return entry.split(":", 1)[0]
+    return entry
+
+
+def _network(address: str) -> str:
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:

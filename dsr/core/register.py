@@ -30,6 +30,17 @@ def recipients_for_system(alias: str) -> list[str]:
     return sorted(names)
 
 
+def public_activities_for_system(alias: str) -> list[ProcessingActivity]:
+    """The system's activities that made personal data public (Art. 17(2)), with the
+    controllers known to process it."""
+    return [
+        activity
+        for activity in ProcessingActivity.objects.filter(
+            pk__in=[a.pk for a in activities_for_system(alias)], made_public=True
+        ).prefetch_related("public_controllers")
+    ]
+
+
 def used_for_direct_marketing(alias: str) -> bool | None:
     """Whether the register says this system serves direct marketing: None when the register
     names no activity for it (then nobody can say it does not)."""
@@ -67,6 +78,7 @@ __all__ = [
     "decides_automatically",
     "offered",
     "offered_rights",
+    "public_activities_for_system",
     "recipients_for_system",
     "used_for_direct_marketing",
 ]

@@ -7,9 +7,12 @@ from datetime import timedelta
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 
 from dsr.core.crypto import decrypt_text, encrypt_text
+from dsr.core.events import closing_event
 from dsr.models import (
+    CLOSED_STATUSES,
     SubjectRequest,
     Transmission,
 )
@@ -29,6 +32,18 @@ def request_from_status_token(token: str) -> SubjectRequest | None:
     except signing.BadSignature:
         return None
     return SubjectRequest.objects.filter(pk=values.get("r")).first()
+
+
+def status_link_expired(request: SubjectRequest) -> bool:
+    """A status link works while its request is open and ``DSR_STATUS_LINK_DAYS`` after the
+    request closed (counted from the closing, not from the e-mail: the person needs the link
+    for as long as the request runs, however long an extension makes it)."""
+    if request.status not in CLOSED_STATUSES:
+        return False
+    closed = closing_event(request.events.order_by("at", "pk"))
+    if closed is None:
+        return False
+    return timezone.now() >= closed.at + timedelta(days=settings.DSR_STATUS_LINK_DAYS)
 
 
 def transmission_token(transmission: Transmission) -> str:

@@ -155,6 +155,40 @@ class RecipientNotice(models.Model):
         return f"{self.request_id} {self.recipient}"
 
 
+class PublicationNotice(models.Model):
+    """Art. 17(2): a controller that processes data we made public is informed that the person
+    asked for erasure, or the reason why not is recorded. Owed once the erasure ran in a system
+    of the activity that made the data public."""
+
+    request = models.ForeignKey(
+        SubjectRequest, on_delete=models.PROTECT, related_name="publication_notices"
+    )
+    activity = models.CharField(_("processing activity"), max_length=64)  # its key
+    where = models.TextField(_("where it was made public"), blank=True)
+    controller = models.CharField(_("controller"), max_length=300)
+    contact = models.TextField(_("contact"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("owed since"), auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("activity", "controller")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "activity", "controller"], name="one_publication_notice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.controller}"
+
+
 class WebhookResult(models.Model):
     """What an in-house system reported by a signed callback, until its job picks it up."""
 

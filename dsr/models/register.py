@@ -167,6 +167,20 @@ class ProcessingActivity(models.Model):
             "to the officer as being about it."
         ),
     )
+    made_public = models.BooleanField(
+        _("data made public"),
+        default=False,
+        help_text=_(
+            "Tick if this activity makes personal data public (a public profile, a published "
+            "review, a directory). An erasure of such data opens a task to inform the "
+            "controllers listed below that the person asked for erasure (Art. 17(2) GDPR)."
+        ),
+    )
+    published_where = models.TextField(
+        _("where it is made public"),
+        blank=True,
+        help_text=_("For the notice to those controllers: the page or service, e.g. its address."),
+    )
     translations = models.JSONField(
         _("translations"),
         default=dict,
@@ -188,3 +202,30 @@ class ProcessingActivity(models.Model):
         if field not in TRANSLATED_FIELDS:
             raise ValueError(f"{field} is not a translated field")
         return _translated(self.translations, field, language) or str(getattr(self, field))
+
+
+class PublicController(models.Model):
+    """A controller known to process data an activity made public: Art. 17(2) GDPR asks us to
+    take reasonable steps to inform it when the person asks for erasure."""
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        on_delete=models.CASCADE,
+        related_name="public_controllers",
+        verbose_name=_("processing activity"),
+    )
+    name = models.CharField(_("name"), max_length=300)
+    contact = models.TextField(
+        _("contact"), help_text=_("Where to reach it: e-mail address, postal address or web form.")
+    )
+
+    class Meta:
+        verbose_name = _("controller processing the published data")
+        verbose_name_plural = _("controllers processing the published data")
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "name"], name="one_public_controller_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

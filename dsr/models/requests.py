@@ -209,6 +209,14 @@ class EventKind(models.TextChoices):
     MESSAGE_RECEIVED = "message_received", _("Message received from the requester")
     EXTENDED = "extended", _("Deadline extended")
     APPROVED = "approved", _("Processing approved")
+    ERASURE_GOES_AHEAD = (
+        "erasure_goes_ahead",
+        _("Erasure goes ahead although the person has other open requests"),
+    )
+    ANSWERED_TOGETHER = (
+        "answered_together",
+        _("Answered together with the earlier request for the same right"),
+    )
     PROCESSING_STARTED = "processing_started", _("Our systems are being searched")
     PROCESSING_FINISHED = "processing_finished", _("All systems have answered")
     RESTRICTION_LIFT_NOTIFIED = (

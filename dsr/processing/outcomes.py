@@ -119,6 +119,12 @@ def store_erasure(
                     "keys": list(item.keys),
                 },
             )
+    return erasure_data(erased)
+
+
+def erasure_data(erased: ErasureResult) -> dict[str, Any]:
+    """An erasure's outcome (or its preview) as the job keeps it: counts and kept groups, each
+    with its basis and end date; no personal data."""
     return {
         "erased": erased.erased,
         "anonymised": erased.anonymised,

@@ -10,6 +10,7 @@ from connectors.base import (
 )
 from dsr.core.events import record
 from dsr.models import (
+    CLOSED_STATUSES,
     ConnectorJob,
     EventKind,
     JobStatus,
@@ -18,19 +19,15 @@ from dsr.models import (
 )
 from dsr.processing.changes import CHANGES
 from dsr.processing.dispatch import advance
-from dsr.processing.plans import NEEDS_APPROVAL, all_without_jobs, plan
+from dsr.processing.plans import all_without_jobs, plan
 from dsr.rights import Right
 
 
-def needs_approval(request: SubjectRequest) -> bool:
-    rights = set(request.requested_rights.values_list("right", flat=True))
-    approved = request.events.filter(kind=EventKind.APPROVED).exists()
-    return bool(rights & NEEDS_APPROVAL) and not approved
-
-
 def start_if_ready(request: SubjectRequest) -> bool:
-    """Called when a request is verified (and again when it is approved)."""
-    if request.status != Status.VERIFIED or needs_approval(request):
+    """Called when a request is verified (and again when it is approved). An erasure starts
+    too: its locate phase runs before the approval, the erasure itself only after it
+    (``dsr.processing.dispatch``)."""
+    if request.status != Status.VERIFIED:
         return False
     if request.duplicate_of is not None and request.duplicate_of.is_open:
         return False  # the earlier request does the work
@@ -92,10 +89,30 @@ def _held_actions(rights: dict[str, dict[str, Any]]) -> dict[str, str]:
     return held
 
 
+def after_approval(request: SubjectRequest) -> None:
+    """An approved erasure goes on from its finished locate phase; one whose systems were
+    never asked (none were configured then) starts now."""
+    if request.jobs.exists():
+        advance(request.pk)
+    else:
+        start_if_ready(request)
+
+
 def release_duplicates(request: SubjectRequest) -> None:
-    """Requests that waited on this one's work do their own now that it ended."""
-    for duplicate in request.duplicates.filter(status=Status.VERIFIED):
-        start_when_committed(duplicate)
+    """Requests that waited on this one's work: one filed close after it for the same thing
+    was answered with it (it gets no answer of its own; the person was told when it was
+    linked); the others, and all of them if this one ended unanswered, do their own now."""
+    for duplicate in request.duplicates.exclude(status__in=CLOSED_STATUSES):
+        if request.status == Status.COMPLETED and answered_together(duplicate):
+            record(duplicate, EventKind.ANSWERED_TOGETHER, data={"reference": request.reference})
+        elif duplicate.status == Status.VERIFIED:
+            start_when_committed(duplicate)
+
+
+def answered_together(request: SubjectRequest) -> bool:
+    """Linked when filed as the same request asked again, shortly after the first."""
+    linked = request.events.filter(kind=EventKind.LINKED).order_by("-at").first()
+    return linked is not None and bool(linked.data.get("together"))
 
 
 def start_when_committed(request: SubjectRequest) -> None:

@@ -56,11 +56,17 @@ def sweep(*, now: Any = None) -> dict[str, int]:
                 dispatch(job_id)
                 counts["reclaimed"] += 1
     stuck_before = now - timedelta(seconds=settings.DSR_JOB_STUCK_SECONDS)
-    counts["stuck"] = ConnectorJob.objects.filter(
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PENDING],
-        created_at__lt=stuck_before,
-        stuck=False,
-    ).update(stuck=True)
+    counts["stuck"] = (
+        ConnectorJob.objects.filter(
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PENDING],
+            created_at__lt=stuck_before,
+            stuck=False,
+        )
+        # A pending erasure waits on purpose: for the officer's approval, or for an answer of
+        # the same person to be sent first (a lost advance is picked up below all the same).
+        .exclude(status=JobStatus.PENDING, action="erase")
+        .update(stuck=True)
+    )
     # A fan-out whose step finished while the advance after it was lost.
     stalled = (
         SubjectRequest.objects.filter(status=Status.IN_PROGRESS, jobs__status=JobStatus.PENDING)

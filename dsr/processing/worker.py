@@ -35,11 +35,11 @@ from dsr.models import (
     RequestedRight,
 )
 from dsr.processing import changes, gates
-from dsr.processing.dispatch import advance, dispatch
+from dsr.processing.dispatch import advance, answers_first, dispatch
 from dsr.processing.identity import identity_for_job
 from dsr.processing.manual import hand_over
-from dsr.processing.outcomes import store_erasure, store_export
-from dsr.processing.plans import plan_key
+from dsr.processing.outcomes import erasure_data, store_erasure, store_export
+from dsr.processing.plans import NEEDS_APPROVAL, plan_key
 from dsr.rights import Right
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,12 @@ def run_job(job_id: int) -> str:
     if not job.request.is_open and job.action != Capability.LIFT_RESTRICTION:
         _settle(job, status=JobStatus.SKIPPED, skipped_reason="The request was closed.")
         return "request closed"
+    if job.action == Capability.ERASE and answers_first(job.request):
+        # Queued before the person asked for a copy that is not sent yet: wait for it.
+        _mine(job).update(
+            status=JobStatus.PENDING, attempts=F("attempts") - 1, lease_until=None, claim=""
+        )
+        return "waiting for an answer to be sent first"
     if job.attempts > settings.DSR_JOB_MAX_ATTEMPTS:
         # Claimed again and again without an outcome: the worker dies on it (a hard time
         # limit, a crash). Stop before it takes the next one down too.
@@ -120,16 +126,30 @@ def _execute(job: ConnectorJob) -> tuple[str, dict[str, Any], dict[str, Any]]:
     action = Capability(job.action)
     if action == Capability.LOCATE:
         located = backend.locate(subject)
+        result: dict[str, Any] = {"found": located.found, "records": located.records}
+        if located.found and previews_erasure(job):
+            # The erasure's dry run, in the same job: the officer approves seeing its answer.
+            preview = backend.preview_erasure(
+                subject.with_found(located.identifiers),
+                today=clock.today(),
+                consent_only=consent_only(job),
+            )
+            result["preview"] = erasure_data(preview) if preview is not None else None
         return (
             JobStatus.SUCCEEDED,
-            {"found": located.found, "records": located.records},
+            result,
             {k: list(v) for k, v in located.identifiers.items()},
         )
     if action == Capability.EXPORT:
         return JobStatus.SUCCEEDED, store_export(job, backend.export(subject)), {}
     if action == Capability.ERASE:
         erased = backend.erase(subject, today=clock.today(), consent_only=consent_only(job))
-        return JobStatus.SUCCEEDED, store_erasure(job, subject, erased), {}
+        result = store_erasure(job, subject, erased)
+        if job.runs > 1:
+            # An earlier run may have erased before it died: this run's count is not the
+            # whole of it, so the letter gives none.
+            result["repeated"] = True
+        return JobStatus.SUCCEEDED, result, {}
     if action in changes.CHANGES and action not in registry.capabilities(job.system):
         # Nothing to ask the system: a person takes over, or the register answers.
         return (*changes.judge(job, None), {})
@@ -163,6 +183,15 @@ def _rectification(job: ConnectorJob) -> tuple[dict[str, Any], str] | None:
     if not stated and not statement:
         return None
     return dict(stated), statement
+
+
+def previews_erasure(job: ConnectorJob) -> bool:
+    """Whether this locate is the first phase of an erasure an officer has to approve: then it
+    also asks the system what the erasure would do there."""
+    if Capability.ERASE not in registry.capabilities(job.system):
+        return False
+    rights = set(job.request.requested_rights.values_list("right", flat=True))
+    return bool(rights & NEEDS_APPROVAL)
 
 
 def consent_only(job: ConnectorJob) -> bool:

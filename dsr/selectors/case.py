@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from connectors.base import Capability
+from connectors.registry import capabilities
 from connectors.registry import systems as configured_systems
 from dsr.core import four_eyes
 from dsr.core.clock import clock_for, today
@@ -28,11 +30,12 @@ from dsr.models import (
     ReviewOutcome,
     SubjectRequest,
 )
-from dsr.processing import start
+from dsr.processing.dispatch import answers_first, needs_approval
 from dsr.services import (
     agent_evidence,
     decision_review,
     decisions,
+    erasure_approval,
     fees,
     refusals,
     retention,
@@ -114,12 +117,20 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "jobs": item.jobs.all(),
         "job_explanations": job_explanations(item),
         "failed_jobs": item.jobs.filter(status=JobStatus.FAILED).count(),
-        "needs_approval": item.status == "verified" and start.needs_approval(item),
+        "needs_approval": item.is_open and needs_approval(item),
+        # An approved erasure held back until the same person's copy has been sent.
+        "erasure_waits_for": answers_first(item)
+        if item.is_open
+        and not needs_approval(item)
+        and item.jobs.filter(action="erase", status=JobStatus.PENDING).exists()
+        else [],
+        "erasure": erasure_review(item) if item.is_open and needs_approval(item) else None,
         "restricted": item.jobs.filter(action="restrict", status=JobStatus.SUCCEEDED).exists()
         and not item.jobs.filter(action="lift_restriction").exists(),
         "lift_notified": item.events.filter(kind="restriction_lift_notified").exists(),
         "JobStatus": JobStatus,
         "notices": item.notices.all(),
+        "publication_notices": item.publication_notices.all(),
         "package": item.packages.filter(deleted_at__isnull=True).first() or item.packages.first(),
         "completable": item.status == "in_review" and not item.packages.exists(),
         "rectify_waiting": item.jobs.filter(
@@ -195,6 +206,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "evidence_rejected": gettext_lazy("Agent's evidence not accepted: new evidence asked for"),
     "fee_requested": gettext_lazy("Fee letter (Art. 12(5) GDPR)"),
     "withdrawn": gettext_lazy("Withdrawal confirmed"),
+    "linked": gettext_lazy("Notice: handled together with the earlier request"),
     "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
     "status_code": gettext_lazy("Status page code"),
     "manual_task": gettext_lazy("Task for a system's owner"),
@@ -336,7 +348,9 @@ def options(request: SubjectRequest) -> Options:
         erasure=is_open
         and request.verified_at is not None
         and ProposalKind.ERASURE not in pending
-        and start.needs_approval(request),
+        and needs_approval(request)
+        # Answered together with an earlier request: the erasure is approved there.
+        and not (request.duplicate_of is not None and request.duplicate_of.is_open),
         refusal=is_open and ProposalKind.REFUSAL not in pending,
         objection=is_open
         and request.verified_at is not None
@@ -397,3 +411,100 @@ def describe(proposal: Proposal) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class KeptGroup:
+    what: str
+    records: int
+    legal_basis: str
+    statute: str
+    until: date | None
+    needed_for: str
+
+
+@dataclass(frozen=True)
+class SystemPreview:
+    """What the erasure will do in one system, as the system itself answered when searched.
+    ``state``: searching, failed, unsearchable (the system cannot locate), not_found,
+    cannot_erase, unknown (the system cannot say before it erases), previewed."""
+
+    system: str
+    state: str
+    records: int = 0
+    erased: int = 0
+    anonymised: int = 0
+    kept: tuple[KeptGroup, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ErasureReview:
+    """The erasure approval: the locate phase's answers and the person's other requests."""
+
+    phase: str
+    systems: tuple[SystemPreview, ...]
+    others: tuple[erasure_approval.OtherRequest, ...]
+    # The person asked to erase only some data: the systems show what erasing all of theirs
+    # would do; the officer starts the systems in scope after the approval.
+    partial: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.phase in ("finished", "none") and not self.waiting
+
+    @property
+    def waiting(self) -> tuple[erasure_approval.OtherRequest, ...]:
+        return tuple(o for o in self.others if o.conflicts and not o.overridden)
+
+
+def erasure_review(item: SubjectRequest) -> ErasureReview:
+    return ErasureReview(
+        phase=erasure_approval.locate_phase(item),
+        systems=tuple(
+            system_preview(job) for job in item.jobs.filter(action="locate").order_by("step")
+        ),
+        others=tuple(erasure_approval.other_open_requests(item)),
+        partial=any(
+            r.right == "erasure" and r.details.get("scope") == "parts"
+            for r in item.requested_rights.all()
+        ),
+    )
+
+
+def system_preview(job: Any) -> SystemPreview:
+    result = job.result or {}
+    if job.status == JobStatus.FAILED:
+        return SystemPreview(job.system, "failed", error=job.last_error)
+    if job.status == JobStatus.SKIPPED:
+        # Not searched: the system cannot locate, or an officer skipped it (with the reason).
+        return SystemPreview(job.system, "unsearchable", error=job.skipped_reason)
+    if job.status != JobStatus.SUCCEEDED:
+        return SystemPreview(job.system, "searching")
+    if not result.get("found"):
+        return SystemPreview(job.system, "not_found")
+    records = int(result.get("records") or 0)
+    known = job.system in configured_systems()
+    if known and Capability.ERASE not in capabilities(job.system):
+        return SystemPreview(job.system, "cannot_erase", records=records)
+    preview = result.get("preview")
+    if not preview:
+        return SystemPreview(job.system, "unknown", records=records)
+    return SystemPreview(
+        job.system,
+        "previewed",
+        records=records,
+        erased=int(preview.get("erased") or 0),
+        anonymised=int(preview.get("anonymised") or 0),
+        kept=tuple(
+            KeptGroup(
+                what=str(kept.get("what", "")),
+                records=int(kept.get("records") or 0),
+                legal_basis=str(kept.get("legal_basis", "")),
+                statute=str(kept.get("statute", "")),
+                until=date.fromisoformat(kept["erase_after"]) if kept.get("erase_after") else None,
+                needed_for=str(kept.get("needed_for", "")),
+            )
+            for kept in preview.get("retained", [])
+        ),
+    )

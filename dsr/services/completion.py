@@ -16,7 +16,7 @@ from dsr.core import legal_texts
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.messages import send_to_requester
-from dsr.models import EventKind, SubjectRequest
+from dsr.models import EventKind, NoticeStatus, SubjectRequest
 from dsr.rights import Right
 from dsr.services import decision_review
 from dsr.services.decisions import objection_decided, objects_on_particular_situation
@@ -59,6 +59,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
                 "action": job.action,
                 "erased": result.get("erased", 0),
                 "anonymised": result.get("anonymised", 0),
+                "repeated": bool(result.get("repeated")),
                 "changed": changed,
                 # The person's records there are in the asked state (now, or already were).
                 "held": bool(changed or result.get("already") or result.get("by_hand")),
@@ -81,6 +82,7 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
             for item in result.get("retained", [])
         ]
     informed = [n.recipient for n in request.notices.filter(status="notified")]
+    published = list(request.publication_notices.all())
     for item in kept:
         if item.get("erase_after"):
             item["erase_after"] = date.fromisoformat(item["erase_after"])
@@ -90,6 +92,15 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
         "could_not": could_not,
         "statement_in": sorted(statement_in),
         "informed": informed,
+        # Art. 17(2): the controllers of data we had made public, informed (and when) or not.
+        "public_informed": [
+            {"controller": n.controller, "on": n.decided_at}
+            for n in published
+            if n.status == NoticeStatus.NOTIFIED
+        ],
+        "public_not_informed": [
+            n.controller for n in published if n.status == NoticeStatus.NOT_NOTIFIED
+        ],
         "backup_days": settings.DSR_BACKUP_DAYS,
         "rights_done": sorted(request.requested_rights.values_list("right", flat=True)),
         "objection_upheld": request.events.filter(kind=EventKind.OBJECTION_UPHELD).exists(),
@@ -118,6 +129,13 @@ def complete(request: SubjectRequest, *, officer: User) -> None:
         )
     if request.notices.filter(status="pending").exists():
         raise RequestError(_("Record for each recipient whether it was told (Art. 19) first."))
+    if request.publication_notices.filter(status=NoticeStatus.PENDING).exists():
+        raise RequestError(
+            _(
+                "Record for each controller of the data made public whether it was informed "
+                "(Art. 17(2)) first."
+            )
+        )
     summary = outcome(request)
     record(
         request,

@@ -28,7 +28,7 @@ from dsr.models import (
     ProposalOutcome,
     SubjectRequest,
 )
-from dsr.processing.start import needs_approval
+from dsr.processing.dispatch import needs_approval
 from dsr.rights import Right
 from dsr.services import decision_review, erasure_approval, fees, restriction
 from dsr.services.refusals import (
@@ -98,6 +98,7 @@ def _check(request: SubjectRequest, kind: str, reason: str, payload: dict[str, A
             raise RequestError(_("Verify the requester's identity before approving the erasure."))
         if not needs_approval(request):
             raise RequestError(_("This request has no erasure waiting for approval."))
+        erasure_approval.ensure_ready(request)
     elif kind == ProposalKind.OBJECTION:
         if not objects_on_particular_situation(request):
             raise RequestError(

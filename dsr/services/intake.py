@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -170,9 +171,13 @@ def submit_request(
 def _link_duplicate(request: SubjectRequest) -> None:
     """A second request for the same right, from the same requester to the same address,
     rides on the first one's work while that is open. Only a verified first request counts:
-    an unconfirmed one may have been filed by someone else."""
+    an unconfirmed one may have been filed by someone else, and the real person's request
+    must not wait on it. Filed within DSR_DUPLICATE_WINDOW_DAYS of the first (by any
+    channel), it is the same request asked twice: it is answered together with the first, and
+    the person is told so."""
     if not request.email:
         return
+    window = timedelta(days=int(settings.DSR_DUPLICATE_WINDOW_DAYS))
     earlier = (
         SubjectRequest.objects.filter(
             email__iexact=request.email,
@@ -180,18 +185,34 @@ def _link_duplicate(request: SubjectRequest) -> None:
             agent_email__iexact=request.agent_email,
             requested_rights__right__in=request.rights,
             duplicate_of__isnull=True,
-            status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW],
+            received_at__lte=request.received_at,
         )
+        .filter(status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW])
         .exclude(pk=request.pk)
-        .order_by("received_at")
+        .order_by("received_at", "pk")
         .first()
     )
-    if earlier is not None and not _same_work(request, earlier):
-        earlier = None
-    if earlier is not None:
-        request.duplicate_of = earlier
-        request.save(update_fields=["duplicate_of"])
-        record(request, EventKind.LINKED, data={"reference": earlier.reference})
+    if earlier is None or not _same_work(request, earlier):
+        return
+    together = request.received_at - earlier.received_at <= window and _within(request, earlier)
+    request.duplicate_of = earlier
+    request.save(update_fields=["duplicate_of"])
+    record(
+        request,
+        EventKind.LINKED,
+        data={"reference": earlier.reference, "together": together},
+    )
+    if together:
+        send_to_requester(request, "linked")
+
+
+def _within(request: SubjectRequest, earlier: SubjectRequest) -> bool:
+    """Asks for nothing the earlier request does not: its answer answers this one too."""
+
+    def keys(item: SubjectRequest) -> set[str]:
+        return {plan_key(r.right, r.details) for r in item.requested_rights.all()}
+
+    return keys(request) <= keys(earlier)
 
 
 def _same_work(request: SubjectRequest, earlier: SubjectRequest) -> bool:

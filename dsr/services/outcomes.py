@@ -32,7 +32,10 @@ REFUSAL_GROUNDS = {
 NOT_RECORDED = ""
 
 
-_COMPLETING = frozenset({EventKind.ANSWER_RELEASED, EventKind.COMPLETED})
+# A duplicate answered with the earlier request was answered too (by that answer).
+_COMPLETING = frozenset(
+    {EventKind.ANSWER_RELEASED, EventKind.COMPLETED, EventKind.ANSWERED_TOGETHER}
+)
 
 
 _REFUSING = frozenset({EventKind.REFUSED, EventKind.PARTLY_REFUSED})

@@ -35,6 +35,7 @@ from dsr.models import (
     ConnectorJob,
     EventKind,
     ExportPart,
+    PublicationNotice,
     RecipientNotice,
     RequestEvent,
     RequestOutcome,
@@ -141,6 +142,7 @@ def _purge(request: SubjectRequest) -> Counter[str]:
     for queryset in (
         ConnectorJob.objects.filter(request=request),  # with export parts, tasks, callbacks
         RecipientNotice.objects.filter(request=request),
+        PublicationNotice.objects.filter(request=request),
         ScheduledErasure.objects.filter(request=request),  # all done (or it would be held)
         request.packages.all(),
         request.proposals.all(),  # four-eyes proposals: their reasons may name people

@@ -28,6 +28,7 @@ from dsr.services import (
     completion,
     decisions,
     deliveries,
+    erasure_approval,
     extension,
     fees,
     forwarding,
@@ -35,6 +36,7 @@ from dsr.services import (
     matter,
     notes,
     notices,
+    publication,
     questions,
     rectification,
     restriction,
@@ -52,6 +54,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    ErasureGoAheadForm,
     EvidenceForm,
     ExtendForm,
     FeeForm,
@@ -250,6 +253,11 @@ def _fee_paid(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The payment is recorded; the request goes on."))
 
 
+def _go_ahead(item: SubjectRequest, officer: User, data: Data) -> Done:
+    erasure_approval.go_ahead(item, officer=officer, reason=str(data["reason"]))
+    return Done(_("Recorded: the erasure need not wait for the person's other requests."))
+
+
 def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
     proposal = get_object_or_404(item.proposals, pk=data["proposal"])
     decisions.approve(proposal, officer=officer, reason=str(data.get("reason", "")))
@@ -336,6 +344,14 @@ def _notice(item: SubjectRequest, officer: User, data: Data) -> Done:
         notice, officer=officer, notified=bool(data["notified"]), reason=str(data["reason"])
     )
     return Done(_("The notification of the recipient is on record."))
+
+
+def _publication_notice(item: SubjectRequest, officer: User, data: Data) -> Done:
+    notice = get_object_or_404(item.publication_notices, pk=data["notice"])
+    publication.decide(
+        notice, officer=officer, informed=bool(data["notified"]), reason=str(data["reason"])
+    )
+    return Done(_("Whether the controller was informed is on record."))
 
 
 # --- the answer -----------------------------------------------------------------------------------
@@ -433,6 +449,7 @@ ACTIONS: dict[str, Action] = {
     "decide": Action(DecideIdForm, _decide_id),
     "evidence": Action(EvidenceForm, _evidence),
     "erasure": Action(ErasureDecisionForm, _decision("erasure")),
+    "erasure_go_ahead": Action(ErasureGoAheadForm, _go_ahead),
     "refusal": Action(RefusalForm, _decision("refusal")),
     "objection": Action(ObjectionDecisionForm, _decision("objection")),
     "decision_review": Action(
@@ -453,6 +470,7 @@ ACTIONS: dict[str, Action] = {
     "lift": Action(ApproveForm, _lift),
     "changes": Action(ChangesForm, _changes),
     "notice": Action(NoticeForm, _notice),
+    "publication_notice": Action(NoticeForm, _publication_notice),
     "complete": Action(ApproveForm, _complete),
     "release": Action(ApproveForm, _release),
     "transmission_not_feasible": Action(TransmissionNotFeasibleForm, _not_feasible),

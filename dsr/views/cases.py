@@ -22,6 +22,7 @@ from dsr.services import (
     answers,
     forwarding,
     notices,
+    publication,
 )
 from dsr.services.intake import Intake, SubjectDetails, submit_request
 from dsr.staff_forms import (
@@ -33,6 +34,7 @@ from dsr.staff_forms import (
     DeliveryForm,
     DoneByHandForm,
     ErasureDecisionForm,
+    ErasureGoAheadForm,
     EvidenceForm,
     ExtendForm,
     FeeForm,
@@ -105,6 +107,14 @@ def _row_forms(page: dict[str, Any]) -> dict[str, Any]:
             }
             for notice in page["notices"]
         ],
+        "publication_rows": [
+            {
+                "notice": notice,
+                "form": NoticeForm(row=notice.pk, action="publication_notice"),
+                "text": publication.notice_text(notice) if notice.status == "pending" else "",
+            }
+            for notice in page["publication_notices"]
+        ],
         "file_rows": [
             {
                 "file": file,
@@ -155,6 +165,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "hold_form": LegalHoldForm(auto_id="id_hold_%s", on_hold=item.legal_hold),
             "changes_form": ChangesForm(),
             "erasure_form": ErasureDecisionForm(),
+            "go_ahead_form": ErasureGoAheadForm(),
             "refusal_form": RefusalForm(),
             "objection_form": ObjectionDecisionForm(),
             "review_form": DecisionReviewForm(**review_form_kwargs(item)),

@@ -45,9 +45,16 @@ def intake(request: HttpRequest, right: str) -> HttpResponse:
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, account_email=account_email)
         ip = ratelimit.client_ip(request.META)
-        if not ratelimit.allow("intake-ip", ip, settings.DSR_RATE_INTAKE_PER_IP):
-            return too_many(request)
-        if form.is_valid():
+        # Only filed requests use up the filing allowance: a person correcting a form is not
+        # held back by their own mistakes, and invalid posts have their own, higher limit.
+        if not form.is_valid():
+            if not ratelimit.allow(
+                "intake-invalid-ip", ip, settings.DSR_RATE_INTAKE_INVALID_PER_IP
+            ):
+                return too_many(request)
+        else:
+            if not ratelimit.allow("intake-ip", ip, settings.DSR_RATE_INTAKE_PER_IP):
+                return too_many(request)
             email = form.cleaned_data.get("agent_email") or form.cleaned_data.get("email", "")
             if email and not ratelimit.allow(
                 "intake-email", email, settings.DSR_RATE_INTAKE_PER_EMAIL

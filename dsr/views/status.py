@@ -13,7 +13,7 @@ from dsr.core import ratelimit
 from dsr.core.challenges import Outcome
 from dsr.core.clock import clock_for
 from dsr.core.errors import RequestError
-from dsr.core.tokens import request_from_status_token, status_token
+from dsr.core.tokens import request_from_status_token, status_link_expired, status_token
 from dsr.exports.package import read_package
 from dsr.forms import CodeForm, ReplyForm
 from dsr.models import (
@@ -32,6 +32,8 @@ from dsr.views.intake import announce_code, code_error, too_many
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
     EventKind.SUBMITTED,
+    EventKind.LINKED,
+    EventKind.ANSWERED_TOGETHER,
     EventKind.VERIFICATION_SENT,
     EventKind.EMAIL_CONFIRMED,
     EventKind.VERIFIED,
@@ -55,14 +57,33 @@ VISIBLE_EVENTS = {
 }
 
 
-def _load(token: str) -> SubjectRequest | None:
-    return request_from_status_token(token)
+def _load(request: HttpRequest, token: str) -> SubjectRequest | None:
+    """The request a status link names, unless the link has expired for this visitor (the
+    request's account holder, signed in, still gets in: the account proves who they are)."""
+    subject_request = request_from_status_token(token)
+    if subject_request is None or not status_link_expired(subject_request):
+        return subject_request
+    user = request.user
+    if user.is_authenticated and subject_request.account_id == user.pk:
+        return subject_request
+    return None
+
+
+def _not_open(request: HttpRequest, token: str) -> HttpResponse:
+    if request_from_status_token(token) is not None:  # genuine, but expired
+        return render(
+            request,
+            "dsr/status_link_expired.html",
+            {"days": settings.DSR_STATUS_LINK_DAYS},
+            status=410,
+        )
+    return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    subject_request = _load(token)
+    subject_request = _load(request, token)
     if subject_request is None:
-        return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
+        return _not_open(request, token)
     if not may_see(request, subject_request):
         return _unlock(request, token, subject_request)
     clock = clock_for(subject_request)
@@ -112,13 +133,34 @@ def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -
             if outcome == Outcome.OK:
                 grant_status_access(request, subject_request)
                 return redirect("dsr:status", token)
-            form.add_error("code", code_error(outcome))
+            if outcome == Outcome.LOCKED:
+                form.add_error(
+                    "code",
+                    _(
+                        "Too many wrong codes. Please open the link in the e-mail with the "
+                        "code, or ask for a new e-mail."
+                    ),
+                )
+            else:
+                form.add_error("code", code_error(outcome))
     return render(request, "dsr/status_unlock.html", {"form": form, "token": token})
+
+
+def open_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the code e-mail. GET shows a button (mail scanners follow links); POST
+    opens the status page, however many wrong codes someone else typed."""
+    if request.method != "POST":
+        return render(request, "dsr/open_status.html", {"token": token})
+    outcome, subject_request = status_access.open_with_link(token)
+    if outcome != Outcome.OK or subject_request is None:
+        return render(request, "dsr/link_invalid.html", {"outcome": outcome}, status=410)
+    grant_status_access(request, subject_request)
+    return redirect("dsr:status", status_token(subject_request))
 
 
 @require_POST
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    subject_request = _load(token)
+    subject_request = _load(request, token)
     if subject_request is None or not may_see(request, subject_request):
         return redirect("dsr:status", token)
     try:
@@ -132,7 +174,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def reply(request: HttpRequest, token: str) -> HttpResponse:
-    subject_request = _load(token)
+    subject_request = _load(request, token)
     if subject_request is None or not may_see(request, subject_request):
         return redirect("dsr:status", token)
     form = ReplyForm(request.POST, request.FILES)
@@ -159,9 +201,9 @@ def download(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """The answer package, decrypted on the way out; only for whoever may see the request."""
     from django.http import StreamingHttpResponse
 
-    subject_request = _load(token)
+    subject_request = _load(request, token)
     if subject_request is None:
-        return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
+        return _not_open(request, token)
     if not may_see(request, subject_request):
         return redirect("dsr:status", token)  # the e-mailed code first
     package = AnswerPackage.objects.filter(pk=pk, request=subject_request).first()

@@ -69,7 +69,9 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
     on_time = submit(email="max@example.org")
     SubjectRequest.objects.filter(pk=item.pk).update(due_on=today() - timedelta(days=2))
-    assert SubjectRequest.objects.get(pk=item.pk).status == Status.VERIFIED
+    # The erasure's locate phase ran; nothing is erased before the approval.
+    assert SubjectRequest.objects.get(pk=item.pk).status == Status.IN_PROGRESS
+    assert set(item.jobs.filter(action="erase").values_list("status", flat=True)) == {"pending"}
 
     page = log_in(browser, live_server, anna, anna_secret)
     page.get_by_role("link", name="Requests", exact=True).click()
@@ -85,12 +87,15 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
 
     page.get_by_role("link", name=item.reference).click()
     expect(page.locator("h1")).to_contain_text(item.reference)
+    preview = page.locator("#erasure-preview")
+    expect(preview.locator('[data-system="crm"]')).to_contain_text("3 records")
+    expect(preview.locator('[data-system="chat"]')).to_contain_text("cannot be searched")
     page.get_by_label("Why the erasure may go ahead").fill("No retention duty applies.")
     page.get_by_role("button", name="Propose erasure").click()
     expect(page.get_by_text("waiting for a second officer").first).to_be_visible()
     # The proposer cannot approve it.
     expect(page.get_by_role("button", name="Approve proposal")).to_have_count(0)
-    assert not item.jobs.exists()
+    assert set(item.jobs.filter(action="erase").values_list("status", flat=True)) == {"pending"}
 
     other = log_in(browser, live_server, ben, ben_secret)
     other.goto(f"/staff/requests/{item.reference}/")

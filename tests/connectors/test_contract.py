@@ -55,6 +55,19 @@ class ConnectorContract:
         after = system.locate(SUBJECT)
         assert not after.found or result.anonymised or result.retained
 
+    def test_an_erasure_preview_changes_nothing_and_says_what_the_erasure_does(
+        self, system: Connector
+    ):
+        preview = system.preview_erasure(SUBJECT, today=date.today())
+        if preview is None:
+            pytest.skip("this backend says what it keeps only when it erases")
+        assert system.locate(SUBJECT) == system.locate(SUBJECT)
+        assert system.locate(SUBJECT).found  # still there
+        assert list(system.export(SUBJECT))
+        assert system.preview_erasure(SUBJECT, today=date.today()) == preview  # nothing moved
+        assert system.erase(SUBJECT, today=date.today()) == preview
+        assert system.preview_erasure(STRANGER, today=date.today()) == ErasureResult()
+
     def test_restriction_reports_what_changed(self, system: Connector):
         if Capability.RESTRICT not in system.capabilities:
             pytest.skip("this backend cannot restrict")

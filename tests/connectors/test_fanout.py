@@ -87,11 +87,22 @@ def test_an_erasure_waits_for_approval_then_reports_invoices_as_retained(
 ):
     officer, _ = make_officer()
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
-    assert item.status == Status.VERIFIED
-    assert not item.jobs.exists()
+    # First the locate phase: every system is searched and says what the erasure would do.
+    wait_for(
+        lambda: (
+            set(item.jobs.filter(action="locate").values_list("status", flat=True))
+            == {JobStatus.SUCCEEDED}
+        )
+    )
+    previews = {j.system: j.result["preview"] for j in item.jobs.filter(action="locate")}
+    assert set(item.jobs.filter(action="erase").values_list("status", flat=True)) == {"pending"}
+    assert len(sources.rows(three_systems["crm"], "contacts", "id = 1")) == 1  # nothing erased
+    assert SubjectRequest.objects.get(pk=item.pk).status == Status.IN_PROGRESS
     approve_erasure(item, proposer=officer, reason="No exception beyond the tax records.")
     item = settled(item)
     erase = {j.system: j for j in item.jobs.filter(action="erase")}
+    # The preview, a rolled-back run of the erasure, answered what the erasure then did.
+    assert previews == {system: job.result for system, job in erase.items()}
     assert erase["crm"].result["erased"] == 4
     assert erase["chat"].result["erased"] == 4
     *invoices, customer = erase["billing"].result["retained"]

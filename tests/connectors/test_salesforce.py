@@ -143,3 +143,11 @@ class TestSalesforceContract(ConnectorContract):
     @pytest.fixture
     def system(self, fake):
         return connector(fake)
+
+
+def test_a_next_records_url_on_another_host_is_not_followed_with_our_token(fake):
+    with FakeSalesforce() as elsewhere:
+        fake.next_base = elsewhere.url
+        with pytest.raises(ConnectorRefused, match="another host"):
+            connector(fake).locate(ERIKA)
+        assert elsewhere.log == []

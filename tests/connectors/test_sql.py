@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from connectors.backends.sql import SQLConnector, parse_mapping
 from connectors.base import (
@@ -326,3 +327,34 @@ def test_content_past_the_systems_own_rule_is_still_exported_and_counted(url):
     assert pages[0].past_rule == 1  # the new one is within the rule
     # An erasure removes everything, the old conversation (and its 3 messages) too.
     assert connector.erase(ERIKA, today=TODAY).erased == 2 + 3
+
+
+def test_an_erasure_preview_is_a_rolled_back_erasure_that_changes_nothing(url):
+    subject = ERIKA.with_found({"customer_number": [CUSTOMER_NO]})
+    before = [sources.rows(url, table) for table in ("customers", "invoices")]
+    preview = billing(url).preview_erasure(subject, today=TODAY)
+    assert preview is not None
+    assert preview.erased == 1
+    assert [kept.records for kept in preview.retained] == [1, 1, 1]  # two invoices, a customer
+    assert [sources.rows(url, table) for table in ("customers", "invoices")] == before
+    assert billing(url).erase(subject, today=TODAY) == preview
+
+
+@pytest.mark.mariadb
+def test_no_preview_where_a_rollback_would_not_undo_the_erasure(tmp_path):
+    url = sources.database_url("mariadb", "myisam", tmp_path)
+    sources.seed(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        key = conn.execute(
+            text(
+                "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'notes'"
+            )
+        ).scalar_one()
+        conn.execute(text(f"ALTER TABLE notes DROP FOREIGN KEY `{key}`"))
+        conn.execute(text("ALTER TABLE notes ENGINE=MyISAM"))  # no transactions
+    engine.dispose()
+    before = sources.rows(url, "notes")
+    assert crm(url).preview_erasure(ERIKA, today=TODAY) is None
+    assert sources.rows(url, "notes") == before

@@ -9,7 +9,8 @@ from django.test import Client
 from connectors import registry
 from connectors.backends.webhook import WebhookConnector
 from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
-from connectors.webhook import SIGNATURE, TIMESTAMP, EgressRefused, check_egress, sign
+from connectors.egress import EgressRefused, EgressTransport, check_egress
+from connectors.webhook import SIGNATURE, TIMESTAMP, sign
 from dsr.models import JobStatus
 from dsr.services import verification
 from tests.connectors import sources
@@ -102,6 +103,24 @@ def test_the_signature_check_refuses_wrong_replayed_and_stale_messages(settings)
         "file:///etc/passwd",
         "https://localhost/",
         "ftp://198.51.100.1/",
+        "https://[::ffff:127.0.0.1]/",  # IPv4-mapped
+        "https://[::ffff:a9fe:a9fe]/",  # IPv4-mapped 169.254.169.254, in hex
+        "https://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a01:203]/",  # NAT64 of 10.1.2.3
+        "https://[64:ff9b:1::1]/",  # local-use NAT64
+        "https://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
+        "https://[2002:c0a8:101::]/",  # 6to4 of 192.168.1.1
+        "https://[::7f00:1]/",  # IPv4-compatible
+        "https://[fec0::1]/",  # site-local
+        "https://[ff02::1]/",
+        "https://224.0.0.1/",
+        "https://0.0.0.0/",
+        "https://2130706433/",  # 127.0.0.1 in decimal
+        "https://017700000001/",  # in octal
+        "https://0177.0.0.1/",
+        "https://0x7f.0.0.1/",
+        "https://127.1/",
+        "https://0x7f000001/",
     ],
 )
 def test_addresses_outside_the_allow_list_are_refused(url, settings):
@@ -110,10 +129,77 @@ def test_addresses_outside_the_allow_list_are_refused(url, settings):
         check_egress(url)
 
 
-def test_public_https_and_allow_listed_hosts_pass(settings):
+def test_public_https_and_allow_listed_hosts_pass(settings, monkeypatch):
     settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["crm.internal.example"]
-    check_egress("https://93.184.216.34/opendsr")
-    check_egress("http://crm.internal.example:8000/opendsr")
+    resolve_to(monkeypatch, {"crm.internal.example": ["10.1.2.3"]})
+    assert check_egress("https://93.184.216.34/opendsr").address == "93.184.216.34"
+    assert check_egress("https://[64:ff9b::5db8:d822]/").address == "64:ff9b::5db8:d822"
+    assert check_egress("http://crm.internal.example:8000/opendsr").address == "10.1.2.3"
+
+
+def resolve_to(monkeypatch, answers):
+    """A resolver that answers each name from ``answers`` (a list: one answer per lookup, the
+    last one repeating) and counts the lookups."""
+    import socket
+
+    real = socket.getaddrinfo
+    lookups: dict[str, int] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        n = lookups[host] = lookups.get(host, 0) + 1
+        address = answers[host][min(n, len(answers[host])) - 1]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(settings, monkeypatch):
+    """DNS rebinding: public for the check, loopback for the connection. The second answer is
+    never asked for: the transport connects to the first, sending the name as Host and SNI."""
+    import httpx
+
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = []
+    lookups = resolve_to(monkeypatch, {"rebind.example": ["93.184.216.34", "127.0.0.1"]})
+    sent = []
+
+    def handle_request(self, request):
+        sent.append(request)
+        return httpx.Response(204)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    with httpx.Client(transport=EgressTransport()) as client:
+        client.get("https://rebind.example/opengdpr_requests")
+    (request,) = sent
+    assert request.url.host == "93.184.216.34"
+    assert request.headers["Host"] == "rebind.example"
+    assert request.extensions["sni_hostname"] == "rebind.example"
+    assert lookups == {"rebind.example": 1}
+
+
+def test_a_connector_resolves_the_name_once_and_keeps_the_host_header(
+    service, settings, monkeypatch
+):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["inhouse.example"]
+    port = service.url.rsplit(":", 1)[1]
+    lookups = resolve_to(monkeypatch, {"inhouse.example": ["127.0.0.1"]})
+    seen_hosts = []
+    real_create = service.create
+
+    def create(request):
+        seen_hosts.append(request.headers.get("host"))
+        return real_create(request)
+
+    monkeypatch.setattr(service, "create", create)
+    system = WebhookConnector(
+        "loyalty", {"url": f"http://inhouse.example:{port}", "secret": SECRET}
+    )
+    assert system.locate(ERIKA).found
+    assert lookups == {"inhouse.example": 1}
+    assert seen_hosts == [f"inhouse.example:{port}"]
 
 
 def test_a_connector_never_calls_a_refused_address(service, settings):

@@ -154,3 +154,18 @@ class TestZendeskContract(ConnectorContract):
     @pytest.fixture
     def system(self, fake):
         return connector(fake)
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_our_token(fake):
+    with FakeZendesk() as elsewhere:
+        fake.next_base = elsewhere.url  # same address, another port: another origin
+        with pytest.raises(ConnectorRefused, match="another host"):
+            list(connector(fake).export(ERIKA))
+        assert elsewhere.log == []
+
+
+def test_a_vendor_host_outside_the_allow_list_is_never_called(fake, settings):
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = []  # the fake is on loopback
+    with pytest.raises(ConnectorRefused, match="address not allowed"):
+        connector(fake).locate(ERIKA)
+    assert fake.log == []

@@ -31,3 +31,21 @@ def test_manage_py_check_stops_on_it(settings):
 def test_known_rights_and_an_empty_setting_pass(settings, value):
     settings.DSR_FOUR_EYES = value
     assert four_eyes_errors() == []
+
+
+def proxy_warnings():
+    return [m for m in run_checks(include_deployment_checks=True) if m.id == "dsr.W001"]
+
+
+def test_check_deploy_warns_behind_a_tls_proxy_with_no_trusted_proxy(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.DSR_TRUSTED_PROXIES = 0
+    [warning] = proxy_warnings()
+    assert "every client is counted as the proxy's address" in warning.msg
+    settings.DSR_TRUSTED_PROXIES = 1
+    assert proxy_warnings() == []
+
+
+def test_no_proxy_no_warning(settings):
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert proxy_warnings() == []

@@ -137,3 +137,29 @@ def test_an_erasure_that_found_nothing_left_does_not_say_zero_records_erased(bil
     letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
     assert "Billing: no data about you is held here any more" in letter
     assert "0 records erased" not in letter
+
+
+def test_an_erasure_that_took_two_runs_gives_no_count_it_cannot_vouch_for(billing, outbox):
+    """The worker died after the system erased and before the outcome was written; the next
+    run erased what was left. Its count is not the whole, so the letter says erased, no number."""
+    from dsr.models import ConnectorJob, JobStatus
+    from dsr.processing.worker import run_job
+
+    officer, _ = make_officer()
+    item = _approved_erasure(officer)
+    job = item.jobs.get(action="erase")
+    # Claimed again (its first worker's outcome never arrived): the run knows it is a repeat.
+    ConnectorJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, finished_at=None)
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.runs == 2
+    assert job.result["repeated"] is True
+    # What the repeat found left and erased (the first run had erased the rest).
+    job.result = {**job.result, "erased": 1}
+    job.save(update_fields=["result"])
+    for notice in item.notices.all():
+        notices.decide_notice(notice, officer=officer, notified=True)
+    complete(item, officer=officer)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert "Billing: your data was erased; it took more than one attempt" in letter
+    assert "records erased" not in letter

@@ -13,7 +13,7 @@ from dsr.core.errors import RequestError
 from dsr.core.tokens import status_token
 from dsr.demo import load_demo
 from dsr.models import EventKind, JobStatus, Proposal, ProposalOutcome, Status, SubjectRequest
-from dsr.processing import start
+from dsr.processing.dispatch import needs_approval
 from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
@@ -304,20 +304,22 @@ def test_the_portal_does_not_start_with_an_unknown_right_in_the_setting(tmp_path
 def test_an_approved_erasure_starts_the_systems_in_the_second_officers_name(officers, outbox, shop):
     olivia, bruno, *_ = officers
     item = verified(outbox, right="erasure", details={"scope": "all", "parts": ""})
-    assert not item.jobs.exists()
+    # Verified: the system is searched (the erasure's locate phase), nothing is erased.
+    assert item.jobs.get(action="locate").status == JobStatus.SUCCEEDED
+    assert item.jobs.get(action="erase").status == JobStatus.PENDING
     proposal = decisions.propose(
         item, officer=olivia, kind="erasure", reason="No exception beyond the tax records."
     )
-    assert not item.jobs.exists()  # a proposal changes nothing
+    assert item.jobs.get(action="erase").status == JobStatus.PENDING  # a proposal changes nothing
     decisions.approve(proposal, officer=bruno)
     item.refresh_from_db()
-    assert item.jobs.filter(action="erase").exists()
+    assert item.jobs.get(action="erase").status == JobStatus.SUCCEEDED
     assert item.status in (Status.IN_PROGRESS, Status.IN_REVIEW)
     approved = item.events.get(kind=EventKind.APPROVED)
     assert approved.actor == bruno
     assert approved.reason == "No exception beyond the tax records."
     assert approved.data == {"proposal": proposal.pk, "proposed_by": olivia.pk}
-    assert not start.needs_approval(item)
+    assert not needs_approval(item)
 
 
 def test_an_erasure_is_approved_only_after_verification(officers, outbox):

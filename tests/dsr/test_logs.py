@@ -27,18 +27,20 @@ from tests.fixtures.celery import wait_for
 from tests.helpers import code_in
 
 NAME = ("Erika", "Mustermann")
-TOKEN_IN_LINK = re.compile(r"/(?:r/verify|r/confirm|r|t|f|o|tasks)/([^/\s\"'<>]+)")
+TOKEN_IN_LINK = re.compile(r"/(?:r/verify|r/confirm|r/open|r|t|f|o|tasks)/([^/\s\"'<>]+)")
 
 
 def test_the_mask_hides_addresses_link_tokens_and_codes():
     token = "eyJyIjoxfQ:1vQz3x:Zk3n0v3W4xN2b2xqYl9hbHRlcm5hdGl2ZV9zaWc"
     line = (
         f"GET https://api.example/v1/customers?email=erika%40example.org&x=1 for a@b.example;"
-        f" /r/{token}/ /r/verify/{token}/ /t/abc.def/ /tasks/xyz/ code 482913 ref DSR-2026-00001"
+        f" /r/{token}/ /r/verify/{token}/ /r/open/opaque1/ /t/abc.def/ /tasks/xyz/ code 482913"
+        " ref DSR-2026-00001"
         f" signed {token} at 2026-12-03 13:01:27; succeeded in 0.123456s; code: 654321."
     )
     masked = mask(line)
-    for secret in ("erika", "a@b.example", token, "abc.def", "xyz", "482913", "654321"):
+    secrets = ("erika", "a@b.example", token, "opaque1", "abc.def", "xyz", "482913", "654321")
+    for secret in secrets:
         assert secret not in masked
     assert "DSR-2026-00001" in masked
     assert "2026-12-03 13:01:27" in masked

@@ -34,6 +34,7 @@ class FakeSalesforce(FakeServer):
     def __init__(self, page_size: int = 2) -> None:
         super().__init__()
         self.page_size = page_size
+        self.next_base = ""  # nextRecordsUrl is a path; a test makes it another host's URL
         self.tokens: set[str] = set()
         self.objects: dict[str, dict[str, dict[str, Any]]] = {
             t: {} for t in ("Contact", "Lead", "Case", "Task", "Individual", "Note")
@@ -96,7 +97,7 @@ class FakeSalesforce(FakeServer):
         if rest:
             cursor = f"01g{next(self._ids)}-{self.page_size}"
             self.cursors[cursor] = rest
-            body["nextRecordsUrl"] = f"/services/data/{VERSION}/query/{cursor}"
+            body["nextRecordsUrl"] = f"{self.next_base}/services/data/{VERSION}/query/{cursor}"
         return 200, body
 
     def query(self, request: Request) -> Response:

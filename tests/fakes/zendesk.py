@@ -26,6 +26,7 @@ class FakeZendesk(FakeServer):
     def __init__(self, client_id: str = "dsr", client_secret: str = "s3cret") -> None:
         super().__init__()
         self.client_id, self.client_secret = client_id, client_secret
+        self.next_base = ""  # where the next links point (a test sets another host)
         self.tokens: set[str] = set()
         self.users: dict[int, dict[str, Any]] = {}
         self.tickets: dict[int, dict[str, Any]] = {}
@@ -126,7 +127,7 @@ class FakeZendesk(FakeServer):
         if more:
             query = {k: v[0] for k, v in request.query.items()}
             query["page[after]"] = str(start + size)
-            next_link = f"{self.url}{request.path}?{urlencode(query)}"
+            next_link = f"{self.next_base or self.url}{request.path}?{urlencode(query)}"
         return 200, {
             key: chunk,
             **(extra or {}),
