@@ -4,10 +4,15 @@ Celery only moves work; the state lives in the database, so tasks take ids and a
 run twice (a message can be delivered again after a worker dies).
 """
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 from kombu import Exchange, Queue
+
+from dsr.logmask import MaskPersonalData
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsr.settings")
 
@@ -20,3 +25,12 @@ app.conf.update(task_default_exchange="default", task_default_routing_key="defau
 app.autodiscover_tasks()
 # Tasks outside an app's own tasks.py: a worker drops a message whose task it does not know.
 app.autodiscover_tasks(["dsr.exports", "dsr.processing"])
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def mask_personal_data(logger: logging.Logger, **kwargs: Any) -> None:
+    """The worker's own handlers mask e-mail addresses, link tokens and codes too."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
+            handler.addFilter(MaskPersonalData())

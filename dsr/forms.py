@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dsr.core.controller import get_controller
 from dsr.core.files import Upload, UploadRejected, check_upload
+from dsr.core.inert import LINKLIKE
 from dsr.models import AgentAuthority, IdDocumentType, Matter
 from dsr.rights import Right
 from dsr.staff_forms import ManualIntakeForm
@@ -16,9 +17,10 @@ TEXT = 5000  # characters in a free-text answer
 
 
 def no_links(value: str) -> None:
-    """Names are repeated in e-mails we send: they must not carry links."""
+    """Names are repeated in e-mails we send: they must not carry links, not even a bare domain
+    ("evil.example") or an address a mail client would open (the e-mails defang them too)."""
     lowered = value.lower()
-    if any(mark in lowered for mark in ("://", "www.", "<", ">")):
+    if any(mark in lowered for mark in ("://", "www.", "<", ">", "@")) or LINKLIKE.search(value):
         raise forms.ValidationError(_("Please enter a name without web addresses or markup."))
 
 

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "dsr.core.controller.OncePerRequest",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy, and no-store on every page that may show personal data.
+    "dsr.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,6 +88,16 @@ MIDDLEWARE = [
     # After the session, the account and the language: Sec-GPC: 1 objects (Art. 21(5)).
     "dsr.views.gpc.GlobalPrivacyControlMiddleware",
 ]
+
+# No inline script, no inline style, no framing, forms post only to us (README, "Security").
+DSR_CONTENT_SECURITY_POLICY = env.str(
+    "DSR_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self';"
+        " base-uri 'none'; object-src 'none'"
+    ),
+)
 
 ROOT_URLCONF = "dsr.urls"
 WSGI_APPLICATION = "dsr.wsgi.application"
@@ -487,10 +499,39 @@ if DSR_TRUSTED_PROXIES < 0:
 
 # --- Logging: no personal data; requests are referred to by reference, never by e-mail ----------
 
+# Libraries that log whole URLs (with query strings: an e-mail address, a SOQL query) or
+# request bodies at INFO or DEBUG: only their warnings and errors reach the log.
+DSR_VENDOR_LOG_LEVEL = env.str("DSR_VENDOR_LOG_LEVEL", default="WARNING")
+VENDOR_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "stripe",
+    "urllib3",
+    "requests",
+    "simple_salesforce",
+    "sqlalchemy",
+    "weasyprint",
+    "fontTools",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every handler masks e-mail addresses, signed link tokens and codes (dsr/logmask.py).
+    "filters": {"personal_data": {"()": "dsr.logmask.MaskPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DSR_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own handlers (its console in DEBUG, runserver's request lines with the
+        # path of a status link) would not mask: its records go to ours instead.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        **{name: {"level": DSR_VENDOR_LOG_LEVEL} for name in VENDOR_LOGGERS},
+    },
 }

@@ -593,9 +593,7 @@ class StatsPeriodForm(forms.Form):
         required=False,
         min_value=2000,
         max_value=2100,
-        widget=forms.NumberInput(
-            attrs={"class": "form-control form-control-sm", "style": "width: 6rem"}
-        ),
+        widget=forms.NumberInput(attrs={"class": "form-control form-control-sm input-year"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

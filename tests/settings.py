@@ -100,7 +100,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 STATIC_ROOT = VAR_DIR / "static"  # noqa: F405
 STATIC_ROOT.mkdir(exist_ok=True)
-LOGGING = {"version": 1, "disable_existing_loggers": False}
+PRODUCTION_LOGGING = LOGGING  # type: ignore[used-before-def]  # noqa: F405 - from dsr.settings
+# Quiet, unless a test (tests/dsr/test_logs.py) runs a worker with the production logging.
+if os.environ.get("DSR_TEST_LOGGING") != "production":
+    LOGGING = {"version": 1, "disable_existing_loggers": False}
 DSR_DELIVERY_MAX_ATTEMPTS = 3  # eager mode retries at once
 # The fake SaaS APIs and in-house services run on loopback, which the egress check refuses
 # unless allow-listed (tests of the check itself empty the list).

@@ -1,5 +1,6 @@
 """E-mails to requesters: subject + text + HTML, rendered in the request's language."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -8,12 +9,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from dsr import placeholders
-from dsr.core import letters, taskqueue
+from dsr.core import inert, letters, taskqueue
 from dsr.core.controller import get_controller
+from dsr.models import ProcessingActivity, Recipient
 
 
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
-    """``emails/<template>_subject.txt`` and ``_message.txt``; the HTML part wraps the text."""
+    """``emails/<template>_subject.txt`` and ``_message.txt``; the HTML part wraps the text.
+
+    Whatever people typed (a name, a question, an answer) is repeated as inert text: the only
+    links in either part are the portal's own (``DSR_BASE_URL``); anything else that looks like
+    one is defanged ("evil[.]example"), so no e-mail of ours carries a link we did not write."""
     controller = get_controller()
     # Dates and times in the e-mail are the controller's local ones.
     with translation.override(language), timezone.override(controller.time_zone):
@@ -30,10 +36,60 @@ def render_email(template: str, context: dict[str, Any], language: str) -> tuple
         else:
             subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
             text = render_to_string(f"emails/{template}_message.txt", context).strip() + "\n"
+        allowed = _configured(controller, context, edited)
+        subject = inert.defang(subject, allowed=allowed)
+        text = inert.defang(text, allowed=allowed)
         html = render_to_string(
-            "emails/base_message.html", {**context, "text": text, "subject": subject}
+            "emails/base_message.html",
+            {**context, "body": inert.html_from_text(text), "subject": subject},
         )
     return subject, text, html
+
+
+ADDRESSES = (
+    ("request", "email"),
+    ("request", "agent_email"),
+    ("transmission", "recipient_email"),
+    ("task", "owner_email"),
+)
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+def _configured(controller: Any, context: dict[str, Any], edited: Any) -> set[str]:
+    """The link-like words we wrote: what the privacy admin configured (the controller's
+    details, the authorities' websites, the processing register, the admin's own letter text),
+    our sender address, and the addresses the portal writes to."""
+    values = [settings.DEFAULT_FROM_EMAIL]
+    rows: list[Any] = [
+        controller,
+        *controller.authorities.all(),
+        *ProcessingActivity.objects.all(),
+        *Recipient.objects.all(),
+    ]
+    for row in rows:
+        for field in row._meta.concrete_fields:
+            values += _texts(getattr(row, field.attname))
+    if edited is not None:
+        values += [edited.subject, edited.body]
+    words = inert.configured_words(*values)
+    # The addresses the portal itself writes to (checked as addresses before it does): the
+    # request's, the other controller's for a transmission, a system owner's.
+    for key, field in ADDRESSES:
+        value = context.get(key)
+        value = value.get(field) if isinstance(value, dict) else getattr(value, field, "")
+        if isinstance(value, str) and value:
+            words.add(value)
+    return words
 
 
 def send_email(

@@ -210,11 +210,7 @@ def _request(language, matter, *, right="erasure", details=None, agent=False):
             rights={right: details or {}},
             subject=SubjectDetails(email="person@example.org", name=typed["name"]),
             language=language,
-            agent=AgentDetails(
-                "Anwaltskanzlei Beispiel", "kanzlei@example.org", "power_of_attorney"
-            )
-            if agent
-            else None,
+            agent=AGENT if agent else None,
             matter=matter,
         )
     )

@@ -1,0 +1,48 @@
+"""A log filter that keeps data subjects out of the logs: e-mail addresses, signed link tokens
+and one-time codes are masked in every record, whatever logged it.
+
+Imported by the logging configuration before the apps are ready: nothing of Django's models here.
+"""
+
+import logging
+import re
+
+MASK = "[…]"
+# An address, also URL-encoded in a query string ("erika%40example.org").
+ADDRESS = re.compile(r"(?<![\w.+%\-])[\w.+%\-]+(?:@|%40)(?:[\w\-]+\.)+[\w\-]{2,}", re.UNICODE)
+# The portal's signed links: /r/<token>/ (status; verify, confirm, open: one-time links), /t/
+# (transmission), /f/ (forwarding), /o/ (objection), /tasks/ (a system owner's task).
+LINK_TOKEN = re.compile(
+    r"(/(?:r/verify|r/confirm|r/open|r|t|f|o|tasks)/)(?!verify/|confirm/|open/)[^/\s?#\"'<>]+"
+)
+# A Django-signed value anywhere else (payload:timestamp:signature, the signature base64).
+SIGNED = re.compile(r"(?<![\w\-])\.?[\w\-]{6,}(?::[\w\-]{4,}){0,2}:[\w\-]{27,}(?![\w\-])")
+# One-time codes: six digits on their own (not the fraction of a duration: "in 0.123456s").
+CODE = re.compile(r"(?<![\w.,:])\d{6}(?!\w|[.,:]\d)")
+
+
+def mask(text: str) -> str:
+    text = ADDRESS.sub(MASK, text)
+    text = LINK_TOKEN.sub(lambda match: match.group(1) + MASK, text)
+    text = SIGNED.sub(MASK, text)
+    return CODE.sub(MASK, text)
+
+
+class MaskPersonalData(logging.Filter):
+    """On every handler: the record's message (with its arguments), its exception text and its
+    stack are masked before any formatter sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what there is, masked
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
+        return True
