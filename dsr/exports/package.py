@@ -31,7 +31,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from connectors.registry import systems as configured
-from dsr.core.crypto import decrypt_stream, encrypt_stream
+from dsr.core.crypto import FileTampered, Owner, decrypt_stream, encrypt_stream
+from dsr.core.files import refused
 from dsr.exports import portability
 from dsr.exports.records import parts_by_category, read_records
 from dsr.exports.report import described, render
@@ -241,19 +242,24 @@ def build(request: SubjectRequest) -> AnswerPackage:
         for block in iter(lambda: clear.read(1024 * 1024), b""):
             digest.update(block)
         clear.seek(0)
-        with tempfile.TemporaryFile(dir=scratch) as sealed:
-            encrypt_stream(clear, sealed)
-            sealed.seek(0)
-            stored = default_storage.save(f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed))
-    with transaction.atomic():
-        return AnswerPackage.objects.create(
-            request=request,
-            storage_name=stored,
-            size=size,
-            sha256=digest.hexdigest(),
-            records=sum(sum(c.values()) for c in counts.values()),
-            manifest=manifest,
-        )
+        # The row first, in one transaction with the file: its id is sealed into the file, so
+        # the file cannot pass for another package's (a failed save leaves no row behind).
+        with transaction.atomic():
+            package = AnswerPackage.objects.create(
+                request=request,
+                size=size,
+                sha256=digest.hexdigest(),
+                records=sum(sum(c.values()) for c in counts.values()),
+                manifest=manifest,
+            )
+            with tempfile.TemporaryFile(dir=scratch) as sealed:
+                encrypt_stream(clear, sealed, owner=_owner(package))
+                sealed.seek(0)
+                package.storage_name = default_storage.save(
+                    f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed)
+                )
+            package.save(update_fields=["storage_name"])
+            return package
 
 
 def _withheld_for_others(request: SubjectRequest) -> dict[str, int]:
@@ -391,7 +397,32 @@ def _write_json(
     return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
 
 
-def read_package(package: AnswerPackage) -> Iterator[bytes]:
-    """The clear ZIP, chunk by chunk (for the download and for tests)."""
+def _owner(package: AnswerPackage) -> Owner:
+    return Owner("package", package.pk)
+
+
+def _decrypted(package: AnswerPackage) -> Iterator[bytes]:
     with default_storage.open(package.storage_name, "rb") as handle:
-        yield from decrypt_stream(handle)  # type: ignore[arg-type]  # a File reads like one
+        yield from decrypt_stream(handle, owner=_owner(package))  # type: ignore[arg-type]  # a File reads like one
+
+
+def read_package(package: AnswerPackage) -> Iterator[bytes]:
+    """The clear ZIP, chunk by chunk (for the download and for tests).
+
+    The whole file is checked first (each chunk sealed to this package, then the size and
+    SHA-256 recorded when it was built), so nothing of a swapped, cut or spliced file goes
+    out: FileRefused, logged and in the audit chain. The second pass checks every chunk
+    again, so a file changed in between breaks off the download rather than passing.
+    """
+    digest, size = hashlib.sha256(), 0
+    try:
+        for block in _decrypted(package):
+            digest.update(block)
+            size += len(block)
+        if size != package.size:
+            raise FileTampered("the stored package has another size")
+        if digest.hexdigest() != package.sha256:
+            raise FileTampered("the stored package has another SHA-256")
+    except FileTampered as exc:
+        raise refused(_owner(package), package.request_id, str(exc)) from exc
+    return _decrypted(package)

@@ -11,6 +11,7 @@ class AuditKind(models.TextChoices):
     STAFF_VIEW = "staff_view", _("Staff member viewed a requester's data")
     EXPORT = "export", _("Audit log exported")
     PURGED = "purged", _("Request purged at the end of its retention period")
+    FILE_REFUSED = "file_refused", _("A stored file failed its integrity check and was refused")
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
