@@ -34,6 +34,7 @@ from connectors.registry import systems as configured
 from dsr.core.crypto import FileTampered, Owner, decrypt_stream, encrypt_stream
 from dsr.core.files import refused
 from dsr.exports import portability
+from dsr.exports.names import data_file
 from dsr.exports.records import parts_by_category, read_records
 from dsr.exports.report import described, render
 from dsr.exports.values import label_text
@@ -189,7 +190,9 @@ def build(request: SubjectRequest) -> AnswerPackage:
                     if not kept:  # every field inferred: nothing of it is portable
                         continue
                 columns[(system, category)] = kept
-                name = f"data/{system}/{category}.csv"
+                name = data_file(system, category)
+                while name in files:  # two names that differ only in what was cleaned away
+                    name = name.removesuffix(".csv") + "_.csv"
                 files[name] = _write_csv(archive, name, parts, kept)
                 counts.setdefault(system, {})[category] = files[name]["records"]
             files["data.json"] = _write_json(archive, request, grouped, counts, columns)
@@ -292,7 +295,7 @@ def _readme(
                 _, label = described(system, category)
                 tables.append(
                     {
-                        "file": f"data/{system}/{category}.csv",
+                        "file": data_file(system, category),
                         "system": config.name_for(language) if config else system,
                         "category": label_text(label, language) or category,
                         "records": records,
@@ -343,7 +346,8 @@ def _write_csv(
         if settings.DSR_CSV_BOM:
             hashed.write(BOM)
         writer = csv.writer(text)
-        writer.writerow(columns)
+        # The header is as much a cell as any other: a field named like a formula stays text.
+        writer.writerow([neutralise(column) for column in columns])
         for part in parts:
             for record in read_records(part):
                 writer.writerow([neutralise(record.get(c)) for c in columns])

@@ -616,3 +616,36 @@ def _format_1(clear, chunk=1024 * 1024):
         index += 1
         if last:
             return b"".join(out)
+
+
+def test_a_column_named_like_a_formula_and_a_category_that_climbs_out_are_neutralised(
+    crm, outbox, settings
+):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(crm)
+    with engine.begin() as conn:
+        conn.execute(text('ALTER TABLE notes ADD COLUMN "=HYPERLINK(""http://evil"")" TEXT'))
+    engine.dispose()
+    mapping = {
+        "tables": [
+            sources.CRM_MAPPING["tables"][0],
+            {**sources.CRM_MAPPING["tables"][1], "category": "../../x\x07\u202e"},
+        ]
+    }
+    settings.DSR_CONNECTORS["crm"]["OPTIONS"]["mapping"] = mapping
+    registry.reset()
+    archive = unpack(answered(outbox))
+
+    names = archive.namelist()
+    [notes] = [n for n in names if n.startswith("data/") and n != "data/crm/contact.csv"]
+    assert notes == "data/crm/_.._x.csv"  # a name in its system's folder, nothing more
+    for name in names:
+        assert ".." not in name.split("/")
+        assert not name.startswith("/")
+        assert name.isprintable()
+    header = next(csv.reader(io.StringIO(archive.read(notes).decode())))
+    assert '\'=HYPERLINK("http://evil")' in header
+    assert '=HYPERLINK("http://evil")' not in header
+    manifest = json.loads(archive.read("manifest.json"))
+    assert notes in manifest["files"]
