@@ -91,6 +91,16 @@ class Owner:
         )
 
 
+def derived_keys(info: bytes) -> list[bytes]:
+    """One key per ``DSR_ENCRYPTION_KEY`` (in development: from the secret key), for ``info``'s
+    purpose: rotating the encryption key keeps what the old one made verifiable while listed."""
+    keys = [k.strip() for k in settings.DSR_ENCRYPTION_KEYS if k.strip()] or [settings.SECRET_KEY]
+    return [
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(k.encode())
+        for k in keys
+    ]
+
+
 def _stream_key(raw_key: str) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dsr-portal-streams")
     return hkdf.derive(raw_key.encode())

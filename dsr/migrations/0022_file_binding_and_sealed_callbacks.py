@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditentry',
             name='kind',
-            field=models.CharField(choices=[('event', 'Request event'), ('staff_view', "Staff member viewed a requester's data"), ('export', 'Audit log exported'), ('purged', 'Request purged at the end of its retention period'), ('file_refused', 'A stored file failed its integrity check and was refused')], max_length=16),
+            field=models.CharField(choices=[('event', 'Request event'), ('staff_view', "Staff member viewed a requester's data"), ('export', 'Audit log exported'), ('purged', 'Request purged at the end of its retention period'), ('keyed', 'The audit log is keyed from here on'), ('file_refused', 'A stored file failed its integrity check and was refused')], max_length=16),
         ),
     ]
