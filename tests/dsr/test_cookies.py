@@ -40,13 +40,13 @@ class Watching(Client):
         super().__init__()
         self.seen: list[str] = []
 
-    def request(self, **request):  # type: ignore[no-untyped-def]
+    def request(self, **request):
         response = super().request(**request)
         for morsel in response.cookies.values():
             self.seen.append(f"{morsel.key}={readable(morsel.value)}")
         return response
 
-    def follow(self, response):  # type: ignore[no-untyped-def]
+    def follow(self, response):
         while response.status_code in (301, 302):
             response = self.get(response["Location"])
         return response
