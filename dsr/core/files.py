@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,21 +60,23 @@ def store_upload(
     *, request: SubjectRequest, kind: str, upload: Upload, document_type: str = ""
 ) -> RequestFile:
     content_type = check_upload(upload)
-    # The row first: its id is sealed into the file, so the file cannot pass for another's.
-    file = RequestFile.objects.create(
-        request=request,
-        kind=kind,
-        content_type=content_type,
-        size=len(upload.content),
-        sha256=hashlib.sha256(upload.content).hexdigest(),
-        document_type=document_type,
-    )
-    file.storage_name = default_storage.save(
-        f"requests/{uuid.uuid4().hex}.bin",
-        ContentFile(seal(upload.content, owner=Owner("upload", file.pk))),
-    )
-    file.save(update_fields=["storage_name"])
-    return file
+    # The row first: its id is sealed into the file, so the file cannot pass for another's;
+    # one transaction, so no row is left without its file if the storage fails.
+    with transaction.atomic():
+        file = RequestFile.objects.create(
+            request=request,
+            kind=kind,
+            content_type=content_type,
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            document_type=document_type,
+        )
+        file.storage_name = default_storage.save(
+            f"requests/{uuid.uuid4().hex}.bin",
+            ContentFile(seal(upload.content, owner=Owner("upload", file.pk))),
+        )
+        file.save(update_fields=["storage_name"])
+        return file
 
 
 def read_file(file: RequestFile) -> bytes:
