@@ -71,3 +71,27 @@ def test_a_sealed_file_opens_only_for_its_owner():
             unseal(sealed, owner=other)
     with pytest.raises(FileTampered):
         unseal(sealed + b"more", owner=Owner("export_part", 7))  # nothing after the last chunk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_officer_is_shown_a_refusal_not_another_persons_document(client):
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, make_officer
+    from tests.helpers import login_with_totp
+
+    item = submit()
+    mine = store_upload(request=item, kind=FileKind.ID_DOCUMENT, upload=Upload(PDF))
+    theirs = store_upload(
+        request=submit(email="max@example.org"), kind=FileKind.ID_DOCUMENT, upload=Upload(OTHER_PDF)
+    )
+    _replace(mine.storage_name, _stored(theirs))
+    officer, secret = make_officer()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+
+    response = client.get(reverse("staff:case_file", args=[item.reference, mine.pk]))
+
+    assert response.status_code == 409
+    assert b"Max" not in response.content
+    assert "failed its integrity check" in response.content.decode()
+    assert AuditEntry.objects.filter(kind=AuditKind.FILE_REFUSED, request_id=item.pk).exists()
