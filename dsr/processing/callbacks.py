@@ -1,7 +1,8 @@
 """Signed status callbacks from in-house systems: stored on their job, which runs again now.
 
 A callback may carry the person's exported data: it is stored encrypted, and deleted once the
-job has succeeded with it (``consumed``), with the package and by retention."""
+job has succeeded with it (``consumed``), when the request closes (``forget_finished``), with the
+package and by retention."""
 
 import json
 from typing import Any
@@ -11,7 +12,7 @@ from django.db import transaction
 from connectors.backends.webhook import WebhookConnector
 from connectors.base import Capability
 from dsr.core.crypto import encrypt_text
-from dsr.models import ConnectorJob, JobStatus, WebhookResult
+from dsr.models import UNFINISHED, ConnectorJob, JobStatus, SubjectRequest, WebhookResult
 from dsr.processing.dispatch import wake
 from dsr.processing.identity import identity_for
 
@@ -42,3 +43,9 @@ def consumed(job: ConnectorJob) -> None:
     """The job has what its system reported (in its result or its encrypted export pages):
     the callbacks go."""
     WebhookResult.objects.filter(job=job).delete()
+
+
+def forget_finished(request: SubjectRequest) -> None:
+    """The request closed: what systems reported for its finished jobs (failed ones too) is no
+    longer needed. A job still open (lifting a restriction after the close) keeps its own."""
+    WebhookResult.objects.filter(job__request=request).exclude(job__status__in=UNFINISHED).delete()

@@ -250,6 +250,15 @@ def test_callbacks_go_with_the_expired_package(waiting_job):
     assert not WebhookResult.objects.exists()
 
 
+def test_callbacks_of_finished_jobs_go_when_the_request_closes(waiting_job):
+    from dsr.services import withdrawal
+
+    ConnectorJob = type(waiting_job)
+    ConnectorJob.objects.filter(pk=waiting_job.pk).update(status=JobStatus.FAILED)
+    withdrawal.withdraw(waiting_job.request)
+    assert not WebhookResult.objects.exists()
+
+
 class TestWebhookContract(ConnectorContract):
     @pytest.fixture
     def system(self, settings):
