@@ -10,6 +10,7 @@ from dsr.core.events import request_closed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
+from dsr.processing import callbacks
 from dsr.processing.dispatch import release_waiting_erasures
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
@@ -22,6 +23,7 @@ def on_request_closed(
     if closing:
         outcomes.snapshot(request)  # the statistics outlive the request (LEGAL.md §5)
     purge_id_documents(request)  # identity documents never outlive the request (LEGAL.md §3)
+    callbacks.forget_finished(request)  # nor what systems reported by callback
     release_duplicates(request)  # requests that waited on this one's work do their own now
     release_waiting_erasures(request)  # erasures that waited for this answer to be sent
 

@@ -41,6 +41,14 @@ DSR_ENCRYPTION_KEYS = (
     env.list("DSR_ENCRYPTION_KEY", default=[]) if DEBUG else env.list("DSR_ENCRYPTION_KEY")
 )
 
+# Keys of the audit chain's HMAC, outside the database (the first signs, all verify). Default:
+# derived from each DSR_ENCRYPTION_KEY (in development from the secret key), so rotating that
+# key keeps old entries verifiable while the old key is still listed.
+DSR_AUDIT_KEYS = env.list("DSR_AUDIT_KEY", default=[])
+# The seq of the entry from which the chain is keyed (``dsr_audit verify`` prints it): pins
+# the switch outside the database, so no later unkeyed entry is ever accepted. 0 = not pinned.
+DSR_AUDIT_KEYED_FROM = env.int("DSR_AUDIT_KEYED_FROM", default=0)
+
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL, used in links in e-mails and letters.
 DSR_BASE_URL = env.str("DSR_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -476,6 +484,9 @@ DSR_JOB_STUCK_SECONDS = env.int("DSR_JOB_STUCK_SECONDS", default=6 * 3600)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Messages live in the (database-backed) session, not in a cookie: a signed cookie is readable
+# by whoever sees it, and allauth's messages name the address ("Successfully signed in as ...").
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -5,9 +5,16 @@ that holds the chain's head only for the append (never while a request is locked
 another process holds the head, by a worker, so no request waits for the chain. Should the
 process die in between, ``catch_up`` (beat, every few minutes) logs what was missed: every
 event ends up in the chain exactly once.
+
+The chain is keyed: each entry's hash is an HMAC-SHA256 with a key kept outside the database
+(``DSR_AUDIT_KEY``, by default derived from the encryption key), so whoever can write the
+database cannot recompute it. Chains begun before that were plain SHA-256: migration 0025
+writes one keyed switch entry at their end, and ``verify`` accepts unkeyed entries only before
+that switch (or before ``DSR_AUDIT_KEYED_FROM``, which pins it outside the database).
 """
 
 import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -16,10 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dsr.core import taskqueue
+from dsr.core.crypto import derived_keys
 from dsr.models import AuditEntry, AuditHead, AuditKind, RequestEvent
 
 logger = logging.getLogger(__name__)
@@ -31,11 +40,27 @@ def _canonical(value: dict[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+def audit_keys() -> list[bytes]:
+    """The chain's keys: the first signs, all verify (rotation)."""
+    explicit = [k.strip().encode() for k in settings.DSR_AUDIT_KEYS if k.strip()]
+    return explicit or derived_keys(b"dsr-portal-audit-chain")
+
+
+def keyed_hash(key: bytes, prev_hash: str, fields: dict[str, Any]) -> str:
+    return hmac.new(key, prev_hash.encode() + _canonical(fields), hashlib.sha256).hexdigest()
+
+
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash an entry is written with now (keyed with the first key)."""
+    return keyed_hash(audit_keys()[0], prev_hash, fields)
+
+
+def unkeyed_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """How entries were hashed before the chain was keyed (accepted only before the switch)."""
     return hashlib.sha256(prev_hash.encode() + _canonical(fields)).hexdigest()
 
 
-def _fields(entry: AuditEntry) -> dict[str, Any]:
+def entry_fields(entry: AuditEntry) -> dict[str, Any]:
     return {
         "seq": entry.seq,
         "at": entry.at.astimezone(UTC).isoformat(),
@@ -102,6 +127,7 @@ def _write(specs: list[_Spec], *, wait: bool) -> list[AuditEntry] | None:
                     AuditEntry.objects.filter(source__in=sources).values_list("source", flat=True)
                 )
                 entries = []
+                key = audit_keys()[0]
                 for spec in specs:
                     if spec.source in logged:
                         continue
@@ -115,7 +141,7 @@ def _write(specs: list[_Spec], *, wait: bool) -> list[AuditEntry] | None:
                         data=spec.data,
                         prev_hash=head.hash,
                     )
-                    entry.hash = entry_hash(head.hash, _fields(entry))
+                    entry.hash = keyed_hash(key, head.hash, entry_fields(entry))
                     head.seq, head.hash = entry.seq, entry.hash
                     entries.append(entry)
                 if entries:
@@ -240,20 +266,72 @@ def _purged_events() -> dict[int, tuple[int, int | None]]:
     return purged
 
 
-def verify() -> Iterator[Problem]:
-    """Every break in the chain: edited, deleted or inserted entries, edited events.
+KEYED_SOURCE = "keyed"
+
+
+def key_the_chain(entries: Any = AuditEntry, heads: Any = AuditHead) -> bool:
+    """Write the switch entry at the end of a chain begun unkeyed; False if there is nothing to
+    switch (an empty chain is keyed from its first entry) or it was switched already.
+
+    Called once by migration 0025 (``entries``/``heads``: its historical models)."""
+    with transaction.atomic():
+        head = heads.objects.select_for_update().filter(pk=1).first()
+        if head is None or head.seq == 0 or entries.objects.filter(source=KEYED_SOURCE).exists():
+            return False
+        entry = entries(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            kind=AuditKind.KEYED,
+            request_id=None,
+            actor_id=None,
+            source=KEYED_SOURCE,
+            data={"unkeyed_until": head.seq},
+            prev_hash=head.hash,
+        )
+        entry.hash = keyed_hash(audit_keys()[0], head.hash, entry_fields(entry))
+        entry.save()
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+        return True
+
+
+@dataclass
+class Verified:
+    """What ``verify`` found besides the problems: where the keyed part of the chain begins."""
+
+    keyed_from: int | None = None
+
+
+def verify(found: Verified | None = None) -> Iterator[Problem]:
+    """Every break in the chain: edited, deleted or inserted entries, edited events, and
+    entries recomputed without the key (unkeyed after the switch, or keyed with another key).
 
     An event may be missing only when a later, intact entry says the retention purge deleted
     it (the purge entry is itself part of the chain, so it cannot be slipped in unnoticed)."""
+    found = found if found is not None else Verified()
+    keys = audit_keys()
     head = AuditHead.objects.filter(pk=1).first()
     purged = _purged_events()
     prev_hash, expected = GENESIS, 1
+    switch: int | None = None
+    unkeyed: list[int] = []
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected:
             yield Problem(expected, f"entries {expected}..{entry.seq - 1} are missing")
         if entry.prev_hash != prev_hash:
             yield Problem(entry.seq, "does not follow the entry before it")
-        if entry_hash(entry.prev_hash, _fields(entry)) != entry.hash:
+        fields = entry_fields(entry)
+        if any(
+            hmac.compare_digest(keyed_hash(key, entry.prev_hash, fields), entry.hash)
+            for key in keys
+        ):
+            if found.keyed_from is None:
+                found.keyed_from = entry.seq
+            if entry.kind == AuditKind.KEYED and switch is None:
+                switch = entry.seq
+        elif hmac.compare_digest(unkeyed_hash(entry.prev_hash, fields), entry.hash):
+            unkeyed.append(entry.seq)  # fine only before the switch: decided below
+        else:
             yield Problem(entry.seq, "was changed after it was written")
         if entry.kind == AuditKind.EVENT:
             event = RequestEvent.objects.filter(pk=entry.data.get("event")).first()
@@ -266,12 +344,22 @@ def verify() -> Iterator[Problem]:
         prev_hash, expected = entry.hash, entry.seq + 1
     if head is not None and (head.seq != expected - 1 or head.hash != prev_hash):
         yield Problem(head.seq, "the last entries were deleted")
+    # Unkeyed entries are the chain from before the key, and only before the switch (the
+    # earlier of the switch entry and the pinned DSR_AUDIT_KEYED_FROM): anything else was
+    # recomputed by someone without the key.
+    limits = [n for n in (switch, settings.DSR_AUDIT_KEYED_FROM) if n]
+    limit = min(limits) if limits else 1
+    for seq in unkeyed:
+        if seq >= limit:
+            yield Problem(seq, "is not keyed: the chain was recomputed without the audit key")
+    if switch is not None:
+        found.keyed_from = switch
 
 
 def export(request_id: int, *, actor_id: int | None = None) -> list[dict[str, Any]]:
     """A request's entries with their hashes, as evidence; the export itself is logged."""
     entries = [
-        _fields(entry) | {"prev_hash": entry.prev_hash, "hash": entry.hash}
+        entry_fields(entry) | {"prev_hash": entry.prev_hash, "hash": entry.hash}
         for entry in AuditEntry.objects.filter(request_id=request_id).order_by("seq")
     ]
     append(AuditKind.EXPORT, request_id=request_id, actor_id=actor_id)

@@ -7,11 +7,16 @@ one is derived from the secret key so the demo works out of the box.
 
 import base64
 import functools
-from collections.abc import Iterator
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
@@ -44,10 +49,56 @@ def decrypt_text(token: str) -> str:
     return decrypt_bytes(token.encode("ascii")).decode()
 
 
-# --- large files: chunked AES-GCM, so memory stays flat however big the file ----------------
+# --- files: chunked AES-GCM, so memory stays flat however big the file ----------------
+#
+# Format 2 (written since issue 16): ``DSRS`` + version byte 2 + a 16-byte salt, then chunks of
+# (sealed length, nonce, sealed bytes). Each chunk's associated data binds it to the record that
+# owns the file (its type and id), to this file (the salt), to its place (the index) and says
+# whether it is the last one: a file swapped in from another record, cut short or spliced from
+# two files does not decrypt. Format 1 (``DSRS1``, chunks bound to their index only) and single
+# Fernet tokens are still read, so files written before stay readable until they expire; the
+# stored size and SHA-256 catch one put in place of a newer file.
 
 MAGIC = b"DSRS1"
+MAGIC_V2 = b"DSRS\x02"
+SALT_BYTES = 16
 CHUNK = 1024 * 1024
+
+
+class FileTampered(ValueError):
+    """The stored file is not the one its record owns: swapped, cut short, spliced or altered."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The record a stored file belongs to, e.g. ``Owner("package", 12)``."""
+
+    kind: str
+    pk: int
+
+    def associated(self, salt: bytes, index: int, last: bool) -> bytes:
+        kind = self.kind.encode()
+        return b"".join(
+            (
+                MAGIC_V2,
+                len(kind).to_bytes(1, "big"),
+                kind,
+                self.pk.to_bytes(8, "big"),
+                salt,
+                index.to_bytes(8, "big"),
+                b"L" if last else b"C",
+            )
+        )
+
+
+def derived_keys(info: bytes) -> list[bytes]:
+    """One key per ``DSR_ENCRYPTION_KEY`` (in development: from the secret key), for ``info``'s
+    purpose: rotating the encryption key keeps what the old one made verifiable while listed."""
+    keys = [k.strip() for k in settings.DSR_ENCRYPTION_KEYS if k.strip()] or [settings.SECRET_KEY]
+    return [
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(k.encode())
+        for k in keys
+    ]
 
 
 def _stream_key(raw_key: str) -> bytes:
@@ -60,58 +111,88 @@ def _stream_keys() -> list[bytes]:
     return [_stream_key(k) for k in keys] or [_stream_key(settings.SECRET_KEY)]
 
 
-def encrypt_stream(source: BinaryIO, target: BinaryIO) -> None:
-    """Encrypt ``source`` into ``target`` chunk by chunk (each chunk sealed with its index, so
-    chunks cannot be reordered, dropped or repeated unnoticed)."""
-    import os
-
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+def encrypt_stream(source: BinaryIO, target: BinaryIO, *, owner: Owner) -> None:
+    """Encrypt ``source`` into ``target`` chunk by chunk, bound to ``owner`` (format 2)."""
     aead = AESGCM(_stream_keys()[0])
-    target.write(MAGIC)
+    salt = os.urandom(SALT_BYTES)
+    target.write(MAGIC_V2 + salt)
     index = 0
     while True:
         block = source.read(CHUNK)
         last = len(block) < CHUNK
         nonce = os.urandom(12)
-        aad = index.to_bytes(8, "big") + (b"L" if last else b"C")
-        sealed = aead.encrypt(nonce, block, aad)
+        sealed = aead.encrypt(nonce, block, owner.associated(salt, index, last))
         target.write(len(sealed).to_bytes(4, "big") + nonce + sealed)
         index += 1
         if last:
             return
 
 
-def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
-    """The clear bytes of an ``encrypt_stream`` file, chunk by chunk; raises on tampering."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+def seal(data: bytes, *, owner: Owner) -> bytes:
+    """``data`` encrypted in format 2, bound to ``owner`` (small files: uploads, pages)."""
+    target = io.BytesIO()
+    encrypt_stream(io.BytesIO(data), target, owner=owner)
+    return target.getvalue()
 
-    if source.read(len(MAGIC)) != MAGIC:
-        raise ValueError("not an encrypted stream")
+
+def unseal(data: bytes, *, owner: Owner) -> bytes:
+    """The clear bytes of a stored file of ``owner``, in any format; FileTampered if not."""
+    if data.startswith(MAGIC_V2) or data.startswith(MAGIC):
+        return b"".join(decrypt_stream(io.BytesIO(data), owner=owner))
+    try:
+        return decrypt_bytes(data)
+    except InvalidToken as exc:
+        raise FileTampered("the stored file was altered or the key is wrong") from exc
+
+
+def decrypt_stream(source: BinaryIO, *, owner: Owner) -> Iterator[bytes]:
+    """The clear bytes of an ``encrypt_stream`` file of ``owner``, chunk by chunk; raises
+    FileTampered on a file that is not that record's, whole and unaltered."""
+    magic = source.read(len(MAGIC_V2))
+    if magic == MAGIC_V2:
+        salt = source.read(SALT_BYTES)
+        yield from _chunks(source, lambda index, last: owner.associated(salt, index, last))
+        return
+    if magic == MAGIC:
+        # Format 1: chunks bound to their index only (the size and hash bind the file).
+        yield from _chunks(
+            source, lambda index, last: index.to_bytes(8, "big") + (b"L" if last else b"C")
+        )
+        return
+    raise FileTampered("not an encrypted file")
+
+
+def _chunks(source: BinaryIO, associated: Callable[[int, bool], bytes]) -> Iterator[bytes]:
     keys = [AESGCM(k) for k in _stream_keys()]
     index = 0
     while True:
         header = source.read(4)
         if len(header) < 4:
-            raise ValueError("the encrypted stream is truncated")
+            raise FileTampered("the encrypted file is truncated")
         sealed_length = int.from_bytes(header, "big")
         nonce = source.read(12)
         sealed = source.read(sealed_length)
-        for last in (False, True):
-            aad = index.to_bytes(8, "big") + (b"L" if last else b"C")
-            for aead in keys:
-                try:
-                    block = aead.decrypt(nonce, sealed, aad)
-                except InvalidTag:
-                    continue
-                yield block
-                if last:
-                    return
-                break
-            else:
-                continue
-            break
-        else:
-            raise ValueError("the encrypted stream was altered or the key is wrong")
+        block, last = _open_chunk(keys, nonce, sealed, index, associated)
+        yield block
+        if last:
+            if source.read(1):
+                raise FileTampered("the encrypted file goes on after its last chunk")
+            return
         index += 1
+
+
+def _open_chunk(
+    keys: list[AESGCM],
+    nonce: bytes,
+    sealed: bytes,
+    index: int,
+    associated: Callable[[int, bool], bytes],
+) -> tuple[bytes, bool]:
+    for last in (False, True):
+        aad = associated(index, last)
+        for aead in keys:
+            try:
+                return aead.decrypt(nonce, sealed, aad), last
+            except InvalidTag:
+                continue
+    raise FileTampered("the encrypted file was altered, is another file's, or the key is wrong")

@@ -1,16 +1,22 @@
 """Uploads (identity documents, evidence of authority): checked, encrypted, deleted on time."""
 
+import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dsr.core.crypto import decrypt_bytes, encrypt_bytes
-from dsr.models import FileKind, RequestFile, SubjectRequest
+from dsr.core import audit
+from dsr.core.crypto import FileTampered, Owner, seal, unseal
+from dsr.models import AuditKind, FileKind, RequestFile, SubjectRequest
+
+logger = logging.getLogger(__name__)
 
 # Checked by content, never by the name or the browser's claim.
 SIGNATURES = {
@@ -54,22 +60,56 @@ def store_upload(
     *, request: SubjectRequest, kind: str, upload: Upload, document_type: str = ""
 ) -> RequestFile:
     content_type = check_upload(upload)
-    name = default_storage.save(
-        f"requests/{uuid.uuid4().hex}.bin", ContentFile(encrypt_bytes(upload.content))
-    )
-    return RequestFile.objects.create(
-        request=request,
-        kind=kind,
-        storage_name=name,
-        content_type=content_type,
-        size=len(upload.content),
-        document_type=document_type,
-    )
+    # The row first: its id is sealed into the file, so the file cannot pass for another's;
+    # one transaction, so no row is left without its file if the storage fails.
+    with transaction.atomic():
+        file = RequestFile.objects.create(
+            request=request,
+            kind=kind,
+            content_type=content_type,
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            document_type=document_type,
+        )
+        file.storage_name = default_storage.save(
+            f"requests/{uuid.uuid4().hex}.bin",
+            ContentFile(seal(upload.content, owner=Owner("upload", file.pk))),
+        )
+        file.save(update_fields=["storage_name"])
+        return file
 
 
 def read_file(file: RequestFile) -> bytes:
-    with default_storage.open(file.storage_name, "rb") as handle:
-        return decrypt_bytes(handle.read())
+    """The upload's clear bytes; FileRefused (logged, audited) if the stored file is not the
+    one this row owns, whole and unaltered."""
+    try:
+        with default_storage.open(file.storage_name, "rb") as handle:
+            data = unseal(handle.read(), owner=Owner("upload", file.pk))
+        if len(data) != file.size:
+            raise FileTampered("the stored file has another size")
+        # Files stored before the hash was recorded have none (their size is checked).
+        if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
+            raise FileTampered("the stored file has another SHA-256")
+    except FileTampered as exc:
+        raise refused(Owner("upload", file.pk), file.request_id, str(exc)) from exc
+    return data
+
+
+class FileRefused(Exception):
+    """A stored file failed its check and was not served; the message is for the reader."""
+
+
+def refused(owner: Owner, request_id: int | None, why: str) -> FileRefused:
+    """Record that a stored file was refused (log + audit chain) and return the error to raise."""
+    logger.error("stored file of %s %s refused: %s", owner.kind, owner.pk, why)
+    audit.append(
+        AuditKind.FILE_REFUSED,
+        request_id=request_id,
+        data={"record": owner.kind, "id": owner.pk, "why": why},
+    )
+    return FileRefused(
+        _("This file failed its integrity check and was not delivered. We have been alerted.")
+    )
 
 
 def delete_file(file: RequestFile) -> None:

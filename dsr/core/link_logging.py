@@ -13,7 +13,7 @@ import re
 
 # /r/<token>/…, and the one-time links /r/verify/<token>/, /r/confirm/<token>/, /r/open/<token>/.
 _TOKEN_IN_PATH = re.compile(r"(/r/(?:(?:verify|confirm|open)/)?)[^/\s?#\"']+")
-MASK = "…"
+MASK = "[…]"  # as dsr.logmask writes it, whichever filter sees the record first
 # django.security.csrf logs "Forbidden (CSRF cookie not set.): <path>" the same way.
 LOGGERS = ("django.request", "django.server", "django.security.csrf")
 

@@ -31,8 +31,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from connectors.registry import systems as configured
-from dsr.core.crypto import decrypt_stream, encrypt_stream
+from dsr.core.crypto import FileTampered, Owner, decrypt_stream, encrypt_stream
+from dsr.core.files import refused
 from dsr.exports import portability
+from dsr.exports.names import data_file
 from dsr.exports.records import parts_by_category, read_records
 from dsr.exports.report import described, render
 from dsr.exports.values import label_text
@@ -188,7 +190,9 @@ def build(request: SubjectRequest) -> AnswerPackage:
                     if not kept:  # every field inferred: nothing of it is portable
                         continue
                 columns[(system, category)] = kept
-                name = f"data/{system}/{category}.csv"
+                name = data_file(system, category)
+                while name in files:  # two names that differ only in what was cleaned away
+                    name = name.removesuffix(".csv") + "_.csv"
                 files[name] = _write_csv(archive, name, parts, kept)
                 counts.setdefault(system, {})[category] = files[name]["records"]
             files["data.json"] = _write_json(archive, request, grouped, counts, columns)
@@ -241,19 +245,24 @@ def build(request: SubjectRequest) -> AnswerPackage:
         for block in iter(lambda: clear.read(1024 * 1024), b""):
             digest.update(block)
         clear.seek(0)
-        with tempfile.TemporaryFile(dir=scratch) as sealed:
-            encrypt_stream(clear, sealed)
-            sealed.seek(0)
-            stored = default_storage.save(f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed))
-    with transaction.atomic():
-        return AnswerPackage.objects.create(
-            request=request,
-            storage_name=stored,
-            size=size,
-            sha256=digest.hexdigest(),
-            records=sum(sum(c.values()) for c in counts.values()),
-            manifest=manifest,
-        )
+        # The row first, in one transaction with the file: its id is sealed into the file, so
+        # the file cannot pass for another package's (a failed save leaves no row behind).
+        with transaction.atomic():
+            package = AnswerPackage.objects.create(
+                request=request,
+                size=size,
+                sha256=digest.hexdigest(),
+                records=sum(sum(c.values()) for c in counts.values()),
+                manifest=manifest,
+            )
+            with tempfile.TemporaryFile(dir=scratch) as sealed:
+                encrypt_stream(clear, sealed, owner=_owner(package))
+                sealed.seek(0)
+                package.storage_name = default_storage.save(
+                    f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed)
+                )
+            package.save(update_fields=["storage_name"])
+            return package
 
 
 def _withheld_for_others(request: SubjectRequest) -> dict[str, int]:
@@ -286,7 +295,7 @@ def _readme(
                 _, label = described(system, category)
                 tables.append(
                     {
-                        "file": f"data/{system}/{category}.csv",
+                        "file": data_file(system, category),
                         "system": config.name_for(language) if config else system,
                         "category": label_text(label, language) or category,
                         "records": records,
@@ -337,7 +346,8 @@ def _write_csv(
         if settings.DSR_CSV_BOM:
             hashed.write(BOM)
         writer = csv.writer(text)
-        writer.writerow(columns)
+        # The header is as much a cell as any other: a field named like a formula stays text.
+        writer.writerow([neutralise(column) for column in columns])
         for part in parts:
             for record in read_records(part):
                 writer.writerow([neutralise(record.get(c)) for c in columns])
@@ -391,7 +401,32 @@ def _write_json(
     return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
 
 
-def read_package(package: AnswerPackage) -> Iterator[bytes]:
-    """The clear ZIP, chunk by chunk (for the download and for tests)."""
+def _owner(package: AnswerPackage) -> Owner:
+    return Owner("package", package.pk)
+
+
+def _decrypted(package: AnswerPackage) -> Iterator[bytes]:
     with default_storage.open(package.storage_name, "rb") as handle:
-        yield from decrypt_stream(handle)  # type: ignore[arg-type]  # a File reads like one
+        yield from decrypt_stream(handle, owner=_owner(package))  # type: ignore[arg-type]  # a File reads like one
+
+
+def read_package(package: AnswerPackage) -> Iterator[bytes]:
+    """The clear ZIP, chunk by chunk (for the download and for tests).
+
+    The whole file is checked first (each chunk sealed to this package, then the size and
+    SHA-256 recorded when it was built), so nothing of a swapped, cut or spliced file goes
+    out: FileRefused, logged and in the audit chain. The second pass checks every chunk
+    again, so a file changed in between breaks off the download rather than passing.
+    """
+    digest, size = hashlib.sha256(), 0
+    try:
+        for block in _decrypted(package):
+            digest.update(block)
+            size += len(block)
+        if size != package.size:
+            raise FileTampered("the stored package has another size")
+        if digest.hexdigest() != package.sha256:
+            raise FileTampered("the stored package has another SHA-256")
+    except FileTampered as exc:
+        raise refused(_owner(package), package.request_id, str(exc)) from exc
+    return _decrypted(package)

@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from django.utils import translation
 
 from connectors.base import WITHHELD
-from dsr.core.crypto import decrypt_bytes
+from dsr.core.crypto import FileTampered, Owner, unseal
+from dsr.core.files import refused
 from dsr.core.legal_texts import WITHHELD_MARKERS
 from dsr.models import ExportPart, JobStatus, SubjectRequest
 
@@ -18,8 +19,12 @@ def read_records(part: Any) -> Iterator[dict[str, Any]]:
     """A page's records, with the officer's redactions applied and what the system withheld
     shown by its marker (see ``parts_by_category``)."""
     redact = getattr(part, "redact", None)
-    with default_storage.open(part.storage_name, "rb") as handle:
-        text = decrypt_bytes(handle.read()).decode()
+    owner = Owner("export_part", part.pk)
+    try:
+        with default_storage.open(part.storage_name, "rb") as handle:
+            text = unseal(handle.read(), owner=owner).decode()
+    except FileTampered as exc:
+        raise refused(owner, part.job.request_id, str(exc)) from exc
     markers = getattr(part, "markers", None)
     if markers and WITHHELD_START in text:
         text = WITHHELD.sub(lambda m: markers.get(m.group(1), markers["third_party"]), text)

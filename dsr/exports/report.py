@@ -26,6 +26,7 @@ from connectors.registry import systems as configured
 from dsr.core.controller import competent_authority, get_controller
 from dsr.core.legal_texts import WITHHELD_GROUNDS, WITHHELD_MARKERS
 from dsr.core.register import activities_for_system
+from dsr.exports.names import data_file
 from dsr.exports.records import read_records
 from dsr.exports.values import label_text, show
 from dsr.models import SubjectRequest
@@ -80,7 +81,7 @@ def _tables(
                 "records": [list(zip(columns, row, strict=True)) for row in shown],
                 "blocks": len(columns) > TABLE_COLUMNS,
                 "total": sum(p.records for p in parts),
-                "csv": f"data/{system}/{category}.csv",
+                "csv": data_file(system, category),
             }
         )
     return tables

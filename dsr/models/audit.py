@@ -11,6 +11,8 @@ class AuditKind(models.TextChoices):
     STAFF_VIEW = "staff_view", _("Staff member viewed a requester's data")
     EXPORT = "export", _("Audit log exported")
     PURGED = "purged", _("Request purged at the end of its retention period")
+    KEYED = "keyed", _("The audit log is keyed from here on")
+    FILE_REFUSED = "file_refused", _("A stored file failed its integrity check and was refused")
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
@@ -22,7 +24,8 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
 
 
 class AuditEntry(models.Model):
-    """One entry. ``hash`` = SHA-256 over the previous entry's hash and this entry's fields.
+    """One entry. ``hash`` = HMAC-SHA256 (a key outside the database) over the previous entry's
+    hash and this entry's fields (plain SHA-256 before the chain was keyed).
 
     Ids only: the personal data stays in the request; an event is covered by the digest of its
     row, so editing the event is caught too.

@@ -190,11 +190,15 @@ class PublicationNotice(models.Model):
 
 
 class WebhookResult(models.Model):
-    """What an in-house system reported by a signed callback, until its job picks it up."""
+    """What an in-house system reported by a signed callback, until its job picks it up.
+
+    The report may hold the person's exported data: it is kept encrypted (written by
+    ``dsr.processing.callbacks.accept``) and deleted once the job has it, with the package,
+    and by retention."""
 
     job = models.ForeignKey(ConnectorJob, on_delete=models.CASCADE, related_name="callbacks")
     status = models.CharField(max_length=16)
-    payload = models.JSONField(default=dict)
+    payload_encrypted = models.TextField(blank=True)  # Fernet, see dsr.core.crypto
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -409,6 +409,8 @@ class RequestFile(models.Model):
     storage_name = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
+    # Of the clear file, checked on every read ("" for files stored before it was recorded).
+    sha256 = models.CharField(max_length=64, blank=True)
     document_type = models.CharField(max_length=16, choices=IdDocumentType.choices, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -1,9 +1,11 @@
 """Whom the systems look for: the subject value object built from what someone checked."""
 
+import json
 from dataclasses import replace
 
 from connectors.base import SubjectIdentity
 from dsr.core.controller import get_controller
+from dsr.core.crypto import decrypt_text
 from dsr.models import (
     ConnectorJob,
     JobStatus,
@@ -41,8 +43,10 @@ def identity_for(request: SubjectRequest) -> SubjectIdentity:
 def identity_for_job(job: ConnectorJob) -> SubjectIdentity:
     """The identity, with what the job's system already reported by signed callback (the
     newest report for each of its request ids wins)."""
-    reports = {
-        str(result.payload.get("subject_request_id", "")): dict(result.payload)
+    payloads = [
+        json.loads(decrypt_text(result.payload_encrypted))
         for result in job.callbacks.order_by("received_at", "pk")
-    }
+        if result.payload_encrypted
+    ]
+    reports = {str(p.get("subject_request_id", "")): dict(p) for p in payloads}
     return replace(identity_for(job.request), reports=reports)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from connectors.base import (
     WITHHELD,
     ErasureResult,
     SubjectIdentity,
 )
-from dsr.core.crypto import encrypt_bytes
+from dsr.core.crypto import Owner, seal
 from dsr.models import (
     ConnectorJob,
     ExportPart,
@@ -85,22 +86,27 @@ def store_part(
         attempt = job.runs
     if sequence is None:
         sequence = job.parts.count()
-    name = default_storage.save(
-        f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.enc",
-        ContentFile(encrypt_bytes(payload)),
-    )
-    return ExportPart.objects.create(
-        job=job,
-        attempt=attempt,
-        sequence=sequence,
-        category=category,
-        storage_name=name,
-        records=records,
-        provided_fields=list(provided_fields) if provided_fields else None,
-        inferred_fields=list(inferred_fields),
-        legal_basis=legal_basis[:40],
-        media_type=media_type,
-    )
+    # The row first: its id is sealed into the file, so the page cannot pass for another's;
+    # one transaction, so no row is left without its file if the storage fails.
+    with transaction.atomic():
+        part = ExportPart.objects.create(
+            job=job,
+            attempt=attempt,
+            sequence=sequence,
+            category=category,
+            storage_name="",
+            records=records,
+            provided_fields=list(provided_fields) if provided_fields else None,
+            inferred_fields=list(inferred_fields),
+            legal_basis=legal_basis[:40],
+            media_type=media_type,
+        )
+        part.storage_name = default_storage.save(
+            f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.enc",
+            ContentFile(seal(payload, owner=Owner("export_part", part.pk))),
+        )
+        part.save(update_fields=["storage_name"])
+        return part
 
 
 def store_erasure(

@@ -34,7 +34,7 @@ from dsr.models import (
     JobStatus,
     RequestedRight,
 )
-from dsr.processing import changes, gates
+from dsr.processing import callbacks, changes, gates
 from dsr.processing.dispatch import advance, answers_first, dispatch
 from dsr.processing.identity import identity_for_job
 from dsr.processing.manual import hand_over
@@ -224,6 +224,8 @@ def _succeeded(
         updated = _settle(
             job, status=status, result=result, found=found, duration_ms=duration, last_error=""
         )
+        if updated and status == JobStatus.SUCCEEDED:
+            callbacks.consumed(job)  # what the system reported is in the result or the pages
     if not updated:
         return "lost the claim"  # another worker took over; its outcome stands
     if status == JobStatus.WAITING:

@@ -29,6 +29,7 @@ from dsr.models import (
     ExportPart,
     Redaction,
     SubjectRequest,
+    WebhookResult,
     Withholding,
 )
 from dsr.services import fees, transmission
@@ -202,6 +203,8 @@ def purge_expired(*, now: datetime | None = None) -> int:
         for part in ExportPart.objects.filter(job__request=package.request):
             default_storage.delete(part.storage_name)
             part.delete()
+        # What in-house systems reported by callback holds the same data: it goes too.
+        WebhookResult.objects.filter(job__request=package.request).delete()
         _discard(package, now)
         purged += 1
     return purged

@@ -12,7 +12,7 @@ from accounts.access import staff_required, staff_user
 from dsr.core import audit
 from dsr.core.controller import competent_authority, get_controller
 from dsr.core.errors import RequestError
-from dsr.core.files import read_file
+from dsr.core.files import FileRefused, read_file
 from dsr.exports import portability
 from dsr.forms import detail_rows
 from dsr.models import OtherController, SubjectRequest, Transmission
@@ -193,13 +193,18 @@ def case_package(request: HttpRequest, reference: str) -> HttpResponse:
     item = _case(reference)
     audit.staff_viewed(item.pk, staff_user(request).pk, "package")
     package = item.packages.filter(deleted_at__isnull=True).first()
+    try:
+        files = answers.preview(package) if package else []
+    except FileRefused as exc:
+        messages.error(request, str(exc))
+        files = []
     return render(
         request,
         "staff/case_package.html",
         {
             "item": item,
             "package": package,
-            "files": answers.preview(package) if package else [],
+            "files": files,
             "rebuilding": package is None and item.packages.exists() and item.is_open,
             "redactions": item.redactions.select_related("officer"),
             "form": RedactForm(**redact_form_kwargs(item)),
@@ -220,7 +225,11 @@ def case_file(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     item = _case(reference)
     file = get_object_or_404(item.files, pk=pk, deleted_at__isnull=True)
     audit.staff_viewed(item.pk, staff_user(request).pk, f"file:{file.pk}")
-    response = HttpResponse(read_file(file), content_type=file.content_type)
+    try:
+        content = read_file(file)
+    except FileRefused as exc:
+        return render(request, "dsr/file_refused.html", {"message": str(exc)}, status=409)
+    response = HttpResponse(content, content_type=file.content_type)
     response["Content-Disposition"] = f'inline; filename="{item.reference}-{file.kind}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -13,6 +13,7 @@ from dsr.core import ratelimit
 from dsr.core.challenges import Outcome
 from dsr.core.clock import clock_for
 from dsr.core.errors import RequestError
+from dsr.core.files import FileRefused
 from dsr.core.tokens import request_from_status_token, status_link_expired, status_token
 from dsr.exports.package import read_package
 from dsr.forms import CodeForm, ReplyForm
@@ -209,8 +210,14 @@ def download(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     package = AnswerPackage.objects.filter(pk=pk, request=subject_request).first()
     if package is None or not package.available:
         return render(request, "dsr/package_gone.html", {"token": token}, status=410)
+    try:
+        content = read_package(package)
+    except FileRefused as exc:
+        return render(
+            request, "dsr/file_refused.html", {"message": str(exc), "token": token}, status=409
+        )
     answers.downloaded(package, subject_request)
-    response = StreamingHttpResponse(read_package(package), content_type="application/zip")
+    response = StreamingHttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{subject_request.reference}.zip"'
     response["Content-Length"] = str(package.size)
     response["Cache-Control"] = "no-store"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dsr.core.errors import RequestError
+from dsr.core.files import FileRefused
 from dsr.core.tokens import request_from_status_token
 from dsr.exports.package import read_package
 from dsr.services import transmission
@@ -40,8 +41,12 @@ def download(request: HttpRequest, token: str) -> HttpResponseBase:
     if found is None:
         return render(request, "dsr/transmission_gone.html", status=410)
     sent, package = found
+    try:
+        content = read_package(package)
+    except FileRefused as exc:
+        return render(request, "dsr/file_refused.html", {"message": str(exc)}, status=409)
     transmission.downloaded(sent, package)
-    response = StreamingHttpResponse(read_package(package), content_type="application/zip")
+    response = StreamingHttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{sent.request.reference}.zip"'
     response["Content-Length"] = str(package.size)
     response["Cache-Control"] = "no-store"

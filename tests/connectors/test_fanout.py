@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.backends.fake import effects
-from dsr.core.crypto import decrypt_bytes
+from dsr.core.crypto import Owner, unseal
 from dsr.core.errors import RequestError
 from dsr.models import EventKind, ExportPart, JobStatus, ScheduledErasure, Status, SubjectRequest
 from dsr.processing import start, sweep, worker
@@ -47,7 +47,7 @@ def exported(job):
         from django.core.files.storage import default_storage
 
         with default_storage.open(part.storage_name, "rb") as handle:
-            lines = decrypt_bytes(handle.read()).decode().splitlines()
+            lines = unseal(handle.read(), owner=Owner("export_part", part.pk)).decode().splitlines()
         records += [(part.category, json.loads(line)) for line in lines]
     return records
 

@@ -11,7 +11,7 @@ from connectors.backends.webhook import WebhookConnector
 from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
 from connectors.egress import EgressRefused, EgressTransport, check_egress
 from connectors.webhook import SIGNATURE, TIMESTAMP, sign
-from dsr.models import JobStatus
+from dsr.models import JobStatus, WebhookResult
 from dsr.services import verification
 from tests.connectors import sources
 from tests.connectors.test_contract import ConnectorContract
@@ -264,9 +264,85 @@ def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox)
         assert replay.status_code == 401
         locate.refresh_from_db()
         assert locate.status == JobStatus.SUCCEEDED
+        # The job has what the service reported: the callback is gone (issue 16).
+        assert not WebhookResult.objects.filter(job=locate).exists()
         assert json.loads(body)["result"]["found"] is True
     finally:
         registry.reset()
+
+
+REPORT = {
+    "subject_request_id": "req-1",
+    "request_status": "completed",
+    "result": {"pages": [{"category": "loyalty", "records": [{"name": "Erika Mustermann"}]}]},
+}
+
+
+@pytest.fixture
+def waiting_job(service, settings, monkeypatch):
+    """An open export job of the in-house system, with a callback that has not woken it."""
+    from dsr.models import ConnectorJob
+    from dsr.processing import callbacks
+
+    settings.DSR_CONNECTORS = {
+        "loyalty": {
+            "BACKEND": "connectors.backends.webhook.WebhookConnector",
+            "NAME": "Loyalty",
+            "OPTIONS": {"url": service.url, "secret": SECRET},
+            "CAPABILITIES": [],
+        }
+    }
+    registry.reset()
+    monkeypatch.setattr(callbacks, "wake", lambda job: None)
+    item = submit()
+    job = ConnectorJob.objects.create(
+        request=item, system="loyalty", action="export", status=JobStatus.QUEUED
+    )
+    from dsr.processing.identity import identity_for
+
+    backend = registry.connector("loyalty")
+    request_id = backend.request_id(identity_for(item), "export")
+    assert callbacks.accept(backend, request_id=request_id, payload=REPORT)
+    yield job
+    registry.reset()
+
+
+def test_a_callback_is_stored_encrypted_and_read_back_for_its_job(waiting_job):
+    from django.db import connection
+
+    from dsr.processing.identity import identity_for_job
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM dsr_webhookresult")
+        rows = cursor.fetchall()
+    assert len(rows) == 1
+    assert "Mustermann" not in repr(rows)
+    assert "loyalty" not in repr(rows)
+    assert identity_for_job(waiting_job).reports == {"req-1": REPORT}
+
+
+def test_callbacks_go_with_the_expired_package(waiting_job):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dsr.models import AnswerPackage
+    from dsr.services import answers
+
+    AnswerPackage.objects.create(
+        request=waiting_job.request, expires_at=timezone.now() - timedelta(days=1)
+    )
+    assert answers.purge_expired() == 1
+    assert not WebhookResult.objects.exists()
+
+
+def test_callbacks_of_finished_jobs_go_when_the_request_closes(waiting_job):
+    from dsr.services import withdrawal
+
+    ConnectorJob = type(waiting_job)
+    ConnectorJob.objects.filter(pk=waiting_job.pk).update(status=JobStatus.FAILED)
+    withdrawal.withdraw(waiting_job.request)
+    assert not WebhookResult.objects.exists()
 
 
 class TestWebhookContract(ConnectorContract):

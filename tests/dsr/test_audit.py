@@ -156,3 +156,80 @@ def test_a_request_never_waits_for_the_audit_head_a_worker_chains_its_events(out
     logged = AuditEntry.objects.filter(request_id=item.pk).order_by("seq")
     assert [entry.data["event"] for entry in logged] == sorted(events)
     assert not list(audit.verify())
+
+
+# --- the chain is keyed (issue 16) -------------------------------------------------------------
+
+
+def recompute(hash_of) -> None:
+    """What someone who can write the database does: rehash every entry and the head."""
+    prev = audit.GENESIS
+    for entry in AuditEntry.objects.order_by("seq"):
+        digest = hash_of(prev, audit.entry_fields(entry))
+        sql(
+            "UPDATE dsr_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s",
+            prev,
+            digest,
+            entry.seq,
+        )
+        prev = digest
+    sql("UPDATE dsr_audithead SET hash = %s", prev)
+
+
+def test_a_chain_recomputed_without_the_key_is_found(outbox, capsys):
+    verified(outbox)
+    sql("UPDATE dsr_auditentry SET actor_id = 99 WHERE seq = 2")
+    recompute(audit.unkeyed_hash)  # the unkeyed SHA-256 chain checked out before the key
+    assert "entry 1: is not keyed: the chain was recomputed without the audit key" in broken(capsys)
+
+
+def test_a_chain_recomputed_with_another_key_is_found(outbox, capsys):
+    verified(outbox)
+    recompute(lambda prev, fields: audit.keyed_hash(b"a guessed key", prev, fields))
+    assert "entry 1: was changed after it was written" in broken(capsys)
+
+
+def test_a_chain_begun_unkeyed_is_accepted_up_to_its_switch_and_keyed_after(
+    outbox, capsys, settings
+):
+    verified(outbox)
+    recompute(audit.unkeyed_hash)  # as a chain written before the key was
+    legacy = AuditEntry.objects.count()
+    assert audit.key_the_chain()
+    assert not audit.key_the_chain()  # once
+    verified_again = submit(email="max@example.org")
+    assert AuditEntry.objects.filter(request_id=verified_again.pk).exists()
+    switch = AuditEntry.objects.get(kind=AuditKind.KEYED)
+    assert switch.seq == legacy + 1
+    output = verify_output(capsys)
+    assert "intact" in output
+    assert f"DSR_AUDIT_KEYED_FROM={switch.seq}" in output
+
+    # Pinned outside the database before the legacy entries: they are no longer accepted.
+    settings.DSR_AUDIT_KEYED_FROM = 1
+    assert "entry 1: is not keyed" in broken(capsys)
+    settings.DSR_AUDIT_KEYED_FROM = switch.seq
+    assert "intact" in verify_output(capsys)
+
+    # An entry after the switch rewritten unkeyed (and the rest of the chain after it).
+    last = AuditEntry.objects.order_by("-seq")[0]
+    sql("UPDATE dsr_auditentry SET actor_id = 99 WHERE seq = %s", last.seq)
+    last.refresh_from_db()
+    sql(
+        "UPDATE dsr_auditentry SET hash = %s WHERE seq = %s",
+        audit.unkeyed_hash(last.prev_hash, audit.entry_fields(last)),
+        last.seq,
+    )
+    sql(
+        "UPDATE dsr_audithead SET hash = %s",
+        audit.unkeyed_hash(last.prev_hash, audit.entry_fields(last)),
+    )
+    assert f"entry {last.seq}: is not keyed" in broken(capsys)
+
+
+def test_the_chain_uses_the_configured_audit_key(outbox, capsys, settings):
+    settings.DSR_AUDIT_KEYS = ["an audit key kept outside the database"]
+    verified(outbox)
+    assert "intact" in verify_output(capsys)
+    settings.DSR_AUDIT_KEYS = ["another key"]
+    assert "was changed after it was written" in broken(capsys)

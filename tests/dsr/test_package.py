@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from connectors import registry
+from dsr.core.files import FileRefused
 from dsr.core.tokens import status_token
 from dsr.demo_register import load_register
 from dsr.exports.package import neutralise, read_package
@@ -94,7 +95,7 @@ def test_the_stored_package_cannot_be_read_without_the_key(crm, outbox, settings
     assert not stored.startswith(b"PK")
     assert b"Mustermann" not in stored
     settings.DSR_ENCRYPTION_KEYS = ["q0NwJ1Cm0bZC8S6l6cY6c0ZQyS8QvJ5rW4rYp2bX1xI="]
-    with pytest.raises(ValueError, match="altered or the key is wrong"):
+    with pytest.raises(FileRefused, match="integrity check"):
         b"".join(read_package(package))
 
 
@@ -481,3 +482,170 @@ def test_a_redaction_offers_every_system_or_one_that_took_part(crm, outbox, clie
     )
     assert "System: Select a valid choice." in refused.content.decode()
     assert not item.redactions.exists()
+
+
+# --- the stored file is bound to its package (issue 16) ---------------------------------------
+
+
+def _stored(package):
+    with default_storage.open(package.storage_name, "rb") as handle:
+        return handle.read()
+
+
+def _replace(package, data):
+    default_storage.delete(package.storage_name)
+    default_storage.save(package.storage_name, io.BytesIO(data))
+
+
+def _released_download(client, package):
+    from dsr.services import answers
+
+    officer, _ = make_officer()
+    answers.release(package, officer=officer)
+    session = client.session
+    session["dsr_status_access"] = {str(package.request_id): 9e12}
+    session.save()
+    return reverse("dsr:download", args=[status_token(package.request), package.pk])
+
+
+def _refusals(package):
+    from dsr.models import AuditEntry, AuditKind
+
+    return list(
+        AuditEntry.objects.filter(kind=AuditKind.FILE_REFUSED, request_id=package.request_id)
+    )
+
+
+def test_another_persons_package_file_put_in_place_is_refused_with_an_audit_entry(
+    crm, outbox, client
+):
+    from dsr.models import EventKind
+
+    mine = answered(outbox)
+    theirs = answered(outbox, email="nobody@example.org")
+    _replace(mine, _stored(theirs))  # someone with write access to the storage, not the key
+    url = _released_download(client, mine)
+
+    response = client.get(url, headers={"accept-language": "de"})
+
+    assert response.status_code == 409
+    assert "Diese Datei kann nicht zugestellt werden" in response.content.decode()
+    assert not mine.request.events.filter(kind=EventKind.ANSWER_DOWNLOADED).exists()
+    [entry] = _refusals(mine)
+    assert (entry.data["record"], entry.data["id"]) == ("package", mine.pk)
+    # Its own file still reads: the check refuses only what is not the package's.
+    assert hashlib.sha256(b"".join(read_package(theirs))).hexdigest() == theirs.sha256
+
+
+def test_a_package_file_cut_short_is_refused(crm, outbox):
+    package = answered(outbox)
+    _replace(package, _stored(package)[:-40])
+    with pytest.raises(FileRefused):
+        b"".join(read_package(package))
+    assert len(_refusals(package)) == 1
+
+
+def test_a_package_file_with_its_last_chunk_dropped_is_refused(crm, outbox, monkeypatch):
+    from dsr.core import crypto
+
+    monkeypatch.setattr(crypto, "CHUNK", 4096)  # many chunks for a small package
+    package = answered(outbox)
+    stored = _stored(package)
+    _replace(package, stored[: _chunk_offsets(stored)[-1]])  # a whole number of chunks
+    with pytest.raises(FileRefused):
+        b"".join(read_package(package))
+
+
+def test_a_package_file_spliced_from_two_packages_is_refused(crm, outbox, monkeypatch):
+    from dsr.core import crypto
+
+    monkeypatch.setattr(crypto, "CHUNK", 4096)
+    mine = answered(outbox)
+    theirs = answered(outbox, email="nobody@example.org")
+    a, b = _stored(mine), _stored(theirs)
+    # My header and first chunk, then their chunks from the second on.
+    spliced = a[: _chunk_offsets(a)[1]] + b[_chunk_offsets(b)[1] :]
+    _replace(mine, spliced)
+    with pytest.raises(FileRefused):
+        b"".join(read_package(mine))
+
+
+def test_a_package_whose_size_or_hash_differs_from_the_record_is_refused(crm, outbox):
+    package = answered(outbox)
+    AnswerPackage.objects.filter(pk=package.pk).update(sha256="0" * 64)
+    package.refresh_from_db()
+    with pytest.raises(FileRefused):
+        b"".join(read_package(package))
+
+
+def test_a_package_stored_in_the_format_before_binding_still_reads(crm, outbox):
+    package = answered(outbox)
+    clear = b"".join(read_package(package))
+    _replace(package, _format_1(clear))
+    assert b"".join(read_package(package)) == clear
+    assert not _refusals(package)
+
+
+def _chunk_offsets(stored):
+    """Where each chunk of a format 2 file starts."""
+    from dsr.core import crypto
+
+    offsets, at = [], len(crypto.MAGIC_V2) + crypto.SALT_BYTES
+    while at < len(stored):
+        offsets.append(at)
+        at += 4 + 12 + int.from_bytes(stored[at : at + 4], "big")
+    return offsets
+
+
+def _format_1(clear, chunk=1024 * 1024):
+    """A file as ``encrypt_stream`` wrote it before issue 16 (chunks bound to their index)."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from dsr.core import crypto
+
+    aead = AESGCM(crypto._stream_keys()[0])
+    out, index = [crypto.MAGIC], 0
+    while True:
+        block = clear[index * chunk : (index + 1) * chunk]
+        last = len(block) < chunk
+        nonce = os.urandom(12)
+        sealed = aead.encrypt(nonce, block, index.to_bytes(8, "big") + (b"L" if last else b"C"))
+        out.append(len(sealed).to_bytes(4, "big") + nonce + sealed)
+        index += 1
+        if last:
+            return b"".join(out)
+
+
+def test_a_column_named_like_a_formula_and_a_category_that_climbs_out_are_neutralised(
+    crm, outbox, settings
+):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(crm)
+    with engine.begin() as conn:
+        conn.execute(text('ALTER TABLE notes ADD COLUMN "=HYPERLINK(""http://evil"")" TEXT'))
+    engine.dispose()
+    mapping = {
+        "tables": [
+            sources.CRM_MAPPING["tables"][0],
+            {**sources.CRM_MAPPING["tables"][1], "category": "../../x\x07\u202e"},
+        ]
+    }
+    settings.DSR_CONNECTORS["crm"]["OPTIONS"]["mapping"] = mapping
+    registry.reset()
+    archive = unpack(answered(outbox))
+
+    names = archive.namelist()
+    [notes] = [n for n in names if n.startswith("data/") and n != "data/crm/contact.csv"]
+    assert notes == "data/crm/_.._x.csv"  # a name in its system's folder, nothing more
+    for name in names:
+        assert ".." not in name.split("/")
+        assert not name.startswith("/")
+        assert name.isprintable()
+    header = next(csv.reader(io.StringIO(archive.read(notes).decode())))
+    assert '\'=HYPERLINK("http://evil")' in header
+    assert '=HYPERLINK("http://evil")' not in header
+    manifest = json.loads(archive.read("manifest.json"))
+    assert notes in manifest["files"]

@@ -226,7 +226,7 @@ def stored_part(records):
         "exports/test.jsonl.enc",
         ContentFile(encrypt_bytes("\n".join(json.dumps(r) for r in records).encode())),
     )
-    return SimpleNamespace(storage_name=name, records=len(records), redact=None)
+    return SimpleNamespace(pk=0, storage_name=name, records=len(records), redact=None)
 
 
 def test_vendor_metadata_is_left_out_and_stripe_cents_and_seconds_are_converted(settings):

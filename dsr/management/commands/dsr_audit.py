@@ -24,13 +24,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
-            problems = list(audit.verify())
+            found = audit.Verified()
+            problems = list(audit.verify(found))
             for problem in problems:
                 self.stderr.write(f"entry {problem.seq}: {problem.what}")
             if problems:
                 raise CommandError(f"The audit log is broken in {len(problems)} place(s).")
             count = AuditEntry.objects.count()
             self.stdout.write(f"The audit log is intact: {count} entries.")
+            if found.keyed_from is not None:
+                self.stdout.write(
+                    f"Keyed from entry {found.keyed_from}: set DSR_AUDIT_KEYED_FROM="
+                    f"{found.keyed_from} to pin it outside the database."
+                )
             return
         request = SubjectRequest.objects.filter(reference=options["reference"]).first()
         if request is None:
