@@ -82,9 +82,8 @@ def configured_words(*values: str) -> set[str]:
     return words
 
 
-def html_from_text(text: str) -> SafeString:
-    """The HTML part from the (already defanged) text part: escaped, paragraphs kept, and a
-    link only where the text has one of the portal's own URLs."""
+def link_ours(text: str) -> SafeString:
+    """The text escaped, with a link only where it has one of the portal's own URLs."""
     out: list[str] = []
     position = 0
     for match in re.finditer(r"https?://[^\s<>\"']+", text):
@@ -95,4 +94,10 @@ def html_from_text(text: str) -> SafeString:
         out.append(f'<a href="{escape(url)}">{escape(url)}</a>')
         position = match.start() + len(url)
     out.append(escape(text[position:]))
-    return mark_safe(linebreaks("".join(out), autoescape=False))  # noqa: S308 - escaped above
+    return mark_safe("".join(out))  # noqa: S308 - escaped above
+
+
+def html_from_text(text: str) -> SafeString:
+    """The HTML part from the (already defanged) text part: escaped, paragraphs kept, and a
+    link only where the text has one of the portal's own URLs."""
+    return mark_safe(linebreaks(link_ours(text), autoescape=False))  # noqa: S308 - escaped

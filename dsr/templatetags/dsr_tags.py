@@ -4,8 +4,18 @@ from typing import Any
 
 from django import template
 from django.utils import translation
+from django.utils.safestring import SafeString
+
+from dsr.core.inert import link_ours
 
 register = template.Library()
+
+
+@register.filter
+def our_links(value: object) -> SafeString:
+    """Text shown as it is, with links only to the portal's own pages (never a link someone
+    typed into a form: stored e-mails from before such links were defanged may hold one)."""
+    return link_ours(str(value))
 
 
 @register.filter

@@ -44,13 +44,18 @@ def test_the_outbox_prints_messages_when_asked(settings, capsys):
 
 def test_staff_read_the_outbox_and_follow_links(client, settings):
     settings.EMAIL_BACKEND = OUTBOX
-    send_mail("Verify", "Open http://127.0.0.1:8000/v/xyz", "privacy@example.org", ["e@x.org"])
+    settings.DSR_BASE_URL = "http://127.0.0.1:8000"
+    body = "Open http://127.0.0.1:8000/v/xyz (sent by https://evil.example/login)"
+    send_mail("Verify", body, "privacy@example.org", ["e@x.org"])
     officer, secret = make_officer()
     login_with_totp(client, officer.email, PASSWORD, secret)
     listing = client.get(reverse("staff:outbox")).content.decode()
     assert "Verify" in listing
     detail = client.get(reverse("staff:outbox_message", args=[OutboxMessage.objects.get().pk]))
     assert '<a href="http://127.0.0.1:8000/v/xyz"' in detail.content.decode()
+    # A link someone else wrote (a message stored before such links were defanged) stays text.
+    assert "https://evil.example/login" in detail.content.decode()
+    assert 'href="https://evil.example' not in detail.content.decode()
 
 
 def test_data_subjects_cannot_read_the_outbox(client, settings):
