@@ -416,7 +416,7 @@ def test_a_restriction_in_the_demo_chat_is_an_officers_decision_never_restricted
         )
     # Each recipient's Art. 19 notice is on the case page, ready to send.
     page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
-    assert 'class="notice-text"' in page
+    assert 'class="notice-text' in page
     assert "the processing was restricted: the data may only be stored" in page
     for notice in item.notices.filter(status="pending"):
         notices.decide_notice(notice, officer=officer, notified=True)
