@@ -13,6 +13,7 @@ from dsr.core import ratelimit
 from dsr.core.challenges import Outcome
 from dsr.core.clock import clock_for
 from dsr.core.errors import RequestError
+from dsr.core.events import closing_event
 from dsr.core.files import FileRefused
 from dsr.core.tokens import request_from_status_token, status_link_expired, status_token
 from dsr.exports.package import read_package
@@ -49,6 +50,9 @@ VISIBLE_EVENTS = {
     EventKind.WITHDRAWN,
     EventKind.EXPIRED,
     EventKind.REFUSED,
+    EventKind.PARTLY_REFUSED,
+    EventKind.ANSWER_RELEASED,
+    EventKind.COMPLETED,
     EventKind.FEE_REQUESTED,
     EventKind.FEE_PAID,
     EventKind.TRANSMISSION_CONFIRMED,
@@ -97,6 +101,10 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         {
             "token": token,
             "item": subject_request,
+            # A closed request has no due date any more: the page says when it closed.
+            "closed": None
+            if subject_request.is_open
+            else closing_event(subject_request.events.order_by("at", "pk")),
             "rights": [RIGHTS[Right(r)] for r in subject_request.rights],
             "events": [e for e in subject_request.events.all() if e.kind in VISIBLE_EVENTS],
             "explanation": clock.explain(subject_request.language),

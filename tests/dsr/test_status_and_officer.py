@@ -82,6 +82,10 @@ def test_the_requester_withdraws_on_the_status_page(client, outbox):
     assert "withdrawn" in outbox.last_to("erika@example.org").subject.lower()
     page = client.get(link).content.decode()
     assert "Withdraw the request" not in page
+    # A withdrawn request is due for nothing: the page says when it closed, and how.
+    assert 'id="due-date"' not in page
+    assert 'id="closed-on"' in page
+    assert "(Withdrawn)" in " ".join(page.split())
 
 
 def test_asking_for_information_pauses_the_clock_until_the_answer(client, outbox):

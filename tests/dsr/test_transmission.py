@@ -117,6 +117,11 @@ def test_the_company_named_on_the_form_gets_an_expiring_link_to_the_same_package
     letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
     assert "haben wir Neue Cloud GmbH am" in letter
     assert RECIPIENT in letter
+    # The requester's page tells the story to its end: the answer was sent, the request closed.
+    page = " ".join(client.get(link).content.decode().split())
+    assert "Antwort gesendet" in page
+    assert "Abgeschlossen am" in page
+    assert 'id="due-date"' not in page
 
     with time_machine.travel(timezone.now() + timedelta(days=settings.DSR_TRANSMISSION_DAYS + 1)):
         expired = recipient.get(download, headers={"accept-language": "de"})
