@@ -11,6 +11,11 @@ IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles
 # `make run DEMO_SAAS=1` adds fake Salesforce, Stripe and Zendesk APIs (ports 8601-8603).
 CONNECTORS := $${DSR_CONNECTORS_FILE:-$${DSR_VAR_DIR:-$(CURDIR)/var}/demo/connectors$(if $(DEMO_SAAS),-saas).yaml}
 PROCFILE := $(if $(DEMO_SAAS),Procfile.saas,Procfile.dev)
+# Where `make run` serves (DSR_HOST, DSR_PORT) and the address its links use, the demo's
+# e-mails included (DSR_BASE_URL, else built from the two).
+RUN_HOST := $(or $(DSR_HOST),127.0.0.1)
+RUN_PORT := $(or $(DSR_PORT),8000)
+BASE_URL := $(or $(DSR_BASE_URL),http://$(RUN_HOST):$(RUN_PORT))
 
 .PHONY: run test test-fast lint format messages makemessages vendor lock clean
 
@@ -32,11 +37,11 @@ messages: $(VENV)/.run-installed
 ## make run: set up on a fresh machine, load the demo, start web + worker + beat (Ctrl-C stops)
 run: messages
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) dsr_demo
+	DSR_BASE_URL="$(BASE_URL)" $(MANAGE) dsr_demo
 	@echo
-	@echo "  The portal runs at http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}/  (Ctrl-C stops everything)"
+	@echo "  The portal runs at http://$(RUN_HOST):$(RUN_PORT)/  (Ctrl-C stops everything)"
 	@echo
-	DSR_BASE_URL="$${DSR_BASE_URL:-http://$${DSR_HOST:-127.0.0.1}:$${DSR_PORT:-8000}}" \
+	DSR_BASE_URL="$(BASE_URL)" \
 	DSR_CONNECTORS_FILE="$(CONNECTORS)" \
 	$(if $(DEMO_SAAS),DSR_WEBHOOK_ALLOWED_HOSTS="$${DSR_WEBHOOK_ALLOWED_HOSTS:-127.0.0.1}") \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f $(PROCFILE) start
