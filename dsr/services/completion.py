@@ -81,7 +81,9 @@ def outcome(request: SubjectRequest) -> dict[str, Any]:
             }
             for item in result.get("retained", [])
         ]
-    informed = [n.recipient for n in request.notices.filter(status="notified")]
+    # A recipient of several systems' data (Salesforce for the CRM and for its own org) was
+    # told once per system, but is one recipient to the person.
+    informed = list(dict.fromkeys(n.recipient for n in request.notices.filter(status="notified")))
     published = list(request.publication_notices.all())
     for item in kept:
         if item.get("erase_after"):

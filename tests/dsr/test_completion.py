@@ -163,3 +163,21 @@ def test_an_erasure_that_took_two_runs_gives_no_count_it_cannot_vouch_for(billin
     letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
     assert "Billing: your data was erased; it took more than one attempt" in letter
     assert "records erased" not in letter
+
+
+def test_a_recipient_of_two_systems_is_named_once_in_the_letter(billing, outbox):
+    """Salesforce receives the CRM's data and holds its own: notified for each system, it is
+    one recipient to the person."""
+    from dsr.models import RecipientNotice
+    from dsr.services.completion import outcome
+
+    officer, _ = make_officer()
+    item = _approved_erasure(officer)
+    RecipientNotice.objects.create(request=item, system="crm", recipient="DATEV eG")
+    for notice in item.notices.all():
+        notices.decide_notice(notice, officer=officer, notified=True)
+    assert item.notices.filter(recipient="DATEV eG").count() == 2
+    assert outcome(item)["informed"] == ["DATEV eG"]
+    complete(item, officer=officer)
+    letter = " ".join(outbox.last_to(sources.SUBJECT).body.split())
+    assert letter.count("DATEV eG") == 1
