@@ -24,6 +24,7 @@ from accounts.models import StaffInvitation, User
 from accounts.roles import is_officer
 from dsr.core import taskqueue
 from dsr.core.errors import RequestError
+from dsr.core.mail import send_email
 
 SESSION_KEY = "accounts.staff_invitation"
 SEND_TASK = "accounts.tasks.send_staff_invitation"
@@ -129,10 +130,6 @@ def use(session: SessionBase, user: object) -> bool:
 
 def send(invitation_id: int) -> bool:
     """E-mail the link of an invitation that is still open (owed work, run by a worker)."""
-    # Imported here: the e-mail renderer loads the controller and the letter templates, which
-    # the rest of this module (used by the middleware on every request) does not need.
-    from dsr.core.mail import send_email
-
     invitation = (
         StaffInvitation.objects.filter(
             pk=invitation_id, used_at=None, revoked_at=None, expires_at__gt=timezone.now()
