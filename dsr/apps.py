@@ -15,10 +15,9 @@ class DsrConfig(AppConfig):
 
         # Imported here, not at the top: these modules use the models, which Django loads only
         # after every app's config (the documented place for this is ready()).
-        from dsr import receivers
+        from dsr import logmask, receivers
         from dsr import tasks as domain_tasks  # noqa: F401
         from dsr.checks import check_four_eyes, check_trusted_proxies
-        from dsr.core import link_logging
 
         # Every task module, so that tasks queued by name (dsr.core.taskqueue) always find
         # their task, in the web process and the workers alike.
@@ -26,7 +25,7 @@ class DsrConfig(AppConfig):
         from dsr.processing import tasks as processing_tasks  # noqa: F401
 
         receivers.connect()
-        link_logging.install()
+        logmask.install()
         # A typo in the four-eyes setting must stop the portal, not quietly drop the rule: a
         # system check (dsr.E001), so `check`, runserver and migrate (the release step before
         # the web process starts) refuse it with Django's own report.

@@ -1,6 +1,11 @@
 """A log filter that keeps data subjects out of the logs: e-mail addresses, signed link tokens
 and one-time codes are masked in every record, whatever logged it.
 
+It sits on every handler of our LOGGING, and ``install`` puts it on the loggers that write
+request paths too (``django.request`` logs every 4xx/5xx path, "Not Found: /r/<token>/",
+``django.security.csrf`` every refused post, ``django.server`` every request line), so a link
+token stays out of the log whatever LOGGING a deployment configures.
+
 Imported by the logging configuration before the apps are ready: nothing of Django's models here.
 """
 
@@ -46,3 +51,15 @@ class MaskPersonalData(logging.Filter):
         if record.stack_info:
             record.stack_info = mask(record.stack_info)
         return True
+
+
+# The loggers that write the request's path (with a link's token in it).
+PATH_LOGGERS = ("django.request", "django.server", "django.security.csrf")
+
+
+def install() -> None:
+    """On each path logger itself (``DsrConfig.ready``), once."""
+    for name in PATH_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskPersonalData) for f in logger.filters):
+            logger.addFilter(MaskPersonalData())
