@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
 from kombu import Exchange, Queue
 
 from dsr.logmask import MaskPersonalData
@@ -34,3 +34,23 @@ def mask_personal_data(logger: logging.Logger, **kwargs: Any) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
             handler.addFilter(MaskPersonalData())
+
+
+# Every task reads the controller's details at most once, as a web request does.
+_reading_once: dict[str, Any] = {}
+
+
+@task_prerun.connect
+def read_controller_once(task_id: str, **kwargs: Any) -> None:
+    from dsr.core.controller import read_once
+
+    block = read_once()
+    block.__enter__()
+    _reading_once[task_id] = block
+
+
+@task_postrun.connect
+def forget_controller(task_id: str, **kwargs: Any) -> None:
+    block = _reading_once.pop(task_id, None)
+    if block is not None:
+        block.__exit__(None, None, None)

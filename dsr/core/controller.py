@@ -1,8 +1,9 @@
 """Reading the controller's details (seeding them from the environment the first time)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -46,7 +47,7 @@ def competent_authority(request: SubjectRequest) -> SupervisoryAuthority | None:
     """The one authority competent for this request: the one for its matter if the register
     names one, else the default one (no matter). None if neither is configured: then no
     letter may claim an authority is competent for the request."""
-    authorities = list(get_controller().authorities.all())  # in their order: the first wins
+    authorities = supervisory_authorities()  # in their order: the first wins
     for wanted in ([request.matter] if request.matter else []) + [""]:
         for authority in authorities:
             if authority.matter == wanted:
@@ -54,16 +55,16 @@ def competent_authority(request: SubjectRequest) -> SupervisoryAuthority | None:
     return None
 
 
-# The controller as read once in the current web request (set by ``OncePerRequest``): a page
-# asks for it many times (middleware, context processor, intake, letters); outside a request
-# (workers, commands) every call reads the database.
-_in_request: ContextVar[dict[str, Controller] | None] = ContextVar("controller", default=None)
+# The controller as read once in the current web request (``OncePerRequest``) or worker task
+# (``read_once`` around every task, dsr/celery.py): a page or an e-mail asks for it many times
+# (middleware, context processor, intake, letters); elsewhere (commands) every call reads it.
+_in_request: ContextVar[dict[str, Any] | None] = ContextVar("controller", default=None)
 
 
 def get_controller() -> Controller:
     memo = _in_request.get()
     if memo is not None and "controller" in memo:
-        return memo["controller"]
+        return cast(Controller, memo["controller"])
     controller = Controller.objects.order_by("pk").first()
     if controller is None:
         try:
@@ -77,6 +78,27 @@ def get_controller() -> Controller:
     return controller
 
 
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block the controller's details are read at most once."""
+    token = _in_request.set({})
+    try:
+        yield
+    finally:
+        _in_request.reset(token)
+
+
+def supervisory_authorities() -> list[SupervisoryAuthority]:
+    """The controller's authorities in their order (read once, like the controller)."""
+    memo = _in_request.get()
+    if memo is not None and "authorities" in memo:
+        return list(memo["authorities"])
+    authorities = list(get_controller().authorities.all())
+    if memo is not None:
+        memo["authorities"] = authorities
+    return list(authorities)
+
+
 class OncePerRequest:
     """Middleware: the controller's details are read at most once per request."""
 
@@ -84,11 +106,8 @@ class OncePerRequest:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _in_request.set({})
-        try:
+        with read_once():
             return self.get_response(request)
-        finally:
-            _in_request.reset(token)
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from dsr import placeholders
 from dsr.core import inert, letters, taskqueue
-from dsr.core.controller import get_controller
+from dsr.core.controller import get_controller, supervisory_authorities
 from dsr.models import ProcessingActivity, Recipient
 
 
@@ -72,7 +72,7 @@ def _configured(controller: Any, context: dict[str, Any], edited: Any) -> set[st
     values = [settings.DEFAULT_FROM_EMAIL]
     rows: list[Any] = [
         controller,
-        *controller.authorities.all(),
+        *supervisory_authorities(),
         *ProcessingActivity.objects.all(),
         *Recipient.objects.all(),
     ]

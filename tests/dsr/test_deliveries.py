@@ -97,6 +97,22 @@ def test_a_message_that_arrives_twice_sends_once():
     assert SentLetter.objects.filter(request=item, template="withdrawn").count() == 1
 
 
+def test_a_task_reads_the_controller_and_its_authorities_once():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dsr.celery import app
+
+    item = _request()
+    delivery = _owe_and_lose(item)
+    with CaptureQueriesContext(connection) as queries:
+        app.tasks[SEND_TASK].apply(kwargs={"delivery": delivery.pk})
+    assert len(mail.outbox) == 1
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([q for q in sql if 'FROM "dsr_controller"' in q]) == 1
+    assert len([q for q in sql if 'FROM "dsr_supervisoryauthority"' in q]) == 1
+
+
 class FlakyBackend:
     """A mail server that is unreachable for the first ``failures`` attempts."""
 
