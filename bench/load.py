@@ -136,14 +136,18 @@ def locust_users(host: str, mailbox: Mailbox, logins: list[dict[str, str]], args
 
     class Visitor(FastHttpUser):
         """A browser behind the TLS proxy: the proxy says https, and Secure cookies go back over
-        the loopback's plain HTTP. FastHttpUser (geventhttpclient) keeps the load generator
-        light: ``cores_busy`` in the output shows what it took."""
+        the loopback's plain HTTP. Like nginx's default upstream, the proxy opens a connection
+        per request (``--proxy-keepalive`` keeps one per person: each person's pages then stay
+        with one gunicorn process, busy or not). FastHttpUser (geventhttpclient) keeps the load
+        generator light: ``cores_busy`` in the output shows what it took."""
 
         abstract = True
         wait_time = between(*args.think)
 
         def call(self, method: str, path: str, name: str, expect: int, **kwargs):  # type: ignore[no-untyped-def]
             headers = {"X-Forwarded-Proto": "https", "Referer": https + path}
+            if not args.proxy_keepalive:
+                headers["Connection"] = "close"
             if method == "POST":
                 headers["Origin"] = https
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -321,6 +325,28 @@ def cpu_seconds(pid: int, *, children: bool = True) -> float:
     return total
 
 
+def psutil_children(pid: int) -> list[int]:
+    import psutil
+
+    return [child.pid for child in psutil.Process(pid).children()]
+
+
+def postgres_seconds(database: str) -> float:
+    """CPU time of the PostgreSQL backends serving the run's database (their process titles
+    name it; the connections persist, so few come and go during the run)."""
+    import psutil
+
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if any(database in part for part in process.info["cmdline"] or []):
+                times = process.cpu_times()
+                total += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
 def percentiles(entry) -> dict[str, float | int]:  # type: ignore[no-untyped-def]
     return {
         "requests": entry.num_requests,
@@ -348,6 +374,11 @@ def main() -> None:
         help="seconds each user waits between pages (default 1 3: far busier than people)",
     )
     parser.add_argument("--mail-timeout", type=float, default=60)
+    parser.add_argument(
+        "--proxy-keepalive",
+        action="store_true",
+        help="keep one connection per person to gunicorn (default: one per request, as nginx)",
+    )
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -430,6 +461,7 @@ def main() -> None:
         cpu_before = {
             name: cpu_seconds(pid, children=name != "load_generator") for name, pid in pids.items()
         }
+        postgres_before = postgres_seconds(database)
         started = time.perf_counter()
         runner.start(users, spawn_rate=args.spawn_rate)
         gevent.spawn_later(args.duration, runner.quit)
@@ -444,6 +476,8 @@ def main() -> None:
             )
             for name, pid in pids.items()
         }
+        cpu["postgresql"] = round((postgres_seconds(database) - postgres_before) / elapsed, 2)
+        gunicorn_processes = len(psutil_children(web.pid))
     finally:
         for process, wait in ((web, 60), (celery, 120)):
             if process is not None:
@@ -471,7 +505,10 @@ def main() -> None:
                 ],
                 "requests_filed": stats.get("file request", "POST").num_requests,
                 "server": {
-                    "gunicorn": "deploy/gunicorn.conf.py (workers 2 x cores + 1, 4 threads)",
+                    "gunicorn": "deploy/gunicorn.conf.py",
+                    "gunicorn_processes": gunicorn_processes,
+                    "gunicorn_threads": int(env.get("GUNICORN_THREADS", "4")),
+                    "proxy_keepalive": args.proxy_keepalive,
                     "celery_worker_processes": args.worker_processes,
                     "settings": "production (DJANGO_DEBUG=false), behind a TLS proxy",
                     "rate_limits": {
@@ -483,7 +520,7 @@ def main() -> None:
                     "cores": os.cpu_count(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in load_after],
-                    # cores kept busy, on average over the run; PostgreSQL and Redis not counted
+                    # cores kept busy, on average over the run (PostgreSQL: the run's backends)
                     "cores_busy": cpu,
                 },
             },
