@@ -7,9 +7,10 @@ subjects (default 100) each file an access request through the public form (with
 token), wait for the verification e-mail the worker sends, enter its code and open their
 status page a few times; then file the next one. ``--officers`` officers (default 5) log in
 with password + TOTP and work the queue and case pages. Everything stays on the loopback
-interface; the run is bounded by ``--duration`` seconds. The portal's own rate limits are
-raised for the run (one client address files for a hundred people; see ``rate_limits`` in
-the output), everything else is as in production.
+interface; the run is bounded by ``--duration`` seconds and starts on a warm portal (every
+gunicorn process has served each public page, as one that has been running would have). The
+portal's own rate limits are raised for the run (one client address files for a hundred
+people; see ``rate_limits`` in the output), everything else is as in production.
 
 Needs PostgreSQL (127.0.0.1:5432, user root) and Redis (127.0.0.1:6379). Prints JSON:
 throughput, p50/p95/p99 per named request, errors, users, duration, machine and its load.
@@ -308,6 +309,18 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
+def warm_up(host: str, rounds: int = 10) -> None:
+    """A portal that has been running: every gunicorn process has shown each page once or
+    twice (templates compiled, connections open) before the clock starts. A connection per
+    request spreads the rounds over the processes."""
+    import httpx
+
+    headers = {"X-Forwarded-Proto": "https", "Connection": "close"}
+    for _ in range(rounds):
+        for path in ("/", "/request/access/", "/accounts/login/", "/request/sent/"):
+            httpx.get(f"{host}{path}", headers=headers, timeout=30)
+
+
 def cpu_seconds(pid: int, *, children: bool = True) -> float:
     """CPU time of a process and its children (psutil comes with Locust)."""
     import psutil
@@ -446,6 +459,7 @@ def main() -> None:
         host = f"http://127.0.0.1:{port}"
         mailbox = Mailbox(work / "mail")
         wait_until_up(f"{host}/")
+        warm_up(host)
         load_before = os.getloadavg()
         environment = Environment(user_classes=locust_users(host, mailbox, logins, args), host=host)
         runner = environment.create_local_runner()

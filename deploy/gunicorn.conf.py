@@ -12,6 +12,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
+# Load the project once in the master and fork it: every process (a recycled one too) starts
+# warm, with Django and every view imported, and shares those pages of memory. Nothing opens a
+# database or broker connection at import time.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no")
 # Answer packages stream from storage; a slow download must not be cut off too early.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

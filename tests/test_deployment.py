@@ -87,6 +87,9 @@ def test_the_gunicorn_config_reads_the_environment(monkeypatch):
         "0.0.0.0:9000",
         "gthread",
     )
+    assert config["preload_app"] is True  # processes fork warm from the loaded project
+    monkeypatch.setenv("GUNICORN_PRELOAD", "false")
+    assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["preload_app"] is False
     for field in ("%(q)s", "%(U)s", "%(r)s"):  # signed tokens never reach the log
         assert field not in config["access_log_format"]
 
