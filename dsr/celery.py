@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_process_init
 from kombu import Exchange, Queue
 
 from dsr.logmask import MaskPersonalData
@@ -34,3 +34,27 @@ def mask_personal_data(logger: logging.Logger, **kwargs: Any) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
             handler.addFilter(MaskPersonalData())
+
+
+# Queues whose tasks render PDFs: the answer package's report, the letters' PDF copies.
+RENDERING_QUEUES = frozenset({"default", "exports"})
+
+
+@worker_process_init.connect
+def warm_up(**kwargs: Any) -> None:
+    """A pool process pays its one-off costs before its first task, not during it: the
+    connector configuration read and each backend built (they are kept per process), and,
+    where it takes tasks that render, WeasyPrint's set-up and the report's stylesheet (about
+    a second that the first answer package would otherwise wait for)."""
+    from connectors import registry
+    from dsr.core import pdf
+    from dsr.exports.report import STYLESHEET
+
+    log = logging.getLogger("dsr.worker")
+    try:
+        for alias in registry.systems():
+            registry.connector(alias)
+    except Exception as exc:  # the task that needs the system says what is wrong
+        log.warning("connectors not built ahead of the first task (%s)", type(exc).__name__)
+    if RENDERING_QUEUES & set(app.amqp.queues.consume_from or QUEUES):
+        pdf.warm(STYLESHEET)

@@ -9,8 +9,8 @@ from django.core.files.storage import default_storage
 from django.utils import translation
 
 from connectors.base import WITHHELD
-from dsr.core.crypto import FileTampered, Owner, unseal
-from dsr.core.files import refused
+from dsr.core.crypto import FileTampered, unseal
+from dsr.core.files import owner_of, refused
 from dsr.core.legal_texts import WITHHELD_MARKERS
 from dsr.models import ExportPart, JobStatus, SubjectRequest
 
@@ -18,8 +18,16 @@ from dsr.models import ExportPart, JobStatus, SubjectRequest
 def read_records(part: Any) -> Iterator[dict[str, Any]]:
     """A page's records, with the officer's redactions applied and what the system withheld
     shown by its marker (see ``parts_by_category``)."""
+    for _, record in read_lines(part):
+        yield record
+
+
+def read_lines(part: Any) -> list[tuple[str | None, dict[str, Any]]]:
+    """A page's records as ``read_records`` gives them, each with its JSON line as stored
+    (markers in place) where no redaction changed it, else ``None``: the package writes a
+    record's JSON from that line rather than serialise it again. The page is decrypted once."""
     redact = getattr(part, "redact", None)
-    owner = Owner("export_part", part.pk)
+    owner = owner_of(part, "export_part")
     try:
         with default_storage.open(part.storage_name, "rb") as handle:
             text = unseal(handle.read(), owner=owner).decode()
@@ -28,10 +36,10 @@ def read_records(part: Any) -> Iterator[dict[str, Any]]:
     markers = getattr(part, "markers", None)
     if markers and WITHHELD_START in text:
         text = WITHHELD.sub(lambda m: markers.get(m.group(1), markers["third_party"]), text)
-    for line in text.splitlines():
-        if line:
-            record = json.loads(line)
-            yield redact(record) if redact else record
+    loads = json.loads
+    if redact is None:
+        return [(line, loads(line)) for line in text.splitlines() if line]
+    return [(None, redact(loads(line))) for line in text.splitlines() if line]
 
 
 WITHHELD_START = "\u27e6withheld:"
