@@ -36,7 +36,7 @@ from dsr.core.crypto import FileTampered, decrypt_stream, encrypt_stream
 from dsr.core.files import owner_of, refused
 from dsr.exports import portability, report
 from dsr.exports.names import data_file
-from dsr.exports.records import parts_by_category, read_lines
+from dsr.exports.records import parts_by_category, read_page
 from dsr.exports.report import described, render
 from dsr.exports.values import label_text
 from dsr.models import AnswerPackage, JobStatus, SubjectRequest, Withholding
@@ -382,46 +382,47 @@ class _Category:
         return [c for c in self.columns if c not in self.kept]
 
     def read(self, parts: list[Any], *, keep: int) -> None:
-        text = io.TextIOWrapper(self.csv, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         rule, kept, known = self.rule, self.kept, self.columns.keys()
         keys = set(kept)
         start = FORMULA_START
         first = True
         for part in parts:
-            lines = read_lines(part)
+            lines, records = read_page(part)
             if len(self.sample) < keep:
-                self.sample.extend(r for _, r in lines[: keep - len(self.sample)])
-            rows: list[list[str]] = []
-            records: list[str] = []
-            for line, record in lines:
+                self.sample.extend(records[: keep - len(self.sample)])
+            rows: list[list[Any]] = []
+            for record in records:
                 if not record.keys() <= known:
                     self.columns.update(dict.fromkeys(record))
                     kept[:] = [c for c in self.columns if rule is None or rule.keeps(c)]
                     keys = set(kept)
                     self.short_rows = self.records + len(rows)
-                cells = [record.get(c) for c in kept]
+                # Text as it is unless a spreadsheet would run it; None (an empty cell) and
+                # whole numbers >= 0 as csv.writer writes them; the rest as neutralise does.
                 rows.append(
                     [
                         ("'" + v if v.startswith(start) else v)
                         if v.__class__ is str
+                        else v
+                        if v is None or (v.__class__ is int and v >= 0)
                         else neutralise(v)
-                        for v in cells
+                        for v in map(record.get, kept)
                     ]
                 )
-                if line is not None and rule is None:
-                    records.append(line)  # as stored: every field, already JSON
-                else:
-                    if rule is not None:  # the fields it keeps, as the record has them
-                        record = {k: v for k, v in record.items() if k in keys}
-                    records.append(json.dumps(record, ensure_ascii=False))
             writer.writerows(rows)
-            if records:
-                self.json.write((b"" if first else b", ") + ", ".join(records).encode())
+            self.csv.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+            if lines is None or rule is not None:
+                if rule is not None:  # the fields it keeps, as each record has them
+                    records = [{k: v for k, v in r.items() if k in keys} for r in records]
+                lines = [json.dumps(r, ensure_ascii=False) for r in records]
+            if lines:  # as stored where nothing changed them: every field, already JSON
+                self.json.write((b"" if first else b", ") + ", ".join(lines).encode())
                 first = False
             self.records += len(rows)
-        text.flush()
-        text.detach()
         self.csv.seek(0)
         self.json.seek(0)
 

@@ -18,14 +18,14 @@ from dsr.models import ExportPart, JobStatus, SubjectRequest
 def read_records(part: Any) -> Iterator[dict[str, Any]]:
     """A page's records, with the officer's redactions applied and what the system withheld
     shown by its marker (see ``parts_by_category``)."""
-    for _, record in read_lines(part):
-        yield record
+    yield from read_page(part)[1]
 
 
-def read_lines(part: Any) -> list[tuple[str | None, dict[str, Any]]]:
-    """A page's records as ``read_records`` gives them, each with its JSON line as stored
-    (markers in place) where no redaction changed it, else ``None``: the package writes a
-    record's JSON from that line rather than serialise it again. The page is decrypted once."""
+def read_page(part: Any) -> tuple[list[str] | None, list[dict[str, Any]]]:
+    """A page's records as ``read_records`` gives them, with their JSON lines as stored
+    (markers in place) where no redaction changes them, else ``None``: the package writes the
+    records' JSON from those lines rather than serialise them again. Decrypted once, parsed
+    in one go (a page is one JSON record per line)."""
     redact = getattr(part, "redact", None)
     owner = owner_of(part, "export_part")
     try:
@@ -36,10 +36,13 @@ def read_lines(part: Any) -> list[tuple[str | None, dict[str, Any]]]:
     markers = getattr(part, "markers", None)
     if markers and WITHHELD_START in text:
         text = WITHHELD.sub(lambda m: markers.get(m.group(1), markers["third_party"]), text)
-    loads = json.loads
+    lines = [line for line in text.splitlines() if line]
+    records = json.loads("[" + ",".join(lines) + "]")
+    if len(records) != len(lines):  # not one record a line: read as lines, to say which
+        records = [json.loads(line) for line in lines]
     if redact is None:
-        return [(line, loads(line)) for line in text.splitlines() if line]
-    return [(None, redact(loads(line))) for line in text.splitlines() if line]
+        return lines, records
+    return None, [redact(record) for record in records]
 
 
 WITHHELD_START = "\u27e6withheld:"
