@@ -1,16 +1,19 @@
 #!/usr/bin/env python
 """Benchmark: how the fan-out scales with worker processes.
 
-``--requests`` portability requests (default 1,000), each over three systems (the demo's CRM,
-billing and support chat, SQLite databases read through the SQL connector, holding every
-requester), are verified by an officer while no worker runs; then one Celery worker with 1, 2
-and 4 processes (prefork) takes them from Redis. Measured from the worker's start until every
-request of the batch has its answer package: requests per minute. Each request is 6 connector
-jobs (locate + export per system), the officer's confirmation letter (with its PDF copy) and
-the package (ZIP, encrypted). PostgreSQL holds the portal; a fresh batch for each run.
+``--requests`` requests (default 1,000) of each of ``--rights`` (access and portability), each
+over three systems (the demo's CRM, billing and support chat, SQLite databases read through
+the SQL connector, holding every requester), are verified by an officer while no worker runs;
+then one Celery worker with 1, 2 and 4 processes (prefork) takes them from Redis. Measured
+from the worker's start until every request of the batch has its answer package: requests per
+minute. Each request is 6 connector jobs (locate + export per system), the officer's
+confirmation letter (with its PDF copy) and the package (ZIP, encrypted); an access package
+holds the report PDF too, a portability one has none. PostgreSQL holds the portal; a fresh
+batch for each run.
 
 Needs PostgreSQL (127.0.0.1:5432, user root) and Redis (127.0.0.1:6379). Prints JSON.
 Usage: .venv/bin/python bench/scale.py [--requests 1000] [--processes 1 2 4]
+       [--rights access portability]
 """
 
 import sys
@@ -85,9 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--rights", nargs="+", default=["access", "portability"])
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     work = Path(tempfile.mkdtemp(prefix="dsr-bench-scale-"))
     recreate()
     env = {
@@ -117,20 +122,21 @@ def main() -> None:
     from dsr.services import verification
     from dsr.services.intake import Intake, SubjectDetails, submit_request
 
-    total = args.requests * len(args.processes)
+    cases = [(right, processes) for right in args.rights for processes in args.processes]
+    total = args.requests * len(cases)
     demo_systems.PEOPLE[:] = people(total)  # every requester is in all three systems
     demo_systems.build(work / "demo")
     load_demo()  # the register: which systems' data is portable
     officer = User.objects.get(email="officer@demo.example")
 
     results = []
-    for run, processes in enumerate(args.processes):
+    for run, (right, processes) in enumerate(cases):
         batch = []
         started = time.perf_counter()
         for n in range(run * args.requests, (run + 1) * args.requests):
             item = submit_request(
                 intake=Intake(
-                    rights={"portability": {}},
+                    rights={right: {}},
                     subject=SubjectDetails(email=f"person{n}@example.org"),
                     language="en",
                     channel="post",
@@ -168,12 +174,14 @@ def main() -> None:
         assert SubjectRequest.objects.filter(pk__in=batch, status="in_review").count() == len(batch)
         results.append(
             {
+                "right": right,
                 "processes": processes,
                 "requests": len(batch),
                 "jobs": jobs,
                 "seconds": round(elapsed, 1),
                 "requests_per_minute": round(len(batch) / elapsed * 60, 1),
                 "filing_and_verifying_seconds": round(queued, 1),
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
             }
         )
     print(
@@ -182,6 +190,8 @@ def main() -> None:
                 "benchmark": "scale",
                 "systems": ["crm", "billing", "chat"],
                 "cpus": os.cpu_count(),
+                "load_average_before": load_before,
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "runs": results,
             },
             indent=2,

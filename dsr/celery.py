@@ -9,7 +9,13 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+)
 from kombu import Exchange, Queue
 
 from dsr.logmask import MaskPersonalData
@@ -54,3 +60,27 @@ def forget_controller(task_id: str, **kwargs: Any) -> None:
     block = _reading_once.pop(task_id, None)
     if block is not None:
         block.__exit__(None, None, None)
+
+
+# Queues whose tasks render PDFs: the answer package's report, the letters' PDF copies.
+RENDERING_QUEUES = frozenset({"default", "exports"})
+
+
+@worker_process_init.connect
+def warm_up(**kwargs: Any) -> None:
+    """A pool process pays its one-off costs before its first task, not during it: the
+    connector configuration read and each backend built (they are kept per process), and,
+    where it takes tasks that render, WeasyPrint's set-up and the report's stylesheet (about
+    a second that the first answer package would otherwise wait for)."""
+    from connectors import registry
+    from dsr.core import pdf
+    from dsr.exports.report import STYLESHEET
+
+    log = logging.getLogger("dsr.worker")
+    try:
+        for alias in registry.systems():
+            registry.connector(alias)
+    except Exception as exc:  # the task that needs the system says what is wrong
+        log.warning("connectors not built ahead of the first task (%s)", type(exc).__name__)
+    if RENDERING_QUEUES & set(app.amqp.queues.consume_from or QUEUES):
+        pdf.warm(STYLESHEET)

@@ -40,14 +40,57 @@ def test_the_queue_benchmark():
 @pytest.mark.redis
 def test_the_scale_benchmark():
     report = bench("scale.py", "--requests", "3", "--processes", "1")
-    (run,) = report["runs"]
-    assert (run["requests"], run["jobs"]) == (3, 18)
-    assert run["requests_per_minute"] > 0
+    access, portability = report["runs"]
+    for run, right in ((access, "access"), (portability, "portability")):
+        assert (run["right"], run["requests"], run["jobs"]) == (right, 3, 18)
+        assert run["requests_per_minute"] > 0
+        assert len(run["load_average_after"]) == 3
+
+
+@pytest.mark.redis
+def test_the_fanout_benchmark():
+    report = bench(
+        "fanout.py",
+        *("--others", "500", "--sizes", "5", "20", "--runs", "2"),
+        *("--concurrent", "3", "--concurrent-size", "5"),
+    )
+    assert report["worker"] == {"pool": "prefork", "processes": 2, "warmed": True}
+    for right in ("access", "erasure"):
+        for size in (5, 20):
+            case = report["cases"][f"{right}_{size}"]
+            # The contact and M orders and M messages: exported, or erased.
+            assert case["records"] == 1 + 2 * size, (right, size)
+            for clock in ("submitted_to_answer_seconds", "verified_to_answer_seconds"):
+                runs = case[clock]["runs"]
+                assert len(runs) == 2
+                assert case[clock]["min"] <= case[clock]["median"] <= case[clock]["max"]
+                assert all(seconds > 0 for seconds in runs)
+            # Filing comes before verifying: the first clock is the longer one.
+            assert all(
+                a >= b
+                for a, b in zip(
+                    case["submitted_to_answer_seconds"]["runs"],
+                    case["verified_to_answer_seconds"]["runs"],
+                    strict=True,
+                )
+            )
+    (batch,) = report["concurrent"]
+    assert batch["requests"] == 3
+    assert len(batch["verified_to_answer_seconds"]["runs"]) == 3
+    assert batch["all_answered_seconds"] >= batch["verified_to_answer_seconds"]["max"]
+    memory = report["worker_peak_rss_mib"]
+    assert set(memory) == {"after_5", "after_20", "pss_main_and_children_mib"}
+    assert len(memory["after_20"]) == 3  # the main process and its 2 children
+    assert set(report["machine"]) == {"cores", "load_average", "load_average_before"}
 
 
 def test_the_export_benchmark():
-    report = bench("export.py", "--sizes", "300", "--pdf-size", "50")
-    assert report["package"][0]["records"] == 300
+    report = bench("export.py", "--sizes", "300", "1300", "--pdf-size", "50")
+    assert [p["records"] for p in report["package"]] == [300, 1300]
+    assert [p["records"] for p in report["stdlib_floor"]] == [300, 1300]
+    assert {"package", "stdlib_floor", "ratio"} == report["per_record_us"].keys()
+    assert report["report_pdf"]["first_render_seconds"] > 0
+    assert report["report_pdf"]["warm_render_seconds"] > 0
 
 
 @pytest.mark.redis

@@ -9,6 +9,7 @@ import base64
 import functools
 import io
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -58,9 +59,15 @@ def decrypt_text(token: str) -> str:
 # two files does not decrypt. Format 1 (``DSRS1``, chunks bound to their index only) and single
 # Fernet tokens are still read, so files written before stay readable until they expire; the
 # stored size and SHA-256 catch one put in place of a newer file.
+#
+# Format 3 (written since issue 18): the same, with the record's per-file UUID in place of its
+# id. The UUID is made before the row exists, so the file is written first and the row inserted
+# after it in a short transaction (a slow storage holds no database lock); the row keeps the
+# UUID. Which of the two a file is bound to is in its magic: files sealed to the id still open.
 
 MAGIC = b"DSRS1"
 MAGIC_V2 = b"DSRS\x02"
+MAGIC_V3 = b"DSRS\x03"
 SALT_BYTES = 16
 CHUNK = 1024 * 1024
 
@@ -71,19 +78,34 @@ class FileTampered(ValueError):
 
 @dataclass(frozen=True)
 class Owner:
-    """The record a stored file belongs to, e.g. ``Owner("package", 12)``."""
+    """The record a stored file belongs to, e.g. ``Owner("package", 12, file_id)``: its type,
+    its id (``None`` while the row is not inserted yet) and the UUID the file is sealed to
+    (``None`` for files sealed to the id, format 2)."""
 
     kind: str
-    pk: int
+    pk: int | None
+    file_id: uuid.UUID | None = None
 
     def associated(self, salt: bytes, index: int, last: bool) -> bytes:
+        """Format 2: bound to the record's id."""
+        if self.pk is None:
+            raise FileTampered("the file is sealed to a record id this row does not have")
+        return self._associated(MAGIC_V2, self.pk.to_bytes(8, "big"), salt, index, last)
+
+    def associated_v3(self, salt: bytes, index: int, last: bool) -> bytes:
+        """Format 3: bound to the record's per-file UUID."""
+        if self.file_id is None:
+            raise FileTampered("the file is sealed to a UUID this row does not have")
+        return self._associated(MAGIC_V3, self.file_id.bytes, salt, index, last)
+
+    def _associated(self, magic: bytes, key: bytes, salt: bytes, index: int, last: bool) -> bytes:
         kind = self.kind.encode()
         return b"".join(
             (
-                MAGIC_V2,
+                magic,
                 len(kind).to_bytes(1, "big"),
                 kind,
-                self.pk.to_bytes(8, "big"),
+                key,
                 salt,
                 index.to_bytes(8, "big"),
                 b"L" if last else b"C",
@@ -112,16 +134,21 @@ def _stream_keys() -> list[bytes]:
 
 
 def encrypt_stream(source: BinaryIO, target: BinaryIO, *, owner: Owner) -> None:
-    """Encrypt ``source`` into ``target`` chunk by chunk, bound to ``owner`` (format 2)."""
+    """Encrypt ``source`` into ``target`` chunk by chunk, bound to ``owner``: to its file UUID
+    (format 3) where it has one, else to its id (format 2)."""
     aead = AESGCM(_stream_keys()[0])
     salt = os.urandom(SALT_BYTES)
-    target.write(MAGIC_V2 + salt)
+    if owner.file_id is not None:
+        magic, associated = MAGIC_V3, owner.associated_v3
+    else:
+        magic, associated = MAGIC_V2, owner.associated
+    target.write(magic + salt)
     index = 0
     while True:
         block = source.read(CHUNK)
         last = len(block) < CHUNK
         nonce = os.urandom(12)
-        sealed = aead.encrypt(nonce, block, owner.associated(salt, index, last))
+        sealed = aead.encrypt(nonce, block, associated(salt, index, last))
         target.write(len(sealed).to_bytes(4, "big") + nonce + sealed)
         index += 1
         if last:
@@ -129,7 +156,8 @@ def encrypt_stream(source: BinaryIO, target: BinaryIO, *, owner: Owner) -> None:
 
 
 def seal(data: bytes, *, owner: Owner) -> bytes:
-    """``data`` encrypted in format 2, bound to ``owner`` (small files: uploads, pages)."""
+    """``data`` encrypted as ``encrypt_stream`` does, bound to ``owner`` (small files: uploads,
+    pages)."""
     target = io.BytesIO()
     encrypt_stream(io.BytesIO(data), target, owner=owner)
     return target.getvalue()
@@ -137,7 +165,7 @@ def seal(data: bytes, *, owner: Owner) -> bytes:
 
 def unseal(data: bytes, *, owner: Owner) -> bytes:
     """The clear bytes of a stored file of ``owner``, in any format; FileTampered if not."""
-    if data.startswith(MAGIC_V2) or data.startswith(MAGIC):
+    if data.startswith((MAGIC_V3, MAGIC_V2, MAGIC)):
         return b"".join(decrypt_stream(io.BytesIO(data), owner=owner))
     try:
         return decrypt_bytes(data)
@@ -149,6 +177,10 @@ def decrypt_stream(source: BinaryIO, *, owner: Owner) -> Iterator[bytes]:
     """The clear bytes of an ``encrypt_stream`` file of ``owner``, chunk by chunk; raises
     FileTampered on a file that is not that record's, whole and unaltered."""
     magic = source.read(len(MAGIC_V2))
+    if magic == MAGIC_V3:
+        salt = source.read(SALT_BYTES)
+        yield from _chunks(source, lambda index, last: owner.associated_v3(salt, index, last))
+        return
     if magic == MAGIC_V2:
         salt = source.read(SALT_BYTES)
         yield from _chunks(source, lambda index, last: owner.associated(salt, index, last))

@@ -3,7 +3,9 @@
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -60,23 +62,44 @@ def store_upload(
     *, request: SubjectRequest, kind: str, upload: Upload, document_type: str = ""
 ) -> RequestFile:
     content_type = check_upload(upload)
-    # The row first: its id is sealed into the file, so the file cannot pass for another's;
-    # one transaction, so no row is left without its file if the storage fails.
-    with transaction.atomic():
-        file = RequestFile.objects.create(
-            request=request,
-            kind=kind,
-            content_type=content_type,
-            size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
-            document_type=document_type,
-        )
-        file.storage_name = default_storage.save(
-            f"requests/{uuid.uuid4().hex}.bin",
-            ContentFile(seal(upload.content, owner=Owner("upload", file.pk))),
-        )
-        file.save(update_fields=["storage_name"])
-        return file
+    file_id = uuid.uuid4()
+    file = RequestFile(
+        request=request,
+        kind=kind,
+        content_type=content_type,
+        size=len(upload.content),
+        sha256=hashlib.sha256(upload.content).hexdigest(),
+        document_type=document_type,
+        file_id=file_id,
+    )
+    file.storage_name = write_sealed(
+        f"requests/{file_id.hex}.bin", upload.content, owner_of(file, "upload")
+    )
+    insert_or_delete_file(file)
+    return file
+
+
+def owner_of(row: Any, kind: str) -> Owner:
+    """The owner a stored file of ``row`` is sealed to: its file UUID, or its id for files
+    written before rows had one."""
+    return Owner(kind, row.pk, getattr(row, "file_id", None))
+
+
+def write_sealed(name: str, data: bytes, owner: Owner) -> str:
+    """Seal ``data`` to ``owner``'s file UUID and write it to storage (no transaction is
+    open for it: the row is inserted afterwards); the name the storage chose."""
+    return default_storage.save(name, ContentFile(seal(data, owner=owner)))
+
+
+def insert_or_delete_file(row: Any) -> None:
+    """Insert the row of a file already written, in a short transaction of its own; if that
+    fails, the file goes (what a crash leaves between the two, ``purge_orphans`` removes)."""
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except BaseException:
+        default_storage.delete(row.storage_name)
+        raise
 
 
 def read_file(file: RequestFile) -> bytes:
@@ -84,14 +107,14 @@ def read_file(file: RequestFile) -> bytes:
     one this row owns, whole and unaltered."""
     try:
         with default_storage.open(file.storage_name, "rb") as handle:
-            data = unseal(handle.read(), owner=Owner("upload", file.pk))
+            data = unseal(handle.read(), owner=owner_of(file, "upload"))
         if len(data) != file.size:
             raise FileTampered("the stored file has another size")
         # Files stored before the hash was recorded have none (their size is checked).
         if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
             raise FileTampered("the stored file has another SHA-256")
     except FileTampered as exc:
-        raise refused(Owner("upload", file.pk), file.request_id, str(exc)) from exc
+        raise refused(owner_of(file, "upload"), file.request_id, str(exc)) from exc
     return data
 
 
@@ -121,28 +144,47 @@ def delete_file(file: RequestFile) -> None:
 
 
 def purge_orphans(*, older_than_seconds: int = 3600) -> int:
-    """Delete stored uploads no row refers to (their transaction rolled back)."""
+    """Delete stored files no row refers to: uploads, export pages and answer packages whose
+    row was never inserted (a crash or a failed insert after the file was written, or a
+    transaction that rolled back). Only files older than ``older_than_seconds``: a file just
+    written may be waiting for its row."""
     import datetime as dt
 
-    known = set(RequestFile.objects.exclude(storage_name="").values_list("storage_name", flat=True))
+    from dsr.models import AnswerPackage, ExportPart
+
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    try:
-        _, names = default_storage.listdir("requests")
-    except FileNotFoundError:
-        return 0
     removed = 0
-    for name in names:
-        path = f"requests/{name}"
-        if path in known:
-            continue
-        try:
-            modified = default_storage.get_modified_time(path)
-        except (FileNotFoundError, NotImplementedError):
-            continue
-        if modified < cutoff:
-            default_storage.delete(path)
-            removed += 1
+    for folder, rows in (
+        ("requests", RequestFile.objects),
+        ("exports", ExportPart.objects),
+        ("packages", AnswerPackage.objects),
+    ):
+        known = set(rows.exclude(storage_name="").values_list("storage_name", flat=True))
+        for path in _stored_under(folder):
+            if path in known:
+                continue
+            try:
+                modified = default_storage.get_modified_time(path)
+            except (FileNotFoundError, NotImplementedError):
+                continue
+            # Looked up again: a row may have taken the name since the listing began.
+            if modified < cutoff and not rows.filter(storage_name=path).exists():
+                default_storage.delete(path)
+                removed += 1
     return removed
+
+
+def _stored_under(folder: str) -> Iterator[str]:
+    """Every stored file under ``folder``, at any depth (export pages sit in
+    ``exports/<request>/<job>/``)."""
+    try:
+        folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from _stored_under(f"{folder}/{sub}")
 
 
 def purge_id_documents(request: SubjectRequest) -> None:

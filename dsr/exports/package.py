@@ -20,6 +20,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,11 +32,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from connectors.registry import systems as configured
-from dsr.core.crypto import FileTampered, Owner, decrypt_stream, encrypt_stream
-from dsr.core.files import refused
-from dsr.exports import portability
+from dsr.core.crypto import FileTampered, decrypt_stream, encrypt_stream
+from dsr.core.files import owner_of, refused
+from dsr.exports import portability, report
 from dsr.exports.names import data_file
-from dsr.exports.records import parts_by_category, read_records
+from dsr.exports.records import parts_by_category, read_page
 from dsr.exports.report import described, render
 from dsr.exports.values import label_text
 from dsr.models import AnswerPackage, JobStatus, SubjectRequest, Withholding
@@ -44,6 +45,11 @@ from dsr.rights import Right
 # Excel on Windows reads a CSV without it in the local code page, garbling every non-ASCII
 # character; other tools may show it as a stray character. Hence a setting (DSR_CSV_BOM).
 BOM = "\ufeff".encode()
+
+# Deflate's fastest level: the CSV and JSON of records repeat themselves, so level 1 already
+# takes most of what level 6 takes, in a third of the time.
+DEFLATE_LEVEL = 1
+COPY_BLOCK = 1024 * 1024
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -176,26 +182,39 @@ def build(request: SubjectRequest) -> AnswerPackage:
     counts: dict[str, dict[str, int]] = {}
     columns: dict[tuple[str, str], list[str]] = {}
     left_out: dict[tuple[str, str], list[str]] = {}
+    samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
     scratch = scratch_dir()
     with tempfile.TemporaryFile(dir=scratch) as clear:
-        with zipfile.ZipFile(clear, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            zipfile.ZipFile(
+                clear, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL
+            ) as archive,
+            ExitStack() as bodies,
+        ):
+            # One pass over the pages: each is decrypted and read once, its records written
+            # to the category's CSV and JSON at the same time (scratch files: a ZIP takes one
+            # entry at a time), the first few kept for the report.
+            written: dict[tuple[str, str], _Category] = {}
             for (system, category), parts in grouped.items():
                 rule = rules.get((system, category))
                 if rule is not None and not rule.included:
                     continue
-                header = _header(parts)
-                kept = [c for c in header if rule is None or rule.keeps(c)]
+                body = _Category(bodies, scratch, rule)
+                body.read(parts, keep=report.TABLE_ROWS + 1 if not portability_only else 0)
+                samples[(system, category)] = body.sample
                 if rule is not None:
-                    left_out[(system, category)] = [c for c in header if c not in kept]
-                    if not kept:  # every field inferred: nothing of it is portable
-                        continue
-                columns[(system, category)] = kept
+                    left_out[(system, category)] = body.left_out
+                if not body.kept:  # every field inferred: nothing of it is portable
+                    continue
+                written[(system, category)] = body
+                columns[(system, category)] = body.kept
+            for (system, category), body in written.items():
                 name = data_file(system, category)
                 while name in files:  # two names that differ only in what was cleaned away
                     name = name.removesuffix(".csv") + "_.csv"
-                files[name] = _write_csv(archive, name, parts, kept)
-                counts.setdefault(system, {})[category] = files[name]["records"]
-            files["data.json"] = _write_json(archive, request, grouped, counts, columns)
+                files[name] = body.write_csv(archive, name)
+                counts.setdefault(system, {})[category] = body.records
+            files["data.json"] = _write_json(archive, request, written)
             files["schema.json"] = _write_bytes(
                 archive, "schema.json", json.dumps(SCHEMA, indent=2).encode()
             )
@@ -227,7 +246,7 @@ def build(request: SubjectRequest) -> AnswerPackage:
                 )
             if not portability_only:  # Art. 20 answers are data only, never a PDF
                 files["report.pdf"] = _write_bytes(
-                    archive, "report.pdf", render(request, manifest, grouped)
+                    archive, "report.pdf", render(request, manifest, grouped, samples=samples)
                 )
             files["README.txt"] = _write_bytes(
                 archive,
@@ -241,28 +260,49 @@ def build(request: SubjectRequest) -> AnswerPackage:
             )
         size = clear.tell()
         clear.seek(0)
-        digest = hashlib.sha256()
-        for block in iter(lambda: clear.read(1024 * 1024), b""):
-            digest.update(block)
-        clear.seek(0)
-        # The row first, in one transaction with the file: its id is sealed into the file, so
-        # the file cannot pass for another package's (a failed save leaves no row behind).
-        with transaction.atomic():
-            package = AnswerPackage.objects.create(
-                request=request,
-                size=size,
-                sha256=digest.hexdigest(),
-                records=sum(sum(c.values()) for c in counts.values()),
-                manifest=manifest,
+        # The file first, sealed to a UUID the row keeps; then the row, in a short
+        # transaction: no database lock is held while the package is encrypted and stored.
+        file_id = uuid.uuid4()
+        package = AnswerPackage(
+            request=request,
+            size=size,
+            records=sum(sum(c.values()) for c in counts.values()),
+            manifest=manifest,
+            file_id=file_id,
+        )
+        reader = _HashingReader(clear)
+        with tempfile.TemporaryFile(dir=scratch) as sealed:
+            encrypt_stream(reader, sealed, owner=owner_of(package, "package"))  # type: ignore[arg-type]  # reads like a file
+            sealed.seek(0)
+            package.sha256 = reader.digest.hexdigest()
+            package.storage_name = default_storage.save(
+                f"packages/{file_id.hex}.zip.enc", File(sealed)
             )
-            with tempfile.TemporaryFile(dir=scratch) as sealed:
-                encrypt_stream(clear, sealed, owner=_owner(package))
-                sealed.seek(0)
-                package.storage_name = default_storage.save(
-                    f"packages/{uuid.uuid4().hex}.zip.enc", File(sealed)
-                )
-            package.save(update_fields=["storage_name"])
-            return package
+    try:
+        with transaction.atomic():
+            # One package per request: a second build that raced this one keeps the first.
+            SubjectRequest.objects.select_for_update().filter(pk=request.pk).first()
+            existing = request.packages.filter(deleted_at__isnull=True).first()
+            if existing is None:
+                package.save(force_insert=True)
+                return package
+    except BaseException:
+        default_storage.delete(package.storage_name)
+        raise
+    default_storage.delete(package.storage_name)
+    return existing
+
+
+class _HashingReader:
+    """Reads a file, hashing what it reads (the clear ZIP is hashed as it is encrypted)."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source, self.digest = source, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.source.read(size)
+        self.digest.update(block)
+        return block
 
 
 def _withheld_for_others(request: SubjectRequest) -> dict[str, int]:
@@ -321,50 +361,111 @@ def _write_bytes(archive: zipfile.ZipFile, name: str, data: bytes) -> dict[str, 
     return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
 
 
-def _header(parts: list[Any]) -> list[str]:
-    """Every field of a category's records, in the order they first appear (keys only, read
-    page by page)."""
-    header: dict[str, None] = {}
-    for part in parts:
-        for record in read_records(part):
-            header.update(dict.fromkeys(record))
-    return list(header)
+class _Category:
+    """One category's CSV body and JSON records, written in one pass over its pages into two
+    scratch files; the header comes last, when every column is known (in the order they
+    first appear, as the records have them)."""
 
+    def __init__(self, bodies: ExitStack, scratch: Path, rule: portability.Rule | None) -> None:
+        self.rule = rule
+        # Closed by the ExitStack, when the package is written.
+        self.csv = bodies.enter_context(tempfile.TemporaryFile(dir=scratch))  # noqa: SIM115
+        self.json = bodies.enter_context(tempfile.TemporaryFile(dir=scratch))  # noqa: SIM115
+        self.columns: dict[str, None] = {}
+        self.kept: list[str] = []
+        self.records = 0
+        self.short_rows = 0  # rows written before a later record brought a new column
+        self.sample: list[dict[str, Any]] = []
 
-def _write_csv(
-    archive: zipfile.ZipFile, name: str, parts: list[Any], columns: list[str]
-) -> dict[str, Any]:
-    rows = 0
-    with archive.open(name, "w", force_zip64=True) as entry:
-        hashed = _Hashed(entry)
-        text = io.TextIOWrapper(
+    @property
+    def left_out(self) -> list[str]:
+        return [c for c in self.columns if c not in self.kept]
+
+    def read(self, parts: list[Any], *, keep: int) -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        rule, kept, known = self.rule, self.kept, self.columns.keys()
+        keys = set(kept)
+        start = FORMULA_START
+        first = True
+        for part in parts:
+            lines, records = read_page(part)
+            if len(self.sample) < keep:
+                self.sample.extend(records[: keep - len(self.sample)])
+            rows: list[list[Any]] = []
+            for record in records:
+                if not record.keys() <= known:
+                    self.columns.update(dict.fromkeys(record))
+                    kept[:] = [c for c in self.columns if rule is None or rule.keeps(c)]
+                    keys = set(kept)
+                    self.short_rows = self.records + len(rows)
+                # Text as it is unless a spreadsheet would run it; None (an empty cell) and
+                # whole numbers >= 0 as csv.writer writes them; the rest as neutralise does.
+                rows.append(
+                    [
+                        ("'" + v if v.startswith(start) else v)
+                        if v.__class__ is str
+                        else v
+                        if v is None or (v.__class__ is int and v >= 0)
+                        else neutralise(v)
+                        for v in map(record.get, kept)
+                    ]
+                )
+            writer.writerows(rows)
+            self.csv.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+            if lines is None or rule is not None:
+                if rule is not None:  # the fields it keeps, as each record has them
+                    records = [{k: v for k, v in r.items() if k in keys} for r in records]
+                lines = [json.dumps(r, ensure_ascii=False) for r in records]
+            if lines:  # as stored where nothing changed them: every field, already JSON
+                self.json.write((b"" if first else b", ") + ", ".join(lines).encode())
+                first = False
+            self.records += len(rows)
+        self.csv.seek(0)
+        self.json.seek(0)
+
+    def write_csv(self, archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
+        with archive.open(name, "w", force_zip64=True) as entry:
+            hashed = _Hashed(entry)
+            if settings.DSR_CSV_BOM:
+                hashed.write(BOM)
+            head = io.StringIO()
+            # The header is as much a cell as any other: a field named like a formula stays
+            # text.
+            csv.writer(head).writerow([neutralise(column) for column in self.kept])
+            hashed.write(head.getvalue().encode())
+            if self.short_rows:
+                self._padded(hashed)
+            else:
+                for block in iter(lambda: self.csv.read(COPY_BLOCK), b""):
+                    hashed.write(block)
+        return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size, "records": self.records}
+
+    def _padded(self, hashed: "_Hashed") -> None:
+        """Rows written before the last column was known get empty cells for the columns
+        they lacked (new columns come last, so those cells are at the end)."""
+        width = len(self.kept)
+        reader = csv.reader(io.TextIOWrapper(self.csv, encoding="utf-8", newline=""))
+        out = io.TextIOWrapper(
             hashed,  # type: ignore[type-var]  # a raw writable stream is all it needs
             encoding="utf-8",
             newline="",
-            write_through=True,
         )
-        if settings.DSR_CSV_BOM:
-            hashed.write(BOM)
-        writer = csv.writer(text)
-        # The header is as much a cell as any other: a field named like a formula stays text.
-        writer.writerow([neutralise(column) for column in columns])
-        for part in parts:
-            for record in read_records(part):
-                writer.writerow([neutralise(record.get(c)) for c in columns])
-                rows += 1
-        text.flush()
-        text.detach()
-    return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size, "records": rows}
+        writer = csv.writer(out)
+        for row in reader:
+            writer.writerow(row + [""] * (width - len(row)))
+        out.flush()
+        out.detach()
 
 
 def _write_json(
     archive: zipfile.ZipFile,
     request: SubjectRequest,
-    grouped: dict[tuple[str, str], list[Any]],
-    counts: dict[str, dict[str, int]],
-    columns: dict[tuple[str, str], list[str]],
+    written: dict[tuple[str, str], _Category],
 ) -> dict[str, Any]:
-    """The categories in ``counts``, each record with the fields in ``columns`` only."""
+    """data.json from the categories' JSON records, by system in name order."""
     head = {
         "reference": request.reference,
         "received_on": request.received_on.isoformat(),
@@ -374,40 +475,28 @@ def _write_json(
         hashed = _Hashed(entry)
         hashed.write(b'{"request": ' + json.dumps(head).encode() + b', "systems": {')
         first_system = True
-        for system in sorted({s for s, _ in grouped if s in counts}):
+        for system in sorted({s for s, _ in written}):
             hashed.write((b"" if first_system else b", ") + json.dumps(system).encode() + b": {")
             first_system = False
             first_category = True
-            for (owner, category), parts in grouped.items():
-                if owner != system or category not in counts[system]:
+            for (owner, category), body in written.items():
+                if owner != system:
                     continue
-                kept = set(columns[(owner, category)])
                 hashed.write(
                     (b"" if first_category else b", ") + json.dumps(category).encode() + b": ["
                 )
                 first_category = False
-                first_record = True
-                for part in parts:
-                    for record in read_records(part):
-                        record = {k: v for k, v in record.items() if k in kept}
-                        hashed.write(
-                            (b"" if first_record else b", ")
-                            + json.dumps(record, ensure_ascii=False).encode()
-                        )
-                        first_record = False
+                for block in iter(lambda: body.json.read(COPY_BLOCK), b""):  # noqa: B023  # read at once
+                    hashed.write(block)
                 hashed.write(b"]")
             hashed.write(b"}")
         hashed.write(b"}}")
     return {"sha256": hashed.digest.hexdigest(), "bytes": hashed.size}
 
 
-def _owner(package: AnswerPackage) -> Owner:
-    return Owner("package", package.pk)
-
-
 def _decrypted(package: AnswerPackage) -> Iterator[bytes]:
     with default_storage.open(package.storage_name, "rb") as handle:
-        yield from decrypt_stream(handle, owner=_owner(package))  # type: ignore[arg-type]  # a File reads like one
+        yield from decrypt_stream(handle, owner=owner_of(package, "package"))  # type: ignore[arg-type]  # a File reads like one
 
 
 def read_package(package: AnswerPackage) -> Iterator[bytes]:
@@ -428,5 +517,5 @@ def read_package(package: AnswerPackage) -> Iterator[bytes]:
         if digest.hexdigest() != package.sha256:
             raise FileTampered("the stored package has another SHA-256")
     except FileTampered as exc:
-        raise refused(_owner(package), package.request_id, str(exc)) from exc
+        raise refused(owner_of(package, "package"), package.request_id, str(exc)) from exc
     return _decrypted(package)

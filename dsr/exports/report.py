@@ -32,10 +32,14 @@ from dsr.exports.values import label_text, show
 from dsr.models import SubjectRequest
 from dsr.rights import RIGHTS, Right
 
-TABLE_ROWS = 25  # more than this: a summary and the CSV
+# More records than this: the first ones as an example, and the CSV's name for all of them.
+# What a person reads in a report; the CSV and data.json hold every record, and each printed
+# row costs the PDF as much layout as a page of text.
+TABLE_ROWS = 10
 # More columns than this do not fit across an A4 page: each record becomes a block of
 # label: value rows instead, so every column is shown, none cut off or squeezed.
 TABLE_COLUMNS = 6
+STYLESHEET = "reports/access_report.css"
 
 
 def described(alias: str, category: str) -> tuple[Mapping[str, Column], Label]:
@@ -48,13 +52,22 @@ def described(alias: str, category: str) -> tuple[Mapping[str, Column], Label]:
 
 
 def _tables(
-    parts_by_category: dict[tuple[str, str], list[Any]], language: str, time_zone: tzinfo
+    parts_by_category: dict[tuple[str, str], list[Any]],
+    language: str,
+    time_zone: tzinfo,
+    samples: Mapping[tuple[str, str], list[dict[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {}
     for (system, category), parts in parts_by_category.items():
         declared, category_label = described(system, category)
-        # Only what is printed is read: the first TABLE_ROWS records (one more to know).
-        rows = list(itertools.islice((r for p in parts for r in read_records(p)), TABLE_ROWS + 1))
+        # Only what is printed is read: the first TABLE_ROWS records (one more to know),
+        # given by the package where it read them already.
+        if (system, category) in samples:
+            rows = samples[(system, category)][: TABLE_ROWS + 1]
+        else:
+            rows = list(
+                itertools.islice((r for p in parts for r in read_records(p)), TABLE_ROWS + 1)
+            )
         hidden = frozenset(n for n, c in declared.items() if c.kind == Kind.METADATA)
         names = [
             name for name in dict.fromkeys(k for row in rows for k in row) if name not in hidden
@@ -111,7 +124,11 @@ def render(
     request: SubjectRequest,
     manifest: dict[str, Any],
     parts_by_category: dict[tuple[str, str], list[Any]],
+    *,
+    samples: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None,
 ) -> bytes:
+    """The report; ``samples``: the first records of each category, where the caller has
+    read them already (the package does, in its one pass over the pages)."""
     # Imported on first use: loading WeasyPrint costs every process that never renders a PDF.
     from dsr.core import pdf
 
@@ -120,7 +137,7 @@ def render(
     with translation.override(language), timezone.override(controller.time_zone):
         # Everything the reader sees is made here, in their language: labels, legal bases,
         # categories, values (dates in the controller's time zone).
-        tables = _tables(parts_by_category, language, ZoneInfo(controller.time_zone))
+        tables = _tables(parts_by_category, language, ZoneInfo(controller.time_zone), samples or {})
         systems = []
         for alias, outcome in sorted(manifest.get("systems", {}).items()):
             config = configured().get(alias)
@@ -174,4 +191,4 @@ def render(
                 "table_rows": TABLE_ROWS,
             },
         )
-        return pdf.render(html)
+        return pdf.render(html, stylesheet=STYLESHEET)

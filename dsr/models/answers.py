@@ -9,6 +9,8 @@ from dsr.models.requests import SubjectRequest
 class AnswerPackage(models.Model):
     request = models.ForeignKey(SubjectRequest, on_delete=models.PROTECT, related_name="packages")
     storage_name = models.CharField(max_length=255, blank=True)
+    # What the stored file is sealed to (dsr.core.crypto, format 3); None: sealed to the id.
+    file_id = models.UUIDField(null=True, blank=True, editable=False)
     size = models.PositiveBigIntegerField(default=0)  # of the clear ZIP
     sha256 = models.CharField(max_length=64, blank=True)  # of the clear ZIP
     records = models.PositiveIntegerField(default=0)

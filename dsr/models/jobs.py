@@ -91,6 +91,8 @@ class ExportPart(models.Model):
     sequence = models.PositiveIntegerField()
     category = models.CharField(max_length=100)
     storage_name = models.CharField(max_length=255)
+    # What the stored page is sealed to (dsr.core.crypto, format 3); None: sealed to the id.
+    file_id = models.UUIDField(null=True, blank=True, editable=False)
     records = models.PositiveIntegerField()
     provided_fields = models.JSONField(null=True, blank=True)
     # What the system declared for Art. 20 (``connectors.base.ExportPage``): the fields it

@@ -407,6 +407,8 @@ class RequestFile(models.Model):
     request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="files")
     kind = models.CharField(max_length=16, choices=FileKind.choices)
     storage_name = models.CharField(max_length=255, blank=True)
+    # What the stored file is sealed to (dsr.core.crypto, format 3); None: sealed to the id.
+    file_id = models.UUIDField(null=True, blank=True, editable=False)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     # Of the clear file, checked on every read ("" for files stored before it was recorded).

@@ -4,16 +4,14 @@ import json
 import uuid
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 
 from connectors.base import (
     WITHHELD,
     ErasureResult,
     SubjectIdentity,
 )
-from dsr.core.crypto import Owner, seal
+from dsr.core.files import insert_or_delete_file, owner_of, write_sealed
 from dsr.models import (
     ConnectorJob,
     ExportPart,
@@ -86,27 +84,28 @@ def store_part(
         attempt = job.runs
     if sequence is None:
         sequence = job.parts.count()
-    # The row first: its id is sealed into the file, so the page cannot pass for another's;
-    # one transaction, so no row is left without its file if the storage fails.
-    with transaction.atomic():
-        part = ExportPart.objects.create(
-            job=job,
-            attempt=attempt,
-            sequence=sequence,
-            category=category,
-            storage_name="",
-            records=records,
-            provided_fields=list(provided_fields) if provided_fields else None,
-            inferred_fields=list(inferred_fields),
-            legal_basis=legal_basis[:40],
-            media_type=media_type,
-        )
-        part.storage_name = default_storage.save(
-            f"exports/{job.request_id}/{job.pk}/{uuid.uuid4().hex}.enc",
-            ContentFile(seal(payload, owner=Owner("export_part", part.pk))),
-        )
-        part.save(update_fields=["storage_name"])
-        return part
+    # The file first, sealed to a UUID the row keeps, then the row in a short transaction of
+    # its own: no database lock is held while the storage writes.
+    file_id = uuid.uuid4()
+    part = ExportPart(
+        job=job,
+        attempt=attempt,
+        sequence=sequence,
+        category=category,
+        records=records,
+        provided_fields=list(provided_fields) if provided_fields else None,
+        inferred_fields=list(inferred_fields),
+        legal_basis=legal_basis[:40],
+        media_type=media_type,
+        file_id=file_id,
+    )
+    part.storage_name = write_sealed(
+        f"exports/{job.request_id}/{job.pk}/{file_id.hex}.enc",
+        payload,
+        owner_of(part, "export_part"),
+    )
+    insert_or_delete_file(part)
+    return part
 
 
 def store_erasure(

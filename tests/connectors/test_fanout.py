@@ -47,7 +47,10 @@ def exported(job):
         from django.core.files.storage import default_storage
 
         with default_storage.open(part.storage_name, "rb") as handle:
-            lines = unseal(handle.read(), owner=Owner("export_part", part.pk)).decode().splitlines()
+            sealed = handle.read()
+        lines = (
+            unseal(sealed, owner=Owner("export_part", part.pk, part.file_id)).decode().splitlines()
+        )
         records += [(part.category, json.loads(line)) for line in lines]
     return records
 
