@@ -6,7 +6,10 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from connectors import registry
+from dsr.admin_forms import ProcessingActivityForm, RecipientForm, translated_fieldsets
 from dsr.models import (
     Controller,
     LetterTemplate,
@@ -17,6 +20,7 @@ from dsr.models import (
     Recipient,
     SupervisoryAuthority,
 )
+from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
 from dsr.placeholders import REQUIRED, VARIABLES
 
 
@@ -58,9 +62,17 @@ class ControllerAdmin(admin.ModelAdmin[Controller]):
 
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin[Recipient]):
+    form = RecipientForm
     list_display = ("name", "role", "country", "safeguard")
     list_filter = ("role", "safeguard")
     search_fields = ("name",)
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "role", "address", "country", "safeguard", "safeguard_detail"]},
+        ),
+        *translated_fieldsets(RECIPIENT_TRANSLATED_FIELDS),
+    ]
 
 
 class PublicControllerInline(admin.TabularInline[PublicController, ProcessingActivity]):
@@ -70,7 +82,11 @@ class PublicControllerInline(admin.TabularInline[PublicController, ProcessingAct
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    list_display = ("name", "key", "legal_basis", "automated_decision", "made_public", "active")
+    """Each text the subject reads in English, then in the other languages; the systems by
+    name (``dsr.admin_forms``)."""
+
+    form = ProcessingActivityForm
+    list_display = ("name", "key", "legal_basis", "system_names", "active")
     list_filter = (
         "legal_basis",
         "active",
@@ -82,6 +98,48 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
     search_fields = ("name", "key", "purpose")
     filter_horizontal = ("recipients",)
     prepopulated_fields = {"key": ("name",)}
+    fieldsets = [
+        (None, {"fields": ["key", "name", "legal_basis", "active", "systems", "recipients"]}),
+        (
+            gettext_lazy("Texts in English"),
+            {
+                "description": gettext_lazy(
+                    "What the access report tells the person. The other languages follow "
+                    "below; a text left empty there is shown in English."
+                ),
+                "fields": [
+                    "purpose",
+                    "legitimate_interest",
+                    "data_categories",
+                    "data_source",
+                    "retention",
+                ],
+            },
+        ),
+        (
+            gettext_lazy("Automated decisions, marketing and publication"),
+            {
+                "fields": [
+                    "automated_decision",
+                    "automated_logic",
+                    "automated_consequences",
+                    "direct_marketing",
+                    "made_public",
+                    "published_where",
+                    "matter",
+                ]
+            },
+        ),
+        *translated_fieldsets(TRANSLATED_FIELDS),
+    ]
+
+    @admin.display(description=gettext_lazy("systems"))
+    def system_names(self, activity: ProcessingActivity) -> str:
+        configured = registry.systems()
+        return ", ".join(
+            configured[alias].name if alias in configured else alias
+            for alias in activity.systems or []
+        )
 
 
 @admin.register(OtherController)
