@@ -8,9 +8,11 @@ who already have one passed it when they signed in, and may add another.
 from collections.abc import Callable
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 
 from accounts import invitations
 from accounts.roles import is_officer
@@ -37,6 +39,15 @@ class StaffEnrolmentMiddleware:
         if invitations.in_session(request.session, user) is None:
             return render(request, "accounts/staff_invitation_needed.html", status=403)
         response = self.get_response(request)
-        if is_mfa_enabled(user):
-            invitations.use(request.session, user)  # the first authenticator uses it up
+        if is_mfa_enabled(user) and invitations.use(request.session, user):
+            # The first authenticator used the invitation up: on to the work. The recovery
+            # codes stay under the account's two-factor page, which the message names.
+            messages.success(
+                request,
+                _(
+                    "Two-factor authentication is set up. Keep your recovery codes somewhere "
+                    "safe: you find them under Account, Two-factor authentication."
+                ),
+            )
+            return redirect("staff:dashboard")
         return response

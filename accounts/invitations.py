@@ -32,9 +32,18 @@ _SALT = "accounts.staff-invitation"
 
 
 def verified_address(user: User) -> str:
-    """The address the invitation goes to: the account's own, once its owner confirmed it."""
+    """The address the invitation goes to: the account's own, once its owner confirmed it, or
+    the one a privacy admin typed for a new officer (no password yet: nobody has signed in;
+    opening the link shows its owner reads that address)."""
+    if not user.has_usable_password():
+        return user.email
     found = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True)
     return user.email if found.exists() else ""
+
+
+def needs_signup(invitation: StaffInvitation) -> bool:
+    """A new officer's invitation: the link is where they choose their password."""
+    return not invitation.user.has_usable_password()
 
 
 @transaction.atomic
@@ -93,17 +102,51 @@ def _open(pk: object, user: object) -> StaffInvitation | None:
     )
 
 
-def from_token(value: str, *, user: object) -> StaffInvitation | None:
-    """The open invitation the link names, if it is this user's; None otherwise."""
+def _loads(value: str) -> dict[str, object] | None:
     try:
         values = signing.loads(
             value, salt=_SALT, max_age=timedelta(hours=settings.DSR_STAFF_INVITE_HOURS)
         )
     except signing.BadSignature:  # forged, altered or older than any invitation lives
         return None
-    if not isinstance(values, dict) or values.get("u") != getattr(user, "pk", None):
+    return values if isinstance(values, dict) else None
+
+
+def from_token(value: str, *, user: object) -> StaffInvitation | None:
+    """The open invitation the link names, if it is this user's; None otherwise."""
+    values = _loads(value)
+    if values is None or values.get("u") != getattr(user, "pk", None):
         return None
     return _open(values.get("i"), user)
+
+
+def for_signup(value: str) -> StaffInvitation | None:
+    """The open invitation of a new officer that the link names (opened signed out: the
+    account has no password yet, so there is nobody to sign in as)."""
+    values = _loads(value)
+    if values is None:
+        return None
+    pk = values.get("u")
+    if not isinstance(pk, int):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return None
+    return _open(values.get("i"), user)
+
+
+@transaction.atomic
+def sign_up(invitation: StaffInvitation, *, password: str) -> User:
+    """The new officer chose a password: the address is confirmed (the link came to it)."""
+    user = invitation.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    confirmed = EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
+        verified=True, primary=True
+    )
+    if not confirmed:
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
 
 
 def accept(session: SessionBase, invitation: StaffInvitation) -> None:
@@ -150,6 +193,7 @@ def send(invitation_id: int) -> bool:
             "link": link(invitation),
             "expires_at": invitation.expires_at,
             "hours": settings.DSR_STAFF_INVITE_HOURS,
+            "new_account": needs_signup(invitation),
         },
         language=user.language or settings.LANGUAGE_CODE,
     )

@@ -1,12 +1,19 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from connectors import registry
+from dsr.admin_forms import ProcessingActivityForm, RecipientForm, translated_fieldsets
+from dsr.core import letters
 from dsr.models import (
     Controller,
     LetterTemplate,
@@ -17,7 +24,9 @@ from dsr.models import (
     Recipient,
     SupervisoryAuthority,
 )
-from dsr.placeholders import REQUIRED, VARIABLES
+from dsr.models.letters import LetterKind
+from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
+from dsr.placeholders import REQUIRED, VARIABLES, problems
 
 
 class AuthorityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
@@ -58,9 +67,17 @@ class ControllerAdmin(admin.ModelAdmin[Controller]):
 
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin[Recipient]):
+    form = RecipientForm
     list_display = ("name", "role", "country", "safeguard")
     list_filter = ("role", "safeguard")
     search_fields = ("name",)
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "role", "address", "country", "safeguard", "safeguard_detail"]},
+        ),
+        *translated_fieldsets(RECIPIENT_TRANSLATED_FIELDS),
+    ]
 
 
 class PublicControllerInline(admin.TabularInline[PublicController, ProcessingActivity]):
@@ -70,7 +87,11 @@ class PublicControllerInline(admin.TabularInline[PublicController, ProcessingAct
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
-    list_display = ("name", "key", "legal_basis", "automated_decision", "made_public", "active")
+    """Each text the subject reads in English, then in the other languages; the systems by
+    name (``dsr.admin_forms``)."""
+
+    form = ProcessingActivityForm
+    list_display = ("name", "key", "legal_basis", "system_names", "active")
     list_filter = (
         "legal_basis",
         "active",
@@ -82,6 +103,48 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
     search_fields = ("name", "key", "purpose")
     filter_horizontal = ("recipients",)
     prepopulated_fields = {"key": ("name",)}
+    fieldsets = [
+        (None, {"fields": ["key", "name", "legal_basis", "active", "systems", "recipients"]}),
+        (
+            gettext_lazy("Texts in English"),
+            {
+                "description": gettext_lazy(
+                    "What the access report tells the person. The other languages follow "
+                    "below; a text left empty there is shown in English."
+                ),
+                "fields": [
+                    "purpose",
+                    "legitimate_interest",
+                    "data_categories",
+                    "data_source",
+                    "retention",
+                ],
+            },
+        ),
+        (
+            gettext_lazy("Automated decisions, marketing and publication"),
+            {
+                "fields": [
+                    "automated_decision",
+                    "automated_logic",
+                    "automated_consequences",
+                    "direct_marketing",
+                    "made_public",
+                    "published_where",
+                    "matter",
+                ]
+            },
+        ),
+        *translated_fieldsets(TRANSLATED_FIELDS),
+    ]
+
+    @admin.display(description=gettext_lazy("systems"))
+    def system_names(self, activity: ProcessingActivity) -> str:
+        configured = registry.systems()
+        return ", ".join(
+            configured[alias].name if alias in configured else alias
+            for alias in activity.systems or []
+        )
 
 
 @admin.register(OtherController)
@@ -106,10 +169,92 @@ class OutboxMessageAdmin(admin.ModelAdmin[OutboxMessage]):
 
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(admin.ModelAdmin[LetterTemplate]):
-    """The privacy admin's own wording for a letter; the built-in text is used otherwise."""
+    """The privacy admin's own wording for a letter; the built-in text is used otherwise. A new
+    text starts from the portal's own in the chosen language, and can be previewed with a
+    sample request before it is saved."""
 
     list_display = ("kind", "language", "subject", "active", "updated_at")
     list_filter = ("kind", "language", "active")
+    change_form_template = "admin/dsr/lettertemplate/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="dsr_lettertemplate_preview",
+            )
+        ]
+        return own + super().get_urls()
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method == "GET" and not self._chosen(request):
+            return self.choose_view(request)
+        return super().add_view(request, form_url, extra_context)
+
+    @staticmethod
+    def _chosen(request: HttpRequest) -> tuple[str, str] | None:
+        kind, language = request.GET.get("kind", ""), request.GET.get("language", "")
+        if kind in LetterKind.values and language in dict(settings.LANGUAGES):
+            return kind, language
+        return None
+
+    def choose_view(self, request: HttpRequest) -> HttpResponse:
+        """Which letter, in which language: each starts from the portal's own text."""
+        written = {
+            (t.kind, t.language): t.pk for t in LetterTemplate.objects.only("kind", "language")
+        }
+        rows = [
+            (
+                label,
+                [(code, name, written.get((kind, code))) for code, name in settings.LANGUAGES],
+                kind,
+            )
+            for kind, label in LetterKind.choices
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Which letter do you want to write?"),
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/dsr/lettertemplate/choose.html", context)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = dict(super().get_changeform_initial_data(request))
+        chosen = self._chosen(request)
+        if chosen:
+            subject, body = letters.default_text(*chosen)
+            initial.update(kind=chosen[0], language=chosen[1], subject=subject, body=body)
+        return initial
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The text as a requester would read it, with a sample request, in its language."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        kind = request.POST.get("kind", "")
+        language = request.POST.get("language", "")
+        if kind not in LetterKind.values or language not in dict(settings.LANGUAGES):
+            return HttpResponseBadRequest(_("Choose the letter and its language."))
+        subject = request.POST.get("subject", "")
+        body = request.POST.get("body", "")
+        found = problems(kind, subject, required=False) + problems(kind, body, required=True)
+        shown_subject, shown_body = letters.preview(kind, language, subject=subject, body=body)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Preview: %(letter)s") % {"letter": LetterKind(kind).label},
+            "language": language,
+            "language_name": dict(settings.LANGUAGES)[language],
+            "subject": shown_subject,
+            "body": shown_body,
+            "problems": found,
+        }
+        return TemplateResponse(request, "admin/dsr/lettertemplate/preview.html", context)
 
     def get_form(
         self,

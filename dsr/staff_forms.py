@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
+from connectors import registry
 from dsr.models import (
     Channel,
     ExtensionFact,
@@ -297,9 +298,11 @@ class RedactForm(forms.Form):
 
     def __init__(self, *args: Any, systems: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        names = registry.systems()
         self.fields["system"].choices = [  # type: ignore[attr-defined]
             ("", _("every system")),
-            *((system, system) for system in systems),
+            # By name: the officer knows "Salesforce (CRM)", not the alias in the configuration.
+            *((system, names[system].name if system in names else system) for system in systems),
         ]
 
 

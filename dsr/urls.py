@@ -15,6 +15,7 @@ from dsr.views import (
     status,
     systems,
     transmission,
+    users,
 )
 
 request_patterns = (
@@ -50,6 +51,11 @@ staff_patterns = (
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
         path("stats/", stats.dashboard, name="stats"),
         path("stats.csv", stats.export_csv, name="stats_csv"),
+        path("users/", users.users, name="users"),
+        path("users/<int:pk>/role/", users.change_role, name="user_role"),
+        path("users/<int:pk>/deactivate/", users.deactivate, name="user_deactivate"),
+        path("users/<int:pk>/reactivate/", users.reactivate, name="user_reactivate"),
+        path("users/<int:pk>/invite/", users.reinvite, name="user_invite"),
         path("requests/", queue.case_list, name="cases"),
         path("requests/new/", cases.manual_intake, name="manual_intake"),
         path("requests/assign/", queue.bulk_assign, name="bulk_assign"),

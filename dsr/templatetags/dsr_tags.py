@@ -6,6 +6,7 @@ from django import template
 from django.utils import translation
 from django.utils.safestring import SafeString
 
+from connectors import registry
 from dsr.core.inert import link_ours
 
 register = template.Library()
@@ -29,3 +30,17 @@ def in_language(obj: Any, field: str) -> str:
     """``{{ controller|in_language:"address" }}``: the text as written for the language the
     page or letter is rendered in (``text(field, language)``)."""
     return str(obj.text(field, translation.get_language() or "en"))
+
+
+@register.filter
+def system_name(alias: object) -> str:
+    """A configured system by its name (``crm`` -> "Salesforce (CRM)"), in the page's
+    language; an alias no longer configured stays as it is."""
+    system = registry.systems().get(str(alias))
+    return system.name_for(translation.get_language() or "en") if system else str(alias)
+
+
+@register.filter
+def system_names(aliases: Any) -> str:
+    """Several systems by name, separated by commas."""
+    return ", ".join(system_name(alias) for alias in aliases or ())

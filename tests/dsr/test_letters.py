@@ -99,7 +99,7 @@ def test_a_privacy_admin_edits_letters_in_the_admin_and_is_told_what_is_wrong(cl
     admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
     login_with_totp(client, admin_user.email, PASSWORD, secret)
     url = reverse("admin:dsr_lettertemplate_add")
-    response = client.get(url)
+    response = client.get(url, {"kind": "refused", "language": "de"})
     assert response.status_code == 200
     page = response.content.decode()
     assert "{{ remedies }}" in page  # the variables are listed for the admin
@@ -145,3 +145,50 @@ def test_a_text_saved_before_a_part_became_required_gives_way_to_the_portals_own
     assert edited.startswith("Ihre Antwort liegt bereit")
     assert "[entfernt: Geschäftsgeheimnis]" in edited
     assert "Aufsichtsbehörde" in edited  # the remedies come with the details
+
+
+def test_a_new_letter_starts_from_the_portals_text_in_its_language_and_is_previewed(client):
+    admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
+    login_with_totp(client, admin_user.email, PASSWORD, secret)
+    add = reverse("admin:dsr_lettertemplate_add")
+
+    choose = client.get(add).content.decode()
+    assert f'{add}?kind=refused&amp;language=nl"' in choose
+
+    form = client.get(add, {"kind": "refused", "language": "de"}).context["adminform"].form
+    assert form.initial["kind"] == "refused"
+    assert form.initial["language"] == "de"
+    assert form.initial["subject"].startswith("Anfrage {{ reference }}: ")
+    body = form.initial["body"]
+    assert body.startswith("Guten Tag,")
+    assert "{{ details }}" in body
+    assert "{{ remedies }}" in body
+    LetterTemplate(kind="refused", language="de", subject="s", body=body).clean()  # no error
+
+    preview = client.post(
+        reverse("admin:dsr_lettertemplate_preview"),
+        {"kind": "refused", "language": "de", "subject": form.initial["subject"], "body": body},
+    )
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "DSR-0000-00042" in page  # the sample request
+    assert "{{" not in page
+    assert "Aufsichtsbehörde" in page  # the remedies, in German
+    assert not LetterTemplate.objects.exists()  # a preview saves nothing
+
+    wrong = client.post(
+        reverse("admin:dsr_lettertemplate_preview"),
+        {"kind": "refused", "language": "nl", "subject": "x", "body": "Nee. {{ password }}"},
+    )
+    assert "Unknown variables: password" in wrong.content.decode()
+
+
+@pytest.mark.parametrize("kind", LetterKind.values)
+@pytest.mark.parametrize("language", ["en", "de", "nl"])
+def test_every_default_text_is_a_valid_letter(kind, language):
+    from dsr.core.letters import default_text
+
+    subject, body = default_text(kind, language)
+    LetterTemplate(kind=kind, language=language, subject=subject, body=body).full_clean()
+    if language != "en":
+        assert default_text(kind, "en")[1] != body  # translated, not the English
