@@ -31,6 +31,9 @@ SEND_TASK = "dsr.tasks.send_request_email"
 # The one letter that goes not to the requester but to the controller they asked us to send
 # their data to (Art. 20(2)); ``extra`` names the transmission by id.
 TRANSMISSION_TEMPLATE = "transmission"
+# Letters to an agent that speak of "the person you act for" themselves; every other letter
+# to an agent says above its signature that "you" and "your data" mean that person.
+AGENT_WORDED = frozenset({"received", "verified"})
 # The link to all the requests answered at the requester's address, sent on their asking; it
 # goes with their latest request (in its language) and is kept on that request's case page.
 REQUEST_LIST_TEMPLATE = "request_list"
@@ -180,6 +183,8 @@ def deliver(
         context["download_url"] = _url(
             "dsr:transmission_download", transmission_token(transmission)
         )
+    if to and to == request.agent_email and template not in AGENT_WORDED:
+        context["to_agent"] = True  # the signature says whom "you" and "your data" mean
     if not to:
         # No address: the officer posts the PDF copy; what waits for the letter goes on.
         letter_done.send(sender=SubjectRequest, request=request, template=template)

@@ -230,3 +230,16 @@ def test_a_confirmation_after_rejected_evidence_verifies_and_restarts_the_clock(
     assert item.status == Status.VERIFIED
     assert not item.paused  # the question about the authority needs no answer any more
     assert not item.messages.filter(awaits_answer=True, answered_at__isnull=True).exists()
+
+
+def test_every_other_letter_to_an_agent_says_whom_you_and_your_data_mean(outbox):
+    officer, _ = make_officer()
+    item = agents_request(outbox, evidence=False)
+    ask = outbox.last_to("erika@example.org")
+    assert "'your data'" not in ask.body  # to the person acted for: no such note
+    questions.request_information(
+        item, officer=officer, purpose="identity", question="Bitte die Vollmacht.", reason="-"
+    )
+    asked = outbox.last_to(AGENT.email)
+    assert "You receive this e-mail as the agent" in asked.body
+    assert "it means the person you act for and their data" in asked.body
