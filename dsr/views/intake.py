@@ -195,10 +195,11 @@ def sent(request: HttpRequest) -> HttpResponse:
         return redirect("dsr:start")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not ratelimit.allow(
+        verdict = ratelimit.hit(
             "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-        ):
-            return too_many(request)
+        )
+        if not verdict.allowed:
+            return too_many_at(request, verdict.frees_at)
         outcome = verification.verify_with_code(pending, form.cleaned_data["code"])
         if outcome == Outcome.OK:
             grant_status_access(request, pending)
@@ -225,10 +226,11 @@ def resend(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
         return redirect("dsr:start")
-    if not ratelimit.allow(
+    verdict = ratelimit.hit(
         "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-    ):
-        return too_many(request)
+    )
+    if not verdict.allowed:
+        return too_many_at(request, verdict.frees_at)
     try:
         wait = verification.resend_verification(pending)
     except RequestError as exc:

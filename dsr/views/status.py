@@ -44,7 +44,7 @@ from dsr.services import (
     withdrawal,
 )
 from dsr.views.access import grant_status_access, may_see
-from dsr.views.intake import announce_code, code_error, too_many, too_many_at
+from dsr.views.intake import announce_code, code_error, too_many_at
 
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
@@ -201,10 +201,11 @@ def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -
     """The link alone is not enough: a code goes to the requester's address first."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if not ratelimit.allow(
+        verdict = ratelimit.hit(
             "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-        ):
-            return too_many(request)
+        )
+        if not verdict.allowed:
+            return too_many_at(request, verdict.frees_at)
         if "send" in request.POST:
             try:
                 wait = status_access.send_status_code(subject_request)

@@ -177,3 +177,14 @@ def test_the_one_right_form_carries_the_stamp_too(client, bot_check):
     stamp = stamp_in(client.get(path).content.decode())
     with time_machine.travel(time.time() + 5):
         assert client.post(path, {**fields, "stamp": stamp}).status_code == 302
+
+
+def test_too_many_codes_are_told_when_they_may_try_again(client, settings):
+    settings.DSR_RATE_CODES_PER_IP = "1/3600"
+    client.post(SEVERAL, BOTH)
+    sent = reverse("dsr:sent")
+    with time_machine.travel(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=False):
+        assert client.post(sent, {"code": "000000"}).status_code == 200
+        refused = client.post(sent, {"code": "000001"})
+    assert refused.status_code == 429
+    assert "Please try again from 4 December 2026, 11:00" in refused.content.decode()
