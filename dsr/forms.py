@@ -571,7 +571,9 @@ def detail_rows(right: str, details: dict[str, Any]) -> list[tuple[str, str]]:
     fields = {**ManualIntakeForm.base_fields, **FORMS[Right(right)].base_fields}
     fields["as_received"] = ManualIntakeForm.base_fields["details"]
     rows = []
-    for key, value in details.items():
+    # In the form's order: the database keeps JSON keys in an order of its own.
+    order = {name: index for index, name in enumerate(fields)}
+    for key, value in sorted(details.items(), key=lambda item: order.get(item[0], len(order))):
         if value in ("", None, False):
             continue
         field = fields.get(key)

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from dsr.models import RequestedRight, SubjectRequest
 from dsr.rights import RIGHTS, Right
+from tests.fixtures.browser import screenshot
 from tests.helpers import code_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,7 @@ def test_a_person_files_access_and_erasure_in_one_submission_in_german(page, out
     page.goto("/request/")
     page.get_by_label(label(Right.ACCESS, "de"), exact=True).check()
     page.get_by_label(label(Right.ERASURE, "de"), exact=True).check()
+    screenshot(page, "filing-start-de")
     page.get_by_role("button", name="Weiter mit den angekreuzten Anfragen").click()
 
     expect(page.locator("h1")).to_have_text("Ihre Anfragen")
@@ -36,6 +38,7 @@ def test_a_person_files_access_and_erasure_in_one_submission_in_german(page, out
     # The erasure's own mistake is explained in its own fieldset; the rest stays typed.
     expect(page.locator("#field-erasure-parts .invalid-feedback")).to_contain_text("welche Daten")
     expect(page.locator("#right-access textarea")).to_have_value("Vor allem meine Bestellungen")
+    screenshot(page, "filing-several-de")
     page.get_by_label("Welche Daten?").fill("Meine Chatverläufe")
     page.get_by_label("E-Mail-Adresse", exact=True).fill("erika@example.org")
     page.get_by_role("button", name="Anfrage senden").click()
@@ -50,6 +53,8 @@ def test_a_person_files_access_and_erasure_in_one_submission_in_german(page, out
 
     item = SubjectRequest.objects.get()
     expect(page.locator("h1")).to_contain_text(item.reference)
+    expect(page.locator("#asked")).to_contain_text("Meine Chatverläufe")
+    screenshot(page, "filing-status-de")
     assert {r.right: r.details for r in RequestedRight.objects.filter(request=item)} == {
         "access": {"scope": "Vor allem meine Bestellungen"},
         "erasure": {"scope": "parts", "parts": "Meine Chatverläufe"},
@@ -68,6 +73,7 @@ def test_the_rate_limit_page_keeps_what_was_typed_and_says_when(page, outbox, se
             expect(page.locator("h1")).to_have_text("Check your e-mail")
 
     expect(page.locator("#limited")).to_contain_text("Too many attempts")
+    screenshot(page, "filing-limited")
     expect(page.locator("#limited")).to_contain_text("you can send it again from")
     expect(page.get_by_label("Anything in particular? (optional)")).to_have_value(
         "Meine Rechnungen und Mahnungen"

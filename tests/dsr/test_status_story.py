@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dsr.core.tokens import status_token
+from dsr.core.tokens import request_from_status_token, status_token
 from dsr.models import SentLetter, Status, SubjectRequest
 from dsr.services import verification, withdrawal
 from tests.factories import make_officer, submit
@@ -19,9 +19,9 @@ from tests.helpers import code_in, path_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def opened(client, item, outbox) -> str:
+def opened(client, item, outbox, token: str = "") -> str:
     """The status page, unlocked with the e-mailed code as the person would."""
-    url = reverse("dsr:status", args=[status_token(item)])
+    url = reverse("dsr:status", args=[token or status_token(item)])
     client.post(url, {"send": "1"})
     client.post(url, {"code": code_in(outbox.last_to(item.answer_email))})
     page = client.get(url)
@@ -46,9 +46,10 @@ def test_a_withdrawn_request_shows_the_step_with_a_link_to_its_letter(client, ou
     item = submit()
     verification.verify_with_code(item, code_in(outbox.last_to(item.email)))
     withdrawal.withdraw(SubjectRequest.objects.get(pk=item.pk))
-    page = opened(client, item, outbox)
+    token = status_token(item)
+    page = opened(client, item, outbox, token)
     sent = SentLetter.objects.get(request=item, template="withdrawn")
-    link = reverse("dsr:status_letter", args=[status_token(item), sent.pk])
+    link = reverse("dsr:status_letter", args=[token, sent.pk])
     assert link in page
     assert 'id="due-date"' not in page  # closed: no due date
     letter = client.get(link).content.decode()
@@ -75,10 +76,11 @@ def test_a_refusal_step_links_to_the_refusal_letter(client, outbox, settings):
             "manifestly_unfounded", reasons="Nur um uns zu beschäftigen.", sub_ground="malicious"
         ),
     )
-    page = opened(client, item, outbox)
+    token = status_token(item)
+    page = opened(client, item, outbox, token)
     sent = SentLetter.objects.get(request=item, template="refused")
-    assert reverse("dsr:status_letter", args=[status_token(item), sent.pk]) in page
-    letter = client.get(reverse("dsr:status_letter", args=[status_token(item), sent.pk]))
+    assert reverse("dsr:status_letter", args=[token, sent.pk]) in page
+    letter = client.get(reverse("dsr:status_letter", args=[token, sent.pk]))
     assert "Nur um uns zu beschäftigen." in letter.content.decode()
 
 
@@ -93,6 +95,16 @@ def test_a_letter_is_shown_only_to_whoever_may_see_the_request(client, outbox):
     theirs = reverse("dsr:status_letter", args=[status_token(other), sent.pk])
     opened(client, other, outbox)
     assert client.get(theirs).status_code == 404  # another request's letter
+
+
+def status_links(page: str) -> set[int]:
+    """The requests whose status pages a page links to (a status token signs its moment)."""
+    found = set()
+    for token in re.findall(r'href="/r/([^/"]+)/"', page):
+        item = request_from_status_token(token)
+        if item is not None:
+            found.add(item.pk)
+    return found
 
 
 def ask_for_list(client, email):
@@ -118,7 +130,7 @@ def test_one_e_mail_links_to_all_the_requests_answered_at_an_address(client, out
     listed = visitor.post(path_of(link), follow=True).content.decode()
     for item in (first, second):
         assert item.reference in listed
-        assert reverse("dsr:status", args=[status_token(item)]) in listed
+    assert status_links(listed) == {first.pk, second.pk}
     assert other.reference not in listed
     assert "Withdrawn" in listed
     assert "closed on" in listed
@@ -180,7 +192,7 @@ def test_a_closed_request_past_its_status_link_days_is_listed_without_a_link(
     settings.DSR_STATUS_LINK_DAYS = 0
     listed = client.post(path_of(link), follow=True).content.decode()
     assert item.reference in listed
-    assert reverse("dsr:status", args=[status_token(item)]) not in listed
+    assert status_links(listed) == set()
     assert SubjectRequest.objects.get().status == Status.WITHDRAWN
 
 
@@ -191,3 +203,10 @@ def test_the_list_links_token_is_masked_in_logs():
     token = request_list_token("erika@example.org")
     assert mask(f"Not Found: /my-requests/{token}/") == "Not Found: /my-requests/[…]/"
     assert mask("Not Found: /my-requests/link/") == "Not Found: /my-requests/link/"
+
+
+def test_the_details_are_listed_in_the_forms_order():
+    from dsr.forms import detail_rows
+
+    rows = detail_rows("erasure", {"parts": "Meine Chatverläufe", "scope": "parts"})
+    assert [label for label, _ in rows] == ["What should we erase?", "Which data?"]
