@@ -49,6 +49,7 @@ RATE_LIMITS = {
     "DSR_RATE_INTAKE_PER_EMAIL": "1000/3600",
     "DSR_RATE_CODES_PER_IP": "1000000/3600",
     "DSR_RATE_LIMITS": "false",  # allauth's login limits
+    "DSR_INTAKE_FORM_CHECK": "false",  # simulated people post the form at once
 }
 CODE_RE = re.compile(r"\b(\d{6})\b")
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

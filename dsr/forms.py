@@ -53,6 +53,25 @@ class UploadField(forms.FileField):
         return upload
 
 
+# The subject's fields in an agent's words: (label, help text or None to keep it).
+AGENT_WORDING = {
+    "email": (
+        _("E-mail address of the person you act for"),
+        _(
+            "The address we know the person you act for by. We ask them there to confirm "
+            "that you act for them; our answer goes to you, the agent."
+        ),
+    ),
+    "name": (_("Full name of the person you act for (optional)"), None),
+    "phone": (_("Telephone of the person you act for (optional)"), None),
+    "customer_number": (
+        _("Customer number of the person you act for (optional)"),
+        _("Helps us find their data faster."),
+    ),
+    "postal_address": (_("Postal address of the person you act for (optional)"), None),
+}
+
+
 class RequesterForm(forms.Form):
     """Who the request is about and who is asking. Every right's form starts with this."""
 
@@ -75,6 +94,9 @@ class RequesterForm(forms.Form):
             "yourself. We send a confirmation link to it."
         ),
     )
+    # The words for the subject's fields when an agent fills them in (the fields keep their
+    # neutral words without script; portal.js swaps them as the choice changes, and a form
+    # sent back with "agent" chosen is worded for the agent at once).
     name = forms.CharField(
         label=_("Full name (optional)"), required=False, max_length=200, validators=[no_links]
     )
@@ -96,16 +118,19 @@ class RequesterForm(forms.Form):
         help_text=_("It decides which supervisory authority is competent for your request."),
     )
     agent_name = forms.CharField(
-        label=_("Your name (as agent)"), required=False, max_length=200, validators=[no_links]
+        label=_("Your name (you, the agent)"),
+        required=False,
+        max_length=200,
+        validators=[no_links],
     )
     agent_email = forms.EmailField(
-        label=_("Your e-mail address (as agent)"),
+        label=_("Your e-mail address (you, the agent)"),
         required=False,
         max_length=254,
         help_text=_("We send the confirmation link and, later, the answer to this address."),
     )
     agent_authority = forms.ChoiceField(
-        label=_("Your authority to act for the person"),
+        label=_("Your authority to act for the person you act for"),
         required=False,
         choices=[("", "—"), *AgentAuthority.choices],
     )
@@ -121,6 +146,18 @@ class RequesterForm(forms.Form):
             self.fields["email"].initial = account_email
         if not get_controller().authorities.exclude(matter="").exists():
             del self.fields["matter"]
+        acting = self.is_bound and self.data.get(self.add_prefix("requester")) == self.AGENT
+        for name, (words, help_text) in AGENT_WORDING.items():
+            field = self.fields[name]
+            field.widget.attrs.update(
+                {"data-label-self": str(field.label), "data-label-agent": str(words)}
+            )
+            if help_text:
+                field.widget.attrs.update(
+                    {"data-help-self": str(field.help_text), "data-help-agent": str(help_text)}
+                )
+            if acting:
+                field.label, field.help_text = words, help_text or field.help_text
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -144,7 +181,15 @@ class RequesterForm(forms.Form):
         return {}
 
 
-class AccessForm(RequesterForm):
+class RightFields(forms.Form):
+    """What one right needs, on its own: a right's part of a submission that asks for several
+    (with the right as the fields' prefix), or, joined with ``RequesterForm``, a right's form."""
+
+    def right_details(self) -> dict[str, Any]:
+        return {}
+
+
+class AccessFields(RightFields):
     scope = forms.CharField(
         label=_("Anything in particular? (optional)"),
         required=False,
@@ -157,7 +202,7 @@ class AccessForm(RequesterForm):
         return {"scope": self.cleaned_data["scope"].strip()}
 
 
-class RectificationForm(RequesterForm):
+class RectificationFields(RightFields):
     inaccurate = forms.CharField(
         label=_("Which data is wrong or incomplete?"), max_length=TEXT, widget=_textarea()
     )
@@ -189,7 +234,7 @@ class RectificationForm(RequesterForm):
         return {k: self.cleaned_data[k].strip() for k in ("inaccurate", "correction", "statement")}
 
 
-class ErasureForm(RequesterForm):
+class ErasureFields(RightFields):
     ALL, PARTS = "all", "parts"
     scope = forms.ChoiceField(
         label=_("What should we erase?"),
@@ -202,7 +247,7 @@ class ErasureForm(RequesterForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("scope") == self.PARTS and not data.get("parts", "").strip():
             self.add_error("parts", _("Please say which data we should erase."))
         return data
@@ -211,7 +256,7 @@ class ErasureForm(RequesterForm):
         return {"scope": self.cleaned_data["scope"], "parts": self.cleaned_data["parts"].strip()}
 
 
-class RestrictionForm(RequesterForm):
+class RestrictionFields(RightFields):
     ground = forms.ChoiceField(
         label=_("Why should we restrict the use of your data?"),
         choices=[
@@ -231,7 +276,7 @@ class RestrictionForm(RequesterForm):
         return {"ground": self.cleaned_data["ground"], "details": self.cleaned_data["details"]}
 
 
-class PortabilityForm(RequesterForm):
+class PortabilityFields(RightFields):
     transmit = forms.BooleanField(
         label=_("Send my data directly to another company"),
         required=False,
@@ -248,7 +293,7 @@ class PortabilityForm(RequesterForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("transmit"):
             for name in ("recipient_name", "recipient_contact"):
                 if not data.get(name, "").strip():
@@ -264,7 +309,7 @@ class PortabilityForm(RequesterForm):
         }
 
 
-class ObjectionForm(RequesterForm):
+class ObjectionFields(RightFields):
     MARKETING, SITUATION = "direct_marketing", "particular_situation"
     kind = forms.ChoiceField(
         label=_("What do you object to?"),
@@ -284,7 +329,7 @@ class ObjectionForm(RequesterForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("kind") == self.SITUATION and not data.get("situation", "").strip():
             self.add_error("situation", _("Please describe your particular situation."))
         return data
@@ -293,7 +338,7 @@ class ObjectionForm(RequesterForm):
         return {"kind": self.cleaned_data["kind"], "situation": self.cleaned_data["situation"]}
 
 
-class ConsentWithdrawalForm(RequesterForm):
+class ConsentWithdrawalFields(RightFields):
     consent = forms.CharField(
         label=_("Which consent do you withdraw?"),
         max_length=TEXT,
@@ -305,7 +350,7 @@ class ConsentWithdrawalForm(RequesterForm):
         return {"consent": self.cleaned_data["consent"].strip()}
 
 
-class AutomatedDecisionForm(RequesterForm):
+class AutomatedDecisionFields(RightFields):
     """Art. 22(3): human intervention, the person's point of view, contesting the decision."""
 
     HUMAN_REVIEW, EXPRESS_VIEW, CONTEST = "human_review", "express_view", "contest"
@@ -339,7 +384,7 @@ class AutomatedDecisionForm(RequesterForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         wants = set(data.get("wants") or ())
         if wants & {self.EXPRESS_VIEW, self.CONTEST} and not data.get("view", "").strip():
             self.add_error(
@@ -363,6 +408,52 @@ class AutomatedDecisionForm(RequesterForm):
         }
 
 
+FIELDS: dict[Right, type[RightFields]] = {
+    Right.ACCESS: AccessFields,
+    Right.RECTIFICATION: RectificationFields,
+    Right.ERASURE: ErasureFields,
+    Right.RESTRICTION: RestrictionFields,
+    Right.PORTABILITY: PortabilityFields,
+    Right.OBJECTION: ObjectionFields,
+    Right.CONSENT_WITHDRAWAL: ConsentWithdrawalFields,
+    Right.AUTOMATED_DECISION: AutomatedDecisionFields,
+}
+
+
+# A right's form of its own: who asks, then what the right needs, unprefixed (as the one-right
+# pages have always posted it).
+class AccessForm(AccessFields, RequesterForm):
+    pass
+
+
+class RectificationForm(RectificationFields, RequesterForm):
+    pass
+
+
+class ErasureForm(ErasureFields, RequesterForm):
+    pass
+
+
+class RestrictionForm(RestrictionFields, RequesterForm):
+    pass
+
+
+class PortabilityForm(PortabilityFields, RequesterForm):
+    pass
+
+
+class ObjectionForm(ObjectionFields, RequesterForm):
+    pass
+
+
+class ConsentWithdrawalForm(ConsentWithdrawalFields, RequesterForm):
+    pass
+
+
+class AutomatedDecisionForm(AutomatedDecisionFields, RequesterForm):
+    pass
+
+
 FORMS: dict[Right, type[RequesterForm]] = {
     Right.ACCESS: AccessForm,
     Right.RECTIFICATION: RectificationForm,
@@ -378,11 +469,75 @@ FORMS: dict[Right, type[RequesterForm]] = {
 REQUESTER_FIELDS = tuple(RequesterForm.base_fields)
 
 
+class Filing:
+    """One submission: who asks, and the fields of each right asked for. One right alone is
+    that right's own form (its fields unprefixed); several share the requester's fields, each
+    right's fields prefixed with the right ("erasure-scope")."""
+
+    def __init__(
+        self,
+        rights: list[Right],
+        data: Any = None,
+        files: Any = None,
+        *,
+        account_email: str = "",
+    ) -> None:
+        self.rights = rights
+        self.parts: dict[Right, RightFields | RequesterForm]
+        if len(rights) == 1:
+            self.requester = FORMS[rights[0]](data, files, account_email=account_email)
+            self.parts = {rights[0]: self.requester}
+        else:
+            self.requester = RequesterForm(data, files, account_email=account_email)
+            self.parts = {right: FIELDS[right](data, prefix=right.value) for right in rights}
+
+    def _forms(self) -> list[forms.Form]:
+        return [self.requester, *(p for p in self.parts.values() if p is not self.requester)]
+
+    def is_valid(self) -> bool:
+        return all([form.is_valid() for form in self._forms()])  # every form: all errors show
+
+    @property
+    def errors(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for form in self._forms():
+            merged.update({f"{form.prefix or ''}{name}": e for name, e in form.errors.items()})
+        return merged
+
+    def non_field_errors(self) -> list[str]:
+        return [str(e) for form in self._forms() for e in form.non_field_errors()]
+
+    def add_error(self, message: str) -> None:
+        self.requester.add_error(None, message)
+
+    @property
+    def cleaned_data(self) -> dict[str, Any]:
+        return self.requester.cleaned_data
+
+    def details(self) -> dict[str, dict[str, Any]]:
+        return {right.value: part.right_details() for right, part in self.parts.items()}
+
+    def requester_fields(self) -> list[Any]:
+        return [self.requester[n] for n in REQUESTER_FIELDS if n in self.requester.fields]
+
+    def right_fields(self, right: Right) -> list[Any]:
+        part = self.parts[right]
+        return [part[n] for n in part.fields if n not in REQUESTER_FIELDS]
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code from the e-mail"),
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class RequestListForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("The address you gave in your requests (as an agent: your own address)."),
     )
 
 
@@ -416,7 +571,9 @@ def detail_rows(right: str, details: dict[str, Any]) -> list[tuple[str, str]]:
     fields = {**ManualIntakeForm.base_fields, **FORMS[Right(right)].base_fields}
     fields["as_received"] = ManualIntakeForm.base_fields["details"]
     rows = []
-    for key, value in details.items():
+    # In the form's order: the database keeps JSON keys in an order of its own.
+    order = {name: index for index, name in enumerate(fields)}
+    for key, value in sorted(details.items(), key=lambda item: order.get(item[0], len(order))):
         if value in ("", None, False):
             continue
         field = fields.get(key)

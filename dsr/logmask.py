@@ -16,9 +16,11 @@ MASK = "[…]"
 # An address, also URL-encoded in a query string ("erika%40example.org").
 ADDRESS = re.compile(r"(?<![\w.+%\-])[\w.+%\-]+(?:@|%40)(?:[\w\-]+\.)+[\w\-]{2,}", re.UNICODE)
 # The portal's signed links: /r/<token>/ (status; verify, confirm, open: one-time links), /t/
-# (transmission), /f/ (forwarding), /o/ (objection), /tasks/ (a system owner's task).
+# (transmission), /f/ (forwarding), /o/ (objection), /tasks/ (a system owner's task),
+# /my-requests/ (all of an address's requests; not the form at /my-requests/link/).
 LINK_TOKEN = re.compile(
-    r"(/(?:r/verify|r/confirm|r/open|r|t|f|o|tasks)/)(?!verify/|confirm/|open/)[^/\s?#\"'<>]+"
+    r"(/(?:r/verify|r/confirm|r/open|r|t|f|o|tasks|my-requests)/)"
+    r"(?!verify/|confirm/|open/|link/)[^/\s?#\"'<>]+"
 )
 # A Django-signed value anywhere else (payload:timestamp:signature, the signature base64).
 SIGNED = re.compile(r"(?<![\w\-])\.?[\w\-]{6,}(?::[\w\-]{4,}){0,2}:[\w\-]{27,}(?![\w\-])")

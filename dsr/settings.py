@@ -406,10 +406,22 @@ DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS = env.int("DSR_PAUSE_UNDUE_DELAY_WORKING_DAYS
 DSR_UK_PAUSE_MODE = env.bool("DSR_UK_PAUSE_MODE", default=False)
 DSR_UPLOAD_MAX_BYTES = env.int("DSR_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 # "count/seconds" windows for filing requests and entering codes. The filing limits count
-# requests filed; form posts that do not validate count against their own, higher limit.
-DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="10/3600")
+# submissions filed (one may ask for several rights), sized for people: per address per day,
+# per IP per hour (a household or an office shares one); form posts that do not validate count
+# against their own, higher limit.
+DSR_RATE_INTAKE_PER_IP = env.str("DSR_RATE_INTAKE_PER_IP", default="20/3600")
 DSR_RATE_INTAKE_INVALID_PER_IP = env.str("DSR_RATE_INTAKE_INVALID_PER_IP", default="60/3600")
-DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="5/3600")
+DSR_RATE_INTAKE_PER_EMAIL = env.str("DSR_RATE_INTAKE_PER_EMAIL", default="10/86400")
+# The filing form's bot check (dsr/core/filing_stamp.py): a form files only if it was open at
+# least this many seconds and at most this many hours, and files once.
+DSR_INTAKE_FORM_CHECK = env.bool("DSR_INTAKE_FORM_CHECK", default=True)
+DSR_INTAKE_MIN_SECONDS = env.int("DSR_INTAKE_MIN_SECONDS", default=3)
+DSR_INTAKE_FORM_HOURS = env.int("DSR_INTAKE_FORM_HOURS", default=24)
+# "E-mail me a link to all my requests": the link works this many days; asking is limited per
+# address and per IP ("count/seconds").
+DSR_REQUEST_LIST_LINK_DAYS = env.int("DSR_REQUEST_LIST_LINK_DAYS", default=7)
+DSR_RATE_REQUEST_LIST_PER_EMAIL = env.str("DSR_RATE_REQUEST_LIST_PER_EMAIL", default="3/86400")
+DSR_RATE_REQUEST_LIST_PER_IP = env.str("DSR_RATE_REQUEST_LIST_PER_IP", default="20/3600")
 DSR_RATE_CODES_PER_IP = env.str("DSR_RATE_CODES_PER_IP", default="30/3600")
 # Objections posted with one marketing link (one address): mail providers post RFC 8058
 # one-clicks for many people from few addresses, so the limit counts per address, not per IP.

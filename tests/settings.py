@@ -108,3 +108,6 @@ DSR_DELIVERY_MAX_ATTEMPTS = 3  # eager mode retries at once
 # The fake SaaS APIs and in-house services run on loopback, which the egress check refuses
 # unless allow-listed (tests of the check itself empty the list).
 DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+# Tests post the filing form without first rendering it; tests/dsr/test_filing.py turns the
+# form's bot check on.
+DSR_INTAKE_FORM_CHECK = False

@@ -16,7 +16,7 @@ from dsr.core import challenges, taskqueue
 from dsr.core.clock import clock_for
 from dsr.core.controller import competent_authority
 from dsr.core.mail import send_email
-from dsr.core.tokens import status_token, transmission_token
+from dsr.core.tokens import request_list_token, status_token, transmission_token
 from dsr.models import (
     ChallengePurpose,
     SentLetter,
@@ -31,6 +31,12 @@ SEND_TASK = "dsr.tasks.send_request_email"
 # The one letter that goes not to the requester but to the controller they asked us to send
 # their data to (Art. 20(2)); ``extra`` names the transmission by id.
 TRANSMISSION_TEMPLATE = "transmission"
+# Letters to an agent that speak of "the person you act for" themselves; every other letter
+# to an agent says above its signature that "you" and "your data" mean that person.
+AGENT_WORDED = frozenset({"received", "verified"})
+# The link to all the requests answered at the requester's address, sent on their asking; it
+# goes with their latest request (in its language) and is kept on that request's case page.
+REQUEST_LIST_TEMPLATE = "request_list"
 
 # Sent in the worker before a letter is rendered (kwargs: request, template); each receiver
 # returns what it adds to the letter's context (a refusal's reasons, a completion's outcome).
@@ -119,6 +125,12 @@ def letter_context_for(
     """Everything a letter is rendered from: the request's context and what the receivers of
     ``letter_context`` add (a refusal's reasons, a completion's outcome)."""
     context = request_context(request) | (extra or {})
+    if template == REQUEST_LIST_TEMPLATE and request.answer_email:
+        # The list of everything answered at the address this letter goes to.
+        context["list_url"] = _url(
+            "dsr:request_list_open", request_list_token(request.answer_email)
+        )
+        context["list_days"] = settings.DSR_REQUEST_LIST_LINK_DAYS
     for _receiver, added in letter_context.send(
         sender=SubjectRequest, request=request, template=template, extra=extra
     ):
@@ -171,6 +183,8 @@ def deliver(
         context["download_url"] = _url(
             "dsr:transmission_download", transmission_token(transmission)
         )
+    if to and to == request.agent_email and template not in AGENT_WORDED:
+        context["to_agent"] = True  # the signature says whom "you" and "your data" mean
     if not to:
         # No address: the officer posts the PDF copy; what waits for the letter goes on.
         letter_done.send(sender=SubjectRequest, request=request, template=template)
@@ -185,7 +199,11 @@ def deliver(
         to=to,
         subject=subject,
         # Never keep a one-time code, nor the working link a recipient downloads with.
-        body="" if challenge is not None else _without_link(text, context.get("download_url")),
+        body=""
+        if challenge is not None
+        else _without_link(
+            _without_link(text, context.get("download_url")), context.get("list_url")
+        ),
         with_pdf=bool(letter),
     )
     if challenge is not None:

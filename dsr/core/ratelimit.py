@@ -7,7 +7,8 @@ request (the statutory channel) never fails because Redis is down, and the limit
 import hashlib
 import ipaddress
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,8 +31,20 @@ def _key(scope: str, value: str) -> str:
     return f"dsr-rl:{scope}:{digest}"
 
 
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    # When the window ends and the allowance is whole again: what to tell a refused person.
+    frees_at: datetime
+
+
 def allow(scope: str, value: str, rate: str) -> bool:
     """Count one hit; False once the window's allowance is used up."""
+    return hit(scope, value, rate).allowed
+
+
+def hit(scope: str, value: str, rate: str) -> Verdict:
+    """Count one hit, and say whether it is allowed and when the window frees."""
     limit, window = parse_rate(rate)
     key = _key(scope, value)
     try:
@@ -45,19 +58,37 @@ def allow(scope: str, value: str, rate: str) -> bool:
         return _in_database(key, limit, window)
 
 
-def _in_cache(key: str, limit: int, window: int) -> bool:
+def count(scope: str, value: str) -> int:
+    """The hits counted so far in the current window (counts none itself)."""
+    key = _key(scope, value)
+    try:
+        return int(cache.get(key) or 0)
+    except Exception:  # as in hit(): the cache is down, the database has the count
+        row = RateCount.objects.filter(key=key, window_ends__gt=timezone.now()).first()
+        return row.hits if row else 0
+
+
+def _in_cache(key: str, limit: int, window: int) -> Verdict:
+    now = timezone.now()
     if cache.add(key, 1, timeout=window):
-        return limit >= 1
+        # The window's end, beside the count (the cache cannot say when a key expires).
+        cache.set(f"{key}:ends", now.timestamp() + window, timeout=window)
+        return Verdict(limit >= 1, now + timedelta(seconds=window))
     try:
         hits = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=window)
+        cache.set(f"{key}:ends", now.timestamp() + window, timeout=window)
         hits = 1
-    return hits <= limit
+    ends = cache.get(f"{key}:ends")
+    frees_at = (
+        datetime.fromtimestamp(float(ends), tz=UTC) if ends else now + timedelta(seconds=window)
+    )
+    return Verdict(hits <= limit, frees_at)
 
 
 @transaction.atomic
-def _in_database(key: str, limit: int, window: int) -> bool:
+def _in_database(key: str, limit: int, window: int) -> Verdict:
     now = timezone.now()
     RateCount.objects.filter(window_ends__lte=now).delete()  # ended windows go
     row, created = RateCount.objects.select_for_update().get_or_create(
@@ -66,7 +97,7 @@ def _in_database(key: str, limit: int, window: int) -> bool:
     if not created:
         row.hits += 1
         row.save(update_fields=["hits"])
-    return row.hits <= limit
+    return Verdict(row.hits <= limit, row.window_ends)
 
 
 def client_ip(meta: dict[str, str]) -> str:

@@ -1,5 +1,6 @@
-"""Signed links: to a request's status page, to a package sent to another controller, and
-the one-click objection link in the controller's marketing e-mails."""
+"""Signed links: to a request's status page, to a package sent to another controller, to the
+list of all of one address's requests, and the one-click objection link in the controller's
+marketing e-mails."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from dsr.models import (
 STATUS_SALT = "dsr.status-link"
 TRANSMISSION_SALT = "dsr.transmission-link"
 MARKETING_SALT = "dsr.marketing-objection-link"
+REQUEST_LIST_SALT = "dsr.request-list-link"
 
 
 def status_token(request: SubjectRequest) -> str:
@@ -92,3 +94,19 @@ def address_from_marketing_token(token: str) -> MarketingAddress | None:
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     return MarketingAddress(email=email, language=language) if email else None
+
+
+def request_list_token(email: str) -> str:
+    """The link to all the requests answered at one address: signed and expiring after
+    ``DSR_REQUEST_LIST_LINK_DAYS``; the address inside is encrypted (not in access logs)."""
+    return signing.dumps({"a": encrypt_text(email.strip().lower())}, salt=REQUEST_LIST_SALT)
+
+
+def address_from_request_list_token(token: str) -> str:
+    """The address a list link was made for; "" if it is not genuine or has expired."""
+    max_age = timedelta(days=settings.DSR_REQUEST_LIST_LINK_DAYS)
+    try:
+        values = signing.loads(token, salt=REQUEST_LIST_SALT, max_age=max_age)
+        return decrypt_text(str(values["a"]))
+    except (signing.BadSignature, InvalidToken, KeyError, TypeError, ValueError):
+        return ""

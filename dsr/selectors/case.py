@@ -173,6 +173,7 @@ class AgentAuthorityState:
     proven: bool
     accepted: Any  # the event accepting the evidence, if any
     undecided: set[int]
+    next_step: str = ""  # what the officer does now, while the agent's part is not settled
 
 
 def agent_authority(item: SubjectRequest) -> AgentAuthorityState | None:
@@ -181,11 +182,38 @@ def agent_authority(item: SubjectRequest) -> AgentAuthorityState | None:
     accepted = (
         item.events.filter(kind="evidence_accepted").select_related("actor").order_by("at").first()
     )
+    proven = verification.authority_proven(item)
+    undecided = agent_evidence.undecided(item)
     return AgentAuthorityState(
-        proven=verification.authority_proven(item),
+        proven=proven,
         accepted=accepted,
-        undecided=agent_evidence.undecided(item),
+        undecided=undecided,
+        next_step=_agent_next_step(item, proven=proven, undecided=bool(undecided)),
     )
+
+
+def _agent_next_step(item: SubjectRequest, *, proven: bool, undecided: bool) -> str:
+    """After the person acted for confirms the agent the case goes on; the evidence the agent
+    sent still waits for a decision (LEGAL.md §3: the reference to it is kept), and so may the
+    agent's own address. Empty once nothing of the agent's part is left to do."""
+    if not item.is_open:
+        return ""
+    if undecided and item.subject_confirmed_at:
+        return _(
+            "The person the agent acts for has confirmed the agent. Review the evidence of "
+            "authority under Documents and record your decision on it."
+        )
+    if undecided:
+        return _(
+            "Review the evidence of authority under Documents (accept it with a reason, or "
+            "reject it), or wait for the person the agent acts for to confirm the agent."
+        )
+    if proven and not item.verified_at:
+        return _(
+            "The agent's authority is proven. Wait for the agent to confirm their e-mail "
+            "address, or record the request as verified below if you checked it otherwise."
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +237,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "linked": gettext_lazy("Notice: handled together with the earlier request"),
     "restriction_lift": gettext_lazy("Notice that a restriction will be lifted"),
     "status_code": gettext_lazy("Status page code"),
+    "request_list": gettext_lazy("Link to all the requests at the person's address"),
     "manual_task": gettext_lazy("Task for a system's owner"),
     "manual_task_reminder": gettext_lazy("Reminder to a system's owner"),
     "manual_escalation": gettext_lazy("Escalation of a system owner's task"),

@@ -1,21 +1,26 @@
-"""The data subject's journey: choose a right, fill in its form, confirm the e-mail address."""
+"""The data subject's journey: choose rights, fill in their form, confirm the e-mail address."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from dsr.core import ratelimit
+from dsr.core import filing_stamp, ratelimit
 from dsr.core.challenges import Outcome, find_by_token
+from dsr.core.controller import get_controller
 from dsr.core.errors import RequestError
+from dsr.core.filing_stamp import Stamp
 from dsr.core.register import offered, offered_rights
 from dsr.core.tokens import status_token
-from dsr.forms import FORMS, REQUESTER_FIELDS, CodeForm, RequesterForm
+from dsr.forms import CodeForm, Filing, RequesterForm
 from dsr.models import AgentAuthority, Status, SubjectRequest
 from dsr.rights import RIGHTS, Right
 from dsr.services import verification
@@ -29,8 +34,41 @@ def too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "429.html", status=429)
 
 
+def too_many_at(request: HttpRequest, frees_at: datetime) -> HttpResponse:
+    """The limit page, saying when the window frees (in the controller's time zone)."""
+    return render(request, "429.html", {"frees_at": _local(frees_at)}, status=429)
+
+
+def _local(moment: datetime | None) -> str:
+    """A moment in the controller's time zone and the page's language ("4. Dezember 2026
+    18:42"); formatted here because a template would print it in the server's time zone."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, ZoneInfo(get_controller().time_zone))
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
 def start(request: HttpRequest) -> HttpResponse:
     return render(request, "dsr/request_start.html", {"rights": offered_rights()})
+
+
+def several(request: HttpRequest) -> HttpResponse:
+    """The rights ticked on the start page, in one form: one request, one confirmation."""
+    chosen = _rights(request.GET.getlist("right"))
+    if not chosen:
+        from django.contrib import messages
+
+        messages.error(request, _("Please tick at least one request."))
+        return redirect("dsr:start")
+    if len(chosen) == 1:
+        return redirect(intake_url(chosen[0]))
+    return _file(request, chosen)
+
+
+def _rights(values: list[str]) -> list[Right]:
+    """The offered rights among ``values``, once each, in the start page's order."""
+    wanted = set(values)
+    return [info.right for info in offered_rights() if info.right.value in wanted]
 
 
 def intake(request: HttpRequest, right: str) -> HttpResponse:
@@ -40,49 +78,81 @@ def intake(request: HttpRequest, right: str) -> HttpResponse:
         raise Http404 from exc
     if not offered(chosen):
         raise Http404  # e.g. an Art. 22 review where nothing in the register decides by itself
-    form_class = FORMS[chosen]
+    return _file(request, [chosen])
+
+
+STAMP_ERRORS = {
+    Stamp.TOO_FAST: gettext_lazy(
+        "The form was sent very quickly after it opened. Please check it and send it again."
+    ),
+    Stamp.EXPIRED: gettext_lazy(
+        "This form was open for a long time. Please check it and send it again."
+    ),
+    Stamp.USED: gettext_lazy(
+        "This form has been sent already. To make another request, check it and send it again."
+    ),
+}
+
+
+def _file(request: HttpRequest, rights: list[Right]) -> HttpResponse:
     account_email = request.user.email if request.user.is_authenticated else ""
-    if request.method == "POST":
-        form = form_class(request.POST, request.FILES, account_email=account_email)
-        ip = ratelimit.client_ip(request.META)
+    if request.method != "POST":
+        filing = Filing(rights, account_email=account_email)
+        return _form_page(request, filing, filing_stamp.issue())
+    filing = Filing(rights, request.POST, request.FILES, account_email=account_email)
+    stamp = request.POST.get("stamp", "")
+    ip = ratelimit.client_ip(request.META)
+    valid = filing.is_valid()
+    problem = filing_stamp.check(stamp)
+    if not valid or problem != Stamp.OK:
         # Only filed requests use up the filing allowance: a person correcting a form is not
         # held back by their own mistakes, and invalid posts have their own, higher limit.
-        if not form.is_valid():
-            if not ratelimit.allow(
-                "intake-invalid-ip", ip, settings.DSR_RATE_INTAKE_INVALID_PER_IP
-            ):
-                return too_many(request)
-        else:
-            if not ratelimit.allow("intake-ip", ip, settings.DSR_RATE_INTAKE_PER_IP):
-                return too_many(request)
-            email = form.cleaned_data.get("agent_email") or form.cleaned_data.get("email", "")
-            if email and not ratelimit.allow(
-                "intake-email", email, settings.DSR_RATE_INTAKE_PER_EMAIL
-            ):
-                return too_many(request)
-            try:
-                subject_request = submit_request(
-                    intake=_intake(form, chosen), account=_account(request)
-                )
-            except RequestError as exc:
-                form.add_error(None, str(exc))
-            else:
-                request.session[PENDING] = subject_request.pk
-                if subject_request.status == Status.VERIFIED:
-                    grant_status_access(request, subject_request)
-                return redirect("dsr:sent")
-    else:
-        form = form_class(account_email=account_email)
+        if problem not in (Stamp.OK, Stamp.TOO_FAST):
+            stamp = filing_stamp.issue()  # a fresh form: the person sends it again
+        if valid:
+            filing.add_error(str(STAMP_ERRORS[problem]))
+        verdict = ratelimit.hit("intake-invalid-ip", ip, settings.DSR_RATE_INTAKE_INVALID_PER_IP)
+        if not verdict.allowed:
+            return _form_page(request, filing, stamp, limited=verdict.frees_at)
+        return _form_page(request, filing, stamp)
+    verdict = ratelimit.hit("intake-ip", ip, settings.DSR_RATE_INTAKE_PER_IP)
+    email = filing.cleaned_data.get("agent_email") or filing.cleaned_data.get("email", "")
+    if verdict.allowed and email:
+        verdict = ratelimit.hit("intake-email", email, settings.DSR_RATE_INTAKE_PER_EMAIL)
+    if not verdict.allowed:
+        return _form_page(request, filing, stamp, limited=verdict.frees_at)
+    if not filing_stamp.use(stamp):
+        filing.add_error(str(STAMP_ERRORS[Stamp.USED]))
+        return _form_page(request, filing, filing_stamp.issue())
+    try:
+        subject_request = submit_request(intake=_intake(filing), account=_account(request))
+    except RequestError as exc:
+        filing.add_error(str(exc))
+        return _form_page(request, filing, filing_stamp.issue())
+    request.session[PENDING] = subject_request.pk
+    if subject_request.status == Status.VERIFIED:
+        grant_status_access(request, subject_request)
+    return redirect("dsr:sent")
+
+
+def _form_page(
+    request: HttpRequest, filing: Filing, stamp: str, *, limited: datetime | None = None
+) -> HttpResponse:
+    """The form, with what was typed; refused by a limit (429), it says from when it may go."""
     return render(
         request,
         "dsr/request_form.html",
         {
-            "form": form,
-            "info": RIGHTS[chosen],
-            "requester_fields": [form[name] for name in REQUESTER_FIELDS if name in form.fields],
-            "right_fields": [form[n] for n in form.fields if n not in REQUESTER_FIELDS],
+            "form": filing,
+            "stamp": stamp,
+            "several": len(filing.rights) > 1,
+            "info": RIGHTS[filing.rights[0]],
+            "sections": [(RIGHTS[r], filing.right_fields(r)) for r in filing.rights],
+            "requester_fields": filing.requester_fields(),
             "agent_authorities": AgentAuthority.choices,
+            "limited_until": _local(limited),
         },
+        status=429 if limited else 200,
     )
 
 
@@ -90,15 +160,15 @@ def _account(request: HttpRequest) -> Any:
     return request.user if request.user.is_authenticated else None
 
 
-def _intake(form: RequesterForm, right: Right) -> Intake:
-    data = form.cleaned_data
+def _intake(filing: Filing) -> Intake:
+    data = filing.cleaned_data
     agent = None
     if data["requester"] == RequesterForm.AGENT:
         agent = AgentDetails(
             name=data["agent_name"], email=data["agent_email"], authority=data["agent_authority"]
         )
     return Intake(
-        rights={right: form.right_details()},
+        rights=filing.details(),
         subject=SubjectDetails(
             email=data.get("email") or "",
             name=data.get("name", ""),
@@ -125,10 +195,11 @@ def sent(request: HttpRequest) -> HttpResponse:
         return redirect("dsr:start")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not ratelimit.allow(
+        verdict = ratelimit.hit(
             "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-        ):
-            return too_many(request)
+        )
+        if not verdict.allowed:
+            return too_many_at(request, verdict.frees_at)
         outcome = verification.verify_with_code(pending, form.cleaned_data["code"])
         if outcome == Outcome.OK:
             grant_status_access(request, pending)
@@ -155,10 +226,11 @@ def resend(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
         return redirect("dsr:start")
-    if not ratelimit.allow(
+    verdict = ratelimit.hit(
         "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-    ):
-        return too_many(request)
+    )
+    if not verdict.allowed:
+        return too_many_at(request, verdict.frees_at)
     try:
         wait = verification.resend_verification(pending)
     except RequestError as exc:

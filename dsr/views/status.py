@@ -15,21 +15,36 @@ from dsr.core.clock import clock_for
 from dsr.core.errors import RequestError
 from dsr.core.events import closing_event
 from dsr.core.files import FileRefused
-from dsr.core.tokens import request_from_status_token, status_link_expired, status_token
+from dsr.core.mail import letter_pdf
+from dsr.core.tokens import (
+    address_from_request_list_token,
+    request_from_status_token,
+    status_link_expired,
+    status_token,
+)
 from dsr.exports.package import read_package
-from dsr.forms import CodeForm, ReplyForm
+from dsr.forms import CodeForm, ReplyForm, RequestListForm, detail_rows
 from dsr.models import (
     AnswerPackage,
     EventKind,
     MessageDirection,
+    RequestEvent,
+    SentLetter,
     Status,
     SubjectRequest,
     Transmission,
 )
 from dsr.rights import RIGHTS, Right
-from dsr.services import answers, questions, status_access, transmission, withdrawal
+from dsr.services import (
+    answers,
+    questions,
+    request_list,
+    status_access,
+    transmission,
+    withdrawal,
+)
 from dsr.views.access import grant_status_access, may_see
-from dsr.views.intake import announce_code, code_error, too_many
+from dsr.views.intake import announce_code, code_error, too_many_at
 
 # What the requester sees of the history: their own steps, not the officers' internals.
 VISIBLE_EVENTS = {
@@ -106,7 +121,11 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             if subject_request.is_open
             else closing_event(subject_request.events.order_by("at", "pk")),
             "rights": [RIGHTS[Right(r)] for r in subject_request.rights],
-            "events": [e for e in subject_request.events.all() if e.kind in VISIBLE_EVENTS],
+            "asked": [
+                (RIGHTS[Right(r.right)].right.label, detail_rows(r.right, r.details))
+                for r in subject_request.requested_rights.all()
+            ],
+            "events": _steps(subject_request),
             "explanation": clock.explain(subject_request.language),
             "messages_list": subject_request.messages.all(),
             "open_question": open_question,
@@ -121,14 +140,72 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+# The steps whose letter the person can open from the timeline: the template it was sent with.
+STEP_LETTERS = {
+    EventKind.WITHDRAWN: "withdrawn",
+    EventKind.REFUSED: "refused",
+    EventKind.PARTLY_REFUSED: "refused",
+    EventKind.EXPIRED: "expired",
+    EventKind.COMPLETED: "completed",
+}
+
+
+def _steps(subject_request: SubjectRequest) -> list[tuple[RequestEvent, SentLetter | None]]:
+    """The visible events, each closing step with the letter that told the person about it
+    (the first one of its kind sent at or after the step; none while it is still owed)."""
+    letters = [
+        letter
+        for letter in subject_request.letters.all()
+        if letter.template in STEP_LETTERS.values() and letter.body
+    ]
+    steps = []
+    for event in subject_request.events.all():
+        if event.kind not in VISIBLE_EVENTS:
+            continue
+        template = STEP_LETTERS.get(EventKind(event.kind))
+        letter = next(
+            (x for x in letters if x.template == template and x.sent_at >= event.at), None
+        )
+        steps.append((event, letter))
+    return steps
+
+
+def letter(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+    """A letter the person was sent about a step (refusal, withdrawal, ...), to read again or
+    keep as a PDF; only for whoever may see the request."""
+    subject_request = _load(request, token)
+    if subject_request is None:
+        return _not_open(request, token)
+    if not may_see(request, subject_request):
+        return redirect("dsr:status", token)
+    sent = SentLetter.objects.filter(
+        pk=pk, request=subject_request, template__in=set(STEP_LETTERS.values())
+    ).first()
+    if sent is None or not sent.body:
+        return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=404)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(
+            letter_pdf(sent.subject, sent.body, subject_request.language),
+            content_type="application/pdf",
+        )
+        name = f"{subject_request.reference}-{sent.template}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(
+        request, "dsr/status_letter.html", {"token": token, "item": subject_request, "sent": sent}
+    )
+
+
 def _unlock(request: HttpRequest, token: str, subject_request: SubjectRequest) -> HttpResponse:
     """The link alone is not enough: a code goes to the requester's address first."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if not ratelimit.allow(
+        verdict = ratelimit.hit(
             "codes-ip", ratelimit.client_ip(request.META), settings.DSR_RATE_CODES_PER_IP
-        ):
-            return too_many(request)
+        )
+        if not verdict.allowed:
+            return too_many_at(request, verdict.frees_at)
         if "send" in request.POST:
             try:
                 wait = status_access.send_status_code(subject_request)
@@ -240,3 +317,57 @@ def my_requests(request: HttpRequest) -> HttpResponse:
         "dsr/my_requests.html",
         {"items": [(item, status_token(item)) for item in items]},
     )
+
+
+LIST_SESSION_KEY = "dsr_request_list"
+
+
+def ask_for_list(request: HttpRequest) -> HttpResponse:
+    """'E-mail me a link to all my requests': the same answer whether the address has
+    requests or not, and the link only ever goes to the address itself."""
+    form = RequestListForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        verdict = ratelimit.hit(
+            "request-list-ip",
+            ratelimit.client_ip(request.META),
+            settings.DSR_RATE_REQUEST_LIST_PER_IP,
+        )
+        if not verdict.allowed:
+            return too_many_at(request, verdict.frees_at)
+        request_list.send_list_link(email=form.cleaned_data["email"])
+        return render(
+            request, "dsr/request_list_sent.html", {"days": settings.DSR_REQUEST_LIST_LINK_DAYS}
+        )
+    return render(request, "dsr/request_list_ask.html", {"form": form})
+
+
+def request_list_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link. GET shows a button (mail scanners follow links); POST opens the list
+    and each listed request's status page for ``DSR_STATUS_ACCESS_HOURS``, as the code would:
+    the link went to the address the answers go to."""
+    address = address_from_request_list_token(token)
+    if not address:
+        form = RequestListForm()
+        return render(
+            request, "dsr/request_list_ask.html", {"form": form, "expired": True}, status=410
+        )
+    items = list(request_list.answered_at(address).prefetch_related("requested_rights"))
+    if request.method == "POST":
+        for item in items:
+            grant_status_access(request, item)
+        request.session[LIST_SESSION_KEY] = token
+        return redirect("dsr:request_list_open", token)
+    if request.session.get(LIST_SESSION_KEY) != token:
+        return render(request, "dsr/request_list_open.html", {"token": token})
+    rows = []
+    for item in items:
+        closed = None if item.is_open else closing_event(item.events.order_by("at", "pk"))
+        rows.append(
+            {
+                "item": item,
+                "rights": [RIGHTS[Right(r.right)].right.label for r in item.requested_rights.all()],
+                "closed": closed,
+                "token": None if status_link_expired(item) else status_token(item),
+            }
+        )
+    return render(request, "dsr/request_list.html", {"rows": rows})

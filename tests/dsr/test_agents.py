@@ -2,7 +2,7 @@
 accepted the evidence with a reason, or the person confirmed the agent (issue 15, item 3)."""
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from dsr.core.errors import RequestError
@@ -153,13 +153,57 @@ def test_the_persons_confirmation_is_the_proof_of_authority(outbox, client):
     assert verification.authority_proven(item)
 
 
+def test_after_the_person_confirms_the_case_page_says_to_review_the_evidence(outbox, client):
+    officer, secret = make_officer()
+    item = agents_request(outbox)
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    case = reverse("staff:case", args=[item.reference])
+    before = client.get(case).content.decode()
+    assert 'id="agent-next-step"' in before
+    assert "or wait for the person the agent acts for to confirm the agent" in before
+
+    ask = outbox.last_to("erika@example.org")
+    client.__class__().post(
+        path_of(next(u for u in outbox.links(ask) if "/r/confirm/" in u)), {"decision": "confirm"}
+    )
+    after = client.get(case).content.decode()
+    assert "The person the agent acts for has confirmed the agent." in after
+    assert "Review the evidence of authority under Documents" in after
+
+    agent_evidence.accept_evidence(evidence_of(item), officer=officer, reason="Vollmacht ok.")
+    assert 'id="agent-next-step"' not in client.get(case).content.decode()  # nothing left
+
+
+def test_e_mails_to_an_agent_speak_of_the_person_they_act_for(outbox):
+    item = agents_request(outbox, evidence=False)
+    first = outbox.to(AGENT.email)[0]
+    assert "you, the agent, made for the person you act for" in first.body
+    ask = outbox.last_to("erika@example.org")
+    link = next(u for u in outbox.links(ask) if "/r/confirm/" in u)
+    Client().post(path_of(link), {"decision": "confirm"})
+    item.refresh_from_db()
+    assert item.status == Status.VERIFIED
+    assert (
+        "that you, the agent, made for the person you act for" in outbox.last_to(AGENT.email).body
+    )
+
+
 def test_the_agent_form_says_whose_data_the_request_is_about(client):
     page = client.get(reverse("dsr:intake", args=["access"])).content.decode()
     assert "Whose data the request is about" in page
     assert 'data-agent="The person you act for"' in page
-    assert "Your details as agent" in page
+    assert "You, the agent" in page
     assert "The address we know the person whose data this is by" in page
-    assert "Your authority to act for the person" in page
+    assert "Your authority to act for the person you act for" in page
+    # The script words the subject's fields for an agent (data-*), without script they stay
+    # neutral; a form sent back with "agent" chosen is worded for the agent at once.
+    assert 'data-label-agent="E-mail address of the person you act for"' in page
+    back = client.post(
+        reverse("dsr:intake", args=["access"]), {"requester": "agent", "scope": ""}
+    ).content.decode()
+    assert 'for="id_email">E-mail address of the person you act for</label>' in back
+    assert "Full name of the person you act for (optional)</label>" in back
+    assert "Your name (you, the agent)" in back
 
 
 def test_a_request_the_person_makes_needs_no_authority(outbox):
@@ -186,3 +230,16 @@ def test_a_confirmation_after_rejected_evidence_verifies_and_restarts_the_clock(
     assert item.status == Status.VERIFIED
     assert not item.paused  # the question about the authority needs no answer any more
     assert not item.messages.filter(awaits_answer=True, answered_at__isnull=True).exists()
+
+
+def test_every_other_letter_to_an_agent_says_whom_you_and_your_data_mean(outbox):
+    officer, _ = make_officer()
+    item = agents_request(outbox, evidence=False)
+    ask = outbox.last_to("erika@example.org")
+    assert "'your data'" not in ask.body  # to the person acted for: no such note
+    questions.request_information(
+        item, officer=officer, purpose="identity", question="Bitte die Vollmacht.", reason="-"
+    )
+    asked = outbox.last_to(AGENT.email)
+    assert "You receive this e-mail as the agent" in asked.body
+    assert "it means the person you act for and their data" in asked.body

@@ -19,11 +19,24 @@
   var agentBox = document.getElementById("agent-fields");
   var heading = document.getElementById("subject-heading");
   if (agentBox && heading) {
+    // The subject's fields speak of "the person you act for" to an agent (the words are in
+    // each control's data-label-*/data-help-* attributes, from the form).
+    var reword = function (acting) {
+      document.querySelectorAll("[data-label-agent]").forEach(function (control) {
+        var label = document.querySelector('label[for="' + control.id + '"]');
+        if (label) { label.textContent = acting ? control.dataset.labelAgent : control.dataset.labelSelf; }
+        var help = document.getElementById(control.id + "_helptext");
+        if (help && control.dataset.helpAgent) {
+          help.textContent = acting ? control.dataset.helpAgent : control.dataset.helpSelf;
+        }
+      });
+    };
     var syncAgent = function () {
       var chosen = document.querySelector('input[name="requester"]:checked');
       var acting = !!(chosen && chosen.value === "agent");
       agentBox.hidden = !acting;
       heading.textContent = acting ? heading.dataset.agent : heading.dataset.self;
+      reword(acting);
     };
     document.querySelectorAll('input[name="requester"]').forEach(function (radio) {
       radio.addEventListener("change", syncAgent);
