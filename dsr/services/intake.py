@@ -174,8 +174,10 @@ def _link_duplicate(request: SubjectRequest) -> None:
     an unconfirmed one may have been filed by someone else, and the real person's request
     must not wait on it. Filed within DSR_DUPLICATE_WINDOW_DAYS of the first (by any
     channel), it is the same request asked twice: it is answered together with the first, and
-    the person is told so."""
-    if not request.email:
+    the person is told so. A controller's OpenDSR request is never one: it is that
+    controller's request to us as its processor, not the person's (and it would not ride on
+    the person's own request to us, nor theirs on it); the controller resends none twice."""
+    if not request.email or request.channel == Channel.OPENDSR:
         return
     window = timedelta(days=int(settings.DSR_DUPLICATE_WINDOW_DAYS))
     earlier = (
@@ -189,6 +191,7 @@ def _link_duplicate(request: SubjectRequest) -> None:
         )
         .filter(status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW])
         .exclude(pk=request.pk)
+        .exclude(channel=Channel.OPENDSR)
         .order_by("received_at", "pk")
         .first()
     )
