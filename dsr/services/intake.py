@@ -156,7 +156,11 @@ def submit_request(
     if entered_by is None and (owner is not None or verified_as):
         send_to_requester(request, acknowledgement)
         verified_by_email(request, verified_as or VerificationMethod.ACCOUNT, quiet=True)
-    elif request.answer_email and (entered_by is None or intake.extra.get("send_verification")):
+    elif (
+        request.answer_email
+        and intake.channel != Channel.OPENDSR  # we never write to a controller's people
+        and (entered_by is None or intake.extra.get("send_verification"))
+    ):
         challenge = challenges.issue(
             request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
         )

@@ -12,8 +12,11 @@ settings, which the tests' eager Celery cannot share).
 """
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
 from connectors import registry
+from connectors.webhook import sign
 from dsr.models import (
     AnswerPackage,
     Channel,
@@ -25,7 +28,7 @@ from dsr.models import (
 )
 from dsr.services import answers, completion, erasure_approval, jobs, opendsr_inbound, verification
 from tests.factories import submit
-from tests.helpers import code_in
+from tests.helpers import code_in, path_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +44,7 @@ def portals(live_server, settings, tmp_path, officer):
     )
     credentials = opendsr_inbound.issue_credentials(partner)
     partner.save()
+    partner.credentials = credentials
     settings.DSR_CONNECTORS = {
         "shop": {
             "BACKEND": "connectors.backends.fake.FakeConnector",
@@ -97,6 +101,21 @@ def test_an_access_request_runs_end_to_end_with_callbacks(portals, officer, outb
     assert mine.status == Status.IN_REVIEW
     ours = AnswerPackage.objects.get(request=mine)
     assert ours.manifest["systems"]["partner"]["records"] == package.records > 0
+    # The results link is the partner's alone, and lives as long as the package.
+    url = opendsr_inbound.status_of(inbound)["results_url"]
+    other = OpenDSRController(name="Other", domain="other.example")
+    other_credentials = opendsr_inbound.issue_credentials(other)
+    other.save()
+
+    def download(credentials):
+        headers = sign(credentials.secret, b"") | {"Authorization": f"Bearer {credentials.token}"}
+        return Client().get(path_of(url), headers=headers)
+
+    assert download(other_credentials).status_code == 410
+    forged = Client().get(path_of(url)[:-3] + "abc", headers={})
+    assert forged.status_code == 401
+    AnswerPackage.objects.filter(pk=package.pk).update(expires_at=timezone.now())
+    assert download(portals.credentials).status_code == 410
     # The processor told the person nothing: the controller does (our letters to Erika are
     # the verification code and what follows from our own request).
     assert all("Partner" not in message.body for message in outbox.to(ERIKA))

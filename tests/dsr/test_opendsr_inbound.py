@@ -237,6 +237,9 @@ def test_the_status_is_read_and_a_pending_request_can_be_cancelled(controller, s
     body = payload()
     assert post(controller, body).status_code == 201
     path = f"/opendsr/v1/requests/{body['subject_request_id']}"
+    item = SubjectRequest.objects.get()
+    assert item.status == Status.RECEIVED  # for an officer to verify; nobody was e-mailed
+    assert not item.events.filter(kind="verification_sent").exists()
     status = call(controller, "GET", path)
     assert status.status_code == 200
     assert status.json()["request_status"] == "pending"
@@ -250,7 +253,7 @@ def test_the_status_is_read_and_a_pending_request_can_be_cancelled(controller, s
         "api_version",
         "processor_signature",
     }
-    item = SubjectRequest.objects.get()
+    item.refresh_from_db()
     assert item.status == Status.WITHDRAWN
     assert call(controller, "GET", path).json()["request_status"] == "cancelled"
     # Another controller does not see it.
