@@ -10,7 +10,7 @@ processor's discovery is kept: 60).
 Before its first request a job run reads the processor's discovery: a request type it does not
 list, or a subject of whom we hold no identifier it accepts, is reported as not supported there
 (``ConnectorUnsupported``), never as "no data". Only the identities it accepts are sent, hashed
-when it asks for a hash.
+when it asks for a hash. An answer that carries a signature is checked against the secret.
 
 Each action becomes one request whose id (a UUID in version 4 form) is stable across retries,
 so the service can recognise a repeated delivery. The service answers at once (``completed``
@@ -53,7 +53,7 @@ from connectors.base import (
     SubjectIdentity,
 )
 from connectors.egress import EgressRefused, check_egress, egress_client
-from connectors.webhook import Protocol, callback_url, protocol, sign
+from connectors.webhook import Protocol, SignatureError, callback_url, protocol, sign, verify
 
 NAMESPACE = uuid.UUID("5d2c0c5e-2f0e-4f5b-9b1c-6f1d7a0e9d11")
 TYPES = {
@@ -135,6 +135,22 @@ class WebhookConnector(Connector):
             raise ConnectorRefused(f"{self.alias}: redirects are not followed")
         if response.status_code >= 400 and response.status_code != 409:
             raise ConnectorRefused(f"{self.alias}: request refused ({response.status_code})")
+        signature = response.headers.get(self.protocol.signature)
+        if signature is not None:
+            # A signed answer (this portal's processor side signs every one) must hold; the
+            # same status read twice is no replay, so it is not refused as seen before.
+            try:
+                verify(
+                    self.secret,
+                    response.content,
+                    signature,
+                    response.headers.get(self.protocol.timestamp, ""),
+                    once=False,
+                )
+            except SignatureError as exc:
+                raise ConnectorRefused(
+                    f"{self.alias}: the answer's signature fails ({exc})"
+                ) from exc
         return response
 
     def discovery(self) -> dict[str, Any]:

@@ -136,6 +136,19 @@ def test_a_wrongly_signed_request_is_refused_by_the_service(service):
         connector(service, secret="not-the-secret").locate(ERIKA)
 
 
+def test_a_signed_answer_whose_signature_fails_is_refused(service, monkeypatch):
+    real_create = service.create
+
+    def create(request):
+        status, body = real_create(request)
+        raw = json.dumps(body).encode()
+        return status, body, sign("not-the-secret", raw)
+
+    monkeypatch.setattr(service, "create", create)
+    with pytest.raises(ConnectorRefused, match="signature fails"):
+        connector(service).locate(ERIKA)
+
+
 def test_the_same_request_keeps_its_id_across_retries(service):
     system = connector(service)
     assert system.request_id(ERIKA, "erase") == system.request_id(ERIKA, "erase")
