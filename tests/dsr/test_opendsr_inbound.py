@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from connectors import registry
 from connectors.webhook import OPENGDPR, SIGNATURE, TIMESTAMP, sign
@@ -22,6 +23,8 @@ from dsr.models import (
     VerificationMethod,
 )
 from dsr.services import opendsr_inbound
+from tests.factories import PASSWORD, make_officer
+from tests.helpers import login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,6 +158,12 @@ def test_a_request_becomes_a_verified_portal_request_of_the_controller(controlle
     # We are the controller's processor: the person gets no e-mail from us.
     assert outbox.to(ERIKA) == []
     assert item.status == Status.IN_REVIEW
+    # The officer sees who sent it.
+    officer, secret = make_officer()
+    client = Client()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
+    assert "OpenDSR (sent by Beispiel GmbH, whose processor we are)" in page
 
 
 def test_the_specifications_own_example_with_a_trailing_comma_is_not_json(controller):
