@@ -198,6 +198,29 @@ class WebhookConnector(Connector):
             sent.append({**identity, "identity_value": value, "identity_format": form})
         return sent
 
+    def submit(self, subject: SubjectIdentity, kind: str, *, request_id: str) -> dict[str, Any]:
+        """Hand a request of one of the specification's types over (a forwarding to another
+        controller that speaks OpenDSR): no callback, for it is theirs to answer from now on.
+        Returns the create response; a repeat of the same id (409) is taken as sent."""
+        if kind not in self.supported_types():
+            raise ConnectorUnsupported(f"{self.alias}: the receiver does not support {kind}")
+        identities = self.identities_for(subject)
+        if not identities:
+            raise ConnectorUnsupported(
+                f"{self.alias}: the receiver accepts none of the identifiers we hold"
+            )
+        payload: dict[str, Any] = {
+            "subject_request_id": request_id,
+            "subject_request_type": kind,
+            "submitted_time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "subject_identities": identities,
+            "api_version": self.protocol.version,
+        }
+        if self.protocol.version != "1.0":
+            payload["regulation"] = self.regulation
+        created = self._send("POST", f"{self.url}{self.protocol.requests}", payload)
+        return created.json() if created.status_code != 409 and created.content else {}
+
     def _run(
         self, subject: SubjectIdentity, action: Capability, extensions: dict[str, Any] | None = None
     ) -> dict[str, Any]:

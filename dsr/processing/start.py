@@ -15,6 +15,7 @@ from dsr.models import (
     EventKind,
     JobStatus,
     OpenDSRRequest,
+    OtherController,
     Status,
     SubjectRequest,
 )
@@ -43,6 +44,11 @@ def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
         return 0
     if request.events.filter(kind=EventKind.PROCESSING_STARTED).exists():
         return 0  # started before, with no job to run (an Art. 22 review)
+    # Another controller's OpenDSR endpoint (for forwarding to it) holds none of our data.
+    endpoints = set(
+        OtherController.objects.exclude(opendsr_system="").values_list("opendsr_system", flat=True)
+    )
+    systems = {a: c for a, c in systems.items() if a not in endpoints}
     inbound = OpenDSRRequest.objects.filter(request=request).select_related("controller").first()
     if inbound is not None:
         # We are that controller's processor: only the systems holding its data are asked
