@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors import registry
-from connectors.webhook import OPENGDPR, SIGNATURE, TIMESTAMP, sign
+from connectors.webhook import OPENGDPR, SIGNATURE, TIMESTAMP, sign, verify
 from dsr.models import (
     Channel,
     Delivery,
@@ -24,6 +24,7 @@ from dsr.models import (
 )
 from dsr.services import opendsr_inbound
 from tests.factories import PASSWORD, make_officer
+from tests.fakes.base import FakeServer, Request, Response
 from tests.helpers import login_with_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -308,3 +309,47 @@ def test_each_status_change_owes_one_callback_per_url(controller):
     ]
     for delivery in owed:
         assert delivery.args == [OpenDSRRequest.objects.get().pk, delivery.args[1]]
+
+
+class CallbackEndpoint(FakeServer):
+    """The controller's callback endpoint: it keeps what it was sent."""
+
+    routes = [("POST", r"/opendsr/callbacks", "take")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[Request] = []
+
+    def take(self, request: Request) -> Response:
+        self.received.append(request)
+        return 200, {}
+
+
+def test_a_callback_is_signed_names_its_url_and_is_tried_again_after_a_failure(shop, settings):
+    settings.DSR_BASE_URL = "https://dsr.example"
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    with CallbackEndpoint() as endpoint:
+        registered = OpenDSRController(name="Local", domain="127.0.0.1", systems=["shop"])
+        registered.credentials = opendsr_inbound.issue_credentials(registered)
+        registered.save()
+        endpoint.fail_next(503)  # the first try fails: the outbox tries again
+        url = f"{endpoint.url}/opendsr/callbacks"
+        assert post(registered, payload(status_callback_urls=[url])).status_code == 201
+
+        (callback,) = endpoint.received
+        (delivery,) = Delivery.objects.filter(label="opendsr_callback")
+        assert delivery.state == "sent"
+        assert delivery.attempts == 2
+        headers = callback.headers
+        verify(
+            registered.credentials.secret,
+            callback.body,
+            headers[SIGNATURE.lower()],
+            headers[TIMESTAMP.lower()],
+        )
+        assert headers["x-opendsr-processor-domain"] == "dsr.example"
+        body = json.loads(callback.body)
+        assert body["status_callback_url"] == url
+        assert body["request_status"] == "in_progress"
+        assert body["controller_id"] == "127.0.0.1"
+        assert ERIKA not in callback.body.decode()
