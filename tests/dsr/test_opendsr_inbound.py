@@ -265,6 +265,11 @@ def test_the_status_is_read_and_a_pending_request_can_be_cancelled(controller, s
     }
     item.refresh_from_db()
     assert item.status == Status.WITHDRAWN
+    # The change is owed to the controller as a "cancelled" callback (its only one: pending
+    # was the create answer).
+    assert list(
+        Delivery.objects.filter(label="opendsr_callback").values_list("key", flat=True)
+    ) == [f"opendsr-callback:{item.opendsr.pk}:0:cancelled"]
     assert call(controller, "GET", path).json()["request_status"] == "cancelled"
     # Another controller does not see it.
     other = OpenDSRController(name="Other", domain="other.example")
