@@ -228,6 +228,12 @@ class ConnectorRefused(ConnectorError):
     """Bad credentials, invalid request, unsupported: retrying will not help."""
 
 
+class ConnectorUnsupported(ConnectorRefused):
+    """The system says it does not do this (an OpenDSR processor's discovery leaves the type
+    or every identifier we have out): the job is reported as not supported there, never as
+    "no data"."""
+
+
 class ConnectorMisconfigured(ConnectorRefused):
     """The system's configuration is wrong (found at start-up or by ``check``)."""
 

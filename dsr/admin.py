@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
@@ -17,6 +17,7 @@ from dsr.core import letters
 from dsr.models import (
     Controller,
     LetterTemplate,
+    OpenDSRController,
     OtherController,
     OutboxMessage,
     ProcessingActivity,
@@ -27,6 +28,7 @@ from dsr.models import (
 from dsr.models.letters import LetterKind
 from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
 from dsr.placeholders import REQUIRED, VARIABLES, problems
+from dsr.services import opendsr_inbound
 
 
 class AuthorityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
@@ -155,6 +157,41 @@ class OtherControllerAdmin(admin.ModelAdmin[OtherController]):
     list_filter = ("kind", "active")
     search_fields = ("name", "domains")
     filter_horizontal = ("activities",)
+
+
+@admin.register(OpenDSRController)
+class OpenDSRControllerAdmin(admin.ModelAdmin[OpenDSRController]):
+    """Controllers whose processor we are, allowed to send us OpenDSR requests. Saving a new
+    one issues its bearer token and shared secret, shown once; the action issues new ones."""
+
+    list_display = ("name", "domain", "language", "verified_by_controller", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "domain")
+    actions = ("issue_new_credentials",)
+
+    def save_model(
+        self, request: HttpRequest, obj: OpenDSRController, form: Any, change: bool
+    ) -> None:
+        if not obj.token_hash:
+            self._issue(request, obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Issue a new token and secret (the old ones stop working)"))
+    def issue_new_credentials(self, request: HttpRequest, queryset: Any) -> None:
+        for controller in queryset:
+            self._issue(request, controller)
+            controller.save(update_fields=["token_hash", "secret_encrypted"])
+
+    def _issue(self, request: HttpRequest, controller: OpenDSRController) -> None:
+        credentials = opendsr_inbound.issue_credentials(controller)
+        messages.warning(
+            request,
+            _(
+                "Give these to %(name)s now; they are not shown again. Bearer token: %(token)s "
+                "Shared secret: %(secret)s"
+            )
+            % {"name": controller.name, "token": credentials.token, "secret": credentials.secret},
+        )
 
 
 @admin.register(OutboxMessage)

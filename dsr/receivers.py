@@ -1,12 +1,13 @@
 """What follows from the case domain's events, connected in one place (``DsrConfig.ready``).
 
-The core sends the signals (``request_closed``, ``letter_context``, ``letter_done``) without
+The core sends the signals (``request_closed``, ``status_changed``, ``letter_context``,
+``letter_done``) without
 knowing who listens, so it never imports the use cases above it.
 """
 
 from typing import Any
 
-from dsr.core.events import request_closed
+from dsr.core.events import request_closed, status_changed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
 from dsr.models import RequestEvent, SubjectRequest
@@ -14,7 +15,7 @@ from dsr.processing import callbacks
 from dsr.processing.dispatch import release_waiting_erasures
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, fees, forwarding, outcomes, refusals
+from dsr.services import answers, completion, fees, forwarding, opendsr_inbound, outcomes, refusals
 
 
 def on_request_closed(
@@ -26,6 +27,10 @@ def on_request_closed(
     callbacks.forget_finished(request)  # nor what systems reported by callback
     release_duplicates(request)  # requests that waited on this one's work do their own now
     release_waiting_erasures(request)  # erasures that waited for this answer to be sent
+
+
+def on_status_changed(*, request: SubjectRequest, old: str, new: str, **_: Any) -> None:
+    opendsr_inbound.status_changed(request, old, new)  # the controller's status callbacks
 
 
 def add_letter_context(
@@ -53,5 +58,6 @@ def after_letter(*, request: SubjectRequest, template: str, **_: Any) -> None:
 
 def connect() -> None:
     request_closed.connect(on_request_closed, dispatch_uid="dsr.request_closed")
+    status_changed.connect(on_status_changed, dispatch_uid="dsr.status_changed")
     letter_context.connect(add_letter_context, dispatch_uid="dsr.letter_context")
     letter_done.connect(after_letter, dispatch_uid="dsr.letter_done")

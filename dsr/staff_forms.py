@@ -69,7 +69,8 @@ def one_line(
 class ManualIntakeForm(forms.Form):
     right = forms.ChoiceField(label=_("Right"), choices=Right.choices)
     channel = forms.ChoiceField(
-        label=_("Arrived by"), choices=[c for c in Channel.choices if c[0] != Channel.WEB]
+        label=_("Arrived by"),
+        choices=[c for c in Channel.choices if c[0] not in (Channel.WEB, Channel.OPENDSR)],
     )
     received_at = forms.DateTimeField(
         label=_("Received at"),

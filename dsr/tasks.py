@@ -11,7 +11,7 @@ from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
-from dsr.services import forwarding, verification
+from dsr.services import forwarding, opendsr_inbound, verification
 from dsr.services.answers import purge_expired
 from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
@@ -97,3 +97,9 @@ def refresh_open_clocks_task() -> int:
 def purge_records_task() -> int:
     """Closed requests past their retention period (LEGAL.md §5); the statistics stay."""
     return purge_closed().purged
+
+
+@shared_task(name="dsr.tasks.send_opendsr_callback", base=taskqueue.Owed)
+def send_opendsr_callback(inbound_id: int, index: int) -> bool:
+    """A signed OpenDSR status callback to a controller whose processor we are."""
+    return opendsr_inbound.deliver_callback(inbound_id, index)

@@ -8,6 +8,7 @@ from dsr.views import (
     gpc,
     intake,
     marketing,
+    opendsr,
     public,
     queue,
     staff,
@@ -88,6 +89,25 @@ system_patterns = (
     "systems",
 )
 
+# The portal as OpenDSR processor (2.0 under v1/, the OpenGDPR 1.0 names beside it).
+opendsr_patterns = (
+    [
+        path("v1/discovery", opendsr.discovery, name="discovery"),
+        path("v1/requests", opendsr.requests, name="requests"),
+        path("v1/requests/<str:subject_request_id>", opendsr.request_detail, name="request"),
+        path("v1/results/<str:token>", opendsr.results, name="results"),
+        path("discovery", opendsr.discovery, {"version": "1.0"}, name="discovery_1"),
+        path("opengdpr_requests", opendsr.requests, {"version": "1.0"}, name="requests_1"),
+        path(
+            "opengdpr_requests/<str:subject_request_id>",
+            opendsr.request_detail,
+            {"version": "1.0"},
+            name="request_1",
+        ),
+    ],
+    "opendsr",
+)
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("", include(request_patterns)),
@@ -102,5 +122,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include(staff_patterns)),
     path("systems/", include(system_patterns)),
+    path("opendsr/", include(opendsr_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,9 @@ from dsr.models import (
 # event, closing), ``closing`` True for the event that closed it. Receivers (``dsr.receivers``)
 # must be safe to run again for later events: statistics, identity documents, duplicates.
 request_closed = Signal()
+# Sent inside the transaction when an event changes the request's status (kwargs: request,
+# old, new): the OpenDSR status callbacks hang on it.
+status_changed = Signal()
 
 _STATUS_AFTER = {
     EventKind.SUBMITTED: Status.RECEIVED,
@@ -83,7 +86,10 @@ def record(
         at=at or timezone.now(),
     )
     audit.event_recorded(event)
+    before = request.status
     refresh(request)
+    if request.status != before:
+        status_changed.send(sender=SubjectRequest, request=request, old=before, new=request.status)
     if request.status in CLOSED_STATUSES:
         request_closed.send(
             sender=SubjectRequest, request=request, event=event, closing=kind in _CLOSING

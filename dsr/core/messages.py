@@ -19,6 +19,7 @@ from dsr.core.mail import send_email
 from dsr.core.tokens import request_list_token, status_token, transmission_token
 from dsr.models import (
     ChallengePurpose,
+    Channel,
     SentLetter,
     SubjectRequest,
     Transmission,
@@ -152,6 +153,11 @@ def deliver(
     challenge's code is sent once, then wiped."""
     request = SubjectRequest.objects.filter(pk=request_id).first()
     if request is None:
+        return False
+    if request.channel == Channel.OPENDSR:
+        # A controller's request: we are its processor, and it answers the person; what we
+        # would tell them reaches it as the OpenDSR status (dsr.services.opendsr_inbound).
+        letter_done.send(sender=SubjectRequest, request=request, template=template)
         return False
     context = letter_context_for(request, template, extra)
     to = request.answer_email

@@ -21,6 +21,7 @@ from dsr.models.jobs import (
 )
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.limits import RateCount
+from dsr.models.opendsr import OpenDSRController, OpenDSRRequest
 from dsr.models.outbox import Delivery, DeliveryState, OutboxMessage
 from dsr.models.privacy_signals import PrivacySignal, SignalIdentifier, SignalSource
 from dsr.models.queue import SavedFilter
@@ -100,6 +101,8 @@ __all__ = [
     "Matter",
     "MessageDirection",
     "NoticeStatus",
+    "OpenDSRController",
+    "OpenDSRRequest",
     "OtherController",
     "OutboxMessage",
     "Outcome",

@@ -73,6 +73,16 @@ class OtherController(models.Model):
             "administers, separated by commas; the case page suggests forwarding such requests."
         ),
     )
+    opendsr_system = models.CharField(
+        _("OpenDSR system"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "If it receives requests by OpenDSR: the alias of the webhook system configured "
+            "with its endpoint. Forwarded requests for access, portability or erasure then go "
+            "there instead of by e-mail."
+        ),
+    )
     translations = models.JSONField(
         _("translations"),
         default=dict,
@@ -117,6 +127,8 @@ class Forwarding(models.Model):
     # Part of the signed verification link; the digest of the message as it was sent.
     nonce = models.CharField(max_length=32)
     body_sha256 = models.CharField(max_length=64, blank=True)
+    # Sent by OpenDSR: the subject_request_id it went with.
+    opendsr_request_id = models.CharField(max_length=36, blank=True)
 
     class Meta:
         verbose_name = _("forwarding")

@@ -31,6 +31,8 @@ class Channel(models.TextChoices):
     POST = "post", _("Post")
     PHONE = "phone", _("Telephone")
     IN_PERSON = "in_person", _("In person")
+    # Sent by a controller whose processor we are (dsr.services.opendsr_inbound).
+    OPENDSR = "opendsr", _("OpenDSR")
 
 
 class RequesterType(models.TextChoices):
@@ -53,6 +55,8 @@ class VerificationMethod(models.TextChoices):
     # The signed objection link in a marketing e-mail: only the address's holder has it.
     MARKETING_LINK = "marketing_link", _("Signed objection link sent to the address")
     # An agent's request: the agent confirmed their address, the person confirmed the agent.
+    # An OpenDSR request: the controller that sent it verified the person.
+    CONTROLLER = "controller", _("Verified by the controller that sent it (OpenDSR)")
     AGENT_CONFIRMED = (
         "agent_confirmed",
         _("Agent's address confirmed, and the agent confirmed by the data subject"),

@@ -14,6 +14,8 @@ from dsr.models import (
     ConnectorJob,
     EventKind,
     JobStatus,
+    OpenDSRRequest,
+    OtherController,
     Status,
     SubjectRequest,
 )
@@ -42,6 +44,16 @@ def start_processing(request: SubjectRequest, *, actor: Any = None) -> int:
         return 0
     if request.events.filter(kind=EventKind.PROCESSING_STARTED).exists():
         return 0  # started before, with no job to run (an Art. 22 review)
+    # Another controller's OpenDSR endpoint (for forwarding to it) holds none of our data.
+    endpoints = set(
+        OtherController.objects.exclude(opendsr_system="").values_list("opendsr_system", flat=True)
+    )
+    systems = {a: c for a, c in systems.items() if a not in endpoints}
+    inbound = OpenDSRRequest.objects.filter(request=request).select_related("controller").first()
+    if inbound is not None:
+        # We are that controller's processor: only the systems holding its data are asked
+        # (never, say, the system through which it sent us the request).
+        systems = {a: c for a, c in systems.items() if a in inbound.controller.systems}
     rights = {r.right: r.details for r in request.requested_rights.all()}
     if not systems and not all_without_jobs(rights):
         return 0  # with no system configured the officer works the request by hand

@@ -24,6 +24,7 @@ from connectors.base import (
     Capability,
     ConnectorError,
     ConnectorUnavailable,
+    ConnectorUnsupported,
     NeedsHuman,
     ObjectionKind,
     StillWorking,
@@ -103,6 +104,11 @@ def run_job(job_id: int) -> str:
         outcome = _execute(job)
     except NeedsHuman as handoff:
         outcome = (JobStatus.WAITING, {"note": handoff.instructions[:500]}, {})
+    except ConnectorUnsupported as exc:
+        if Capability(job.action) not in changes.CHANGES:
+            return _unsupported(job, exc)
+        # A change the system will not make: a person takes over, as for a system without it.
+        outcome = (*changes.judge(job, None), {})
     except ConnectorUnavailable as exc:
         return _transient(job, exc, exc.retry_after)
     except ConnectorError as exc:
@@ -264,6 +270,22 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         delay = max(delay, float(retry_after))
     return round(delay, 3)
+
+
+def _unsupported(job: ConnectorJob, exc: ConnectorUnsupported) -> str:
+    """The system said it does not do this: the job is skipped as not supported there (what
+    the answer says), not failed and not "nothing found"."""
+    with transaction.atomic():
+        updated = _settle(
+            job,
+            status=JobStatus.SKIPPED,
+            skipped_reason="This system does not support this action.",
+            result={"unsupported": True},
+            last_error=f"{type(exc).__name__}: {str(exc)[:400]}",
+        )
+    if updated:
+        advance(job.request_id)
+    return "not supported"
 
 
 def _failed(job: ConnectorJob, message: str) -> str:

@@ -11,8 +11,12 @@ from us, and when); the person gets a letter in their language saying who handle
 how to reach them. Both are owed in the forwarding's transaction.
 """
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +29,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from connectors import registry
-from connectors.base import Capability
+from connectors.backends.webhook import WebhookConnector
+from connectors.base import Capability, ConnectorError, ConnectorUnavailable
 from dsr.core.errors import RequestError
 from dsr.core.events import record
 from dsr.core.mail import send_email
@@ -43,6 +48,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.processing.dispatch import advance
+from dsr.processing.identity import identity_for
 from dsr.rights import RIGHTS, Right
 from dsr.services import answers
 
@@ -52,6 +58,8 @@ SIGNATURE_SALT = "dsr.forwarding"
 # Not yet verified: the other controller would receive the details of someone who may not
 # be who they say.
 UNVERIFIED = (Status.RECEIVED, Status.AWAITING_VERIFICATION)
+# What a forwarded request may be by OpenDSR (the specification's three types).
+OPENDSR_TYPES = {Right.ACCESS: "access", Right.PORTABILITY: "portability", Right.ERASURE: "erasure"}
 
 
 def suggestions(request: SubjectRequest) -> list[OtherController]:
@@ -249,6 +257,8 @@ def deliver(request_id: int, forwarding_id: int) -> bool:
         return False
     request = forwarding.request
     party = forwarding.party
+    if party.opendsr_system and request.rights and all(r in OPENDSR_TYPES for r in request.rights):
+        return _deliver_by_opendsr(forwarding)
     context = request_context(request) | {
         "told": told(forwarding, party.language),
         # The rights only: the person's own words stay with us (our e-mails never carry text
@@ -271,4 +281,44 @@ def deliver(request_id: int, forwarding_id: int) -> bool:
         body=text,
     )
     sent(forwarding, text)
+    return True
+
+
+class ForwardingUnavailable(ConnectionError):
+    """The other controller's OpenDSR endpoint did not take it now: the outbox tries again
+    (an OSError, which it counts as transient)."""
+
+
+def _deliver_by_opendsr(forwarding: Forwarding) -> bool:
+    """The request as one OpenDSR request per right to the other controller's endpoint (the
+    webhook system the register names), with the identities our verification proved; its id
+    is derived from the forwarding, so a retry is recognised. No callback: it is theirs now."""
+    request, party = forwarding.request, forwarding.party
+    try:
+        backend = registry.connector(party.opendsr_system)
+    except ConnectorError as exc:
+        raise ValueError(f"{party.opendsr_system}: not a configured system") from exc
+    if not isinstance(backend, WebhookConnector):
+        raise ValueError(f"{party.opendsr_system}: not an OpenDSR (webhook) system")
+    subject = identity_for(request)
+    digest = hashlib.sha256()
+    echoed = False
+    first_id = ""
+    for index, right in enumerate(sorted(request.rights)):
+        seed = hashlib.sha256(f"{forwarding.nonce}:{index}".encode()).digest()[:16]
+        request_id = str(uuid.UUID(bytes=seed, version=4))
+        first_id = first_id or request_id
+        try:
+            created = backend.submit(subject, OPENDSR_TYPES[Right(right)], request_id=request_id)
+        except ConnectorUnavailable as exc:
+            raise ForwardingUnavailable(str(exc)) from exc
+        except ConnectorError as exc:
+            raise ValueError(str(exc)) from exc  # refused or unsupported: for a person to see
+        # What the receiver says it got (it echoes our body): its fingerprint, as for a mail.
+        with contextlib.suppress(KeyError, binascii.Error, ValueError):
+            digest.update(base64.b64decode(str(created["encoded_request"]), validate=True))
+            echoed = True
+    Forwarding.objects.filter(pk=forwarding.pk).update(
+        opendsr_request_id=first_id, body_sha256=digest.hexdigest() if echoed else ""
+    )
     return True

@@ -156,7 +156,11 @@ def submit_request(
     if entered_by is None and (owner is not None or verified_as):
         send_to_requester(request, acknowledgement)
         verified_by_email(request, verified_as or VerificationMethod.ACCOUNT, quiet=True)
-    elif request.answer_email and (entered_by is None or intake.extra.get("send_verification")):
+    elif (
+        request.answer_email
+        and intake.channel != Channel.OPENDSR  # we never write to a controller's people
+        and (entered_by is None or intake.extra.get("send_verification"))
+    ):
         challenge = challenges.issue(
             request=request, purpose=ChallengePurpose.VERIFY, sent_to=request.answer_email
         )
@@ -174,8 +178,10 @@ def _link_duplicate(request: SubjectRequest) -> None:
     an unconfirmed one may have been filed by someone else, and the real person's request
     must not wait on it. Filed within DSR_DUPLICATE_WINDOW_DAYS of the first (by any
     channel), it is the same request asked twice: it is answered together with the first, and
-    the person is told so."""
-    if not request.email:
+    the person is told so. A controller's OpenDSR request is never one: it is that
+    controller's request to us as its processor, not the person's (and it would not ride on
+    the person's own request to us, nor theirs on it); the controller resends none twice."""
+    if not request.email or request.channel == Channel.OPENDSR:
         return
     window = timedelta(days=int(settings.DSR_DUPLICATE_WINDOW_DAYS))
     earlier = (
@@ -189,6 +195,7 @@ def _link_duplicate(request: SubjectRequest) -> None:
         )
         .filter(status__in=[Status.VERIFIED, Status.IN_PROGRESS, Status.IN_REVIEW])
         .exclude(pk=request.pk)
+        .exclude(channel=Channel.OPENDSR)
         .order_by("received_at", "pk")
         .first()
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from connectors import registry
 from connectors.backends.webhook import WebhookConnector
-from connectors.webhook import SIGNATURE, TIMESTAMP, SignatureError, verify
+from connectors.webhook import SignatureError, callback_url, signed_headers, verify
 from dsr.core.errors import RequestError
 from dsr.core.files import Upload
 from dsr.forms import detail_rows
@@ -78,7 +78,9 @@ def manual_task(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt  # signed instead: the HMAC over the raw body is checked before anything else
 @require_POST
 def webhook_callback(request: HttpRequest, alias: str, request_id: str) -> HttpResponse:
-    """A status callback from an in-house system, accepted only with a valid signature."""
+    """A status callback from an in-house system or OpenDSR processor (2.0 or 1.0 header
+    names), accepted only with a valid signature over the raw body, checked before anything of
+    the body is read (403 otherwise), and only if it names this very URL as its callback."""
     request_id = str(request_id)
 
     try:
@@ -88,21 +90,19 @@ def webhook_callback(request: HttpRequest, alias: str, request_id: str) -> HttpR
     if not isinstance(backend, WebhookConnector):
         return JsonResponse({"error": "unknown system"}, status=404)
     raw = request.body
+    signature, timestamp, _version = signed_headers(request.headers)
     try:
-        verify(
-            backend.secret,
-            raw,
-            request.headers.get(SIGNATURE, ""),
-            request.headers.get(TIMESTAMP, ""),
-        )
+        verify(backend.secret, raw, signature, timestamp)
     except SignatureError as exc:
-        return JsonResponse({"error": str(exc)}, status=401)
+        return JsonResponse({"error": str(exc)}, status=403)
     try:
         payload = json.loads(raw)
     except ValueError:
         return JsonResponse({"error": "body is not JSON"}, status=400)
-    if payload.get("subject_request_id") != request_id:
+    if not isinstance(payload, dict) or payload.get("subject_request_id") != request_id:
         return JsonResponse({"error": "request id mismatch"}, status=400)
+    if payload.get("status_callback_url") != callback_url(alias, request_id):
+        return JsonResponse({"error": "status_callback_url is not this endpoint"}, status=400)
     if callbacks.accept(backend, request_id=request_id, payload=payload):
         return JsonResponse({"accepted": True})
     return JsonResponse({"error": "no open job for this request"}, status=404)

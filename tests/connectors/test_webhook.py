@@ -1,16 +1,18 @@
 """The signed protocol for in-house systems: signatures, replays, callbacks and egress."""
 
+import dataclasses
 import json
 import time
+import uuid
 
 import pytest
 from django.test import Client
 
 from connectors import registry
 from connectors.backends.webhook import WebhookConnector
-from connectors.base import ConnectorRefused, StillWorking, SubjectIdentity
+from connectors.base import ConnectorRefused, ConnectorUnsupported, StillWorking, SubjectIdentity
 from connectors.egress import EgressRefused, EgressTransport, check_egress
-from connectors.webhook import SIGNATURE, TIMESTAMP, sign
+from connectors.webhook import OPENGDPR, PROTOCOLS, SIGNATURE, TIMESTAMP, sign
 from dsr.models import JobStatus, WebhookResult
 from dsr.services import verification
 from tests.connectors import sources
@@ -48,6 +50,71 @@ def test_a_correctly_signed_request_is_answered(service):
     ]
 
 
+def test_it_speaks_opendsr_2_by_default(service):
+    connector(service).locate(ERIKA)
+    assert service.calls() == [("GET", "/v1/discovery"), ("POST", "/v1/requests")]
+    (entry,) = service.requests.values()
+    body = entry["body"]
+    assert (body["regulation"], body["api_version"]) == ("gdpr", "2.0")
+    assert body["submitted_time"].endswith("Z")
+    request_id = uuid.UUID(body["subject_request_id"])
+    assert request_id.version == 4
+    assert str(request_id) == body["subject_request_id"]
+
+
+def test_a_system_can_be_switched_to_the_opengdpr_1_0_names(service):
+    system = WebhookConnector(
+        "loyalty", {"url": service.url, "secret": SECRET, "opendsr_version": "1.0"}
+    )
+    assert system.locate(ERIKA).found
+    assert service.calls() == [("GET", "/discovery"), ("POST", "/opengdpr_requests")]
+    (entry,) = service.requests.values()
+    assert "regulation" not in entry["body"]
+    assert entry["body"]["api_version"] == "1.0"
+
+
+def test_a_request_signed_under_the_other_versions_names_is_refused(service, monkeypatch):
+    """The service checks 1.0 names on 1.0 paths: a 2.0-signed call there is not accepted."""
+    system = WebhookConnector(
+        "loyalty", {"url": service.url, "secret": SECRET, "opendsr_version": "1.0"}
+    )
+    mixed = dataclasses.replace(OPENGDPR, signature=SIGNATURE, timestamp=TIMESTAMP)
+    monkeypatch.setattr(system, "protocol", mixed)
+    with pytest.raises(ConnectorRefused, match="401"):
+        system.locate(ERIKA)
+
+
+def test_the_discovery_is_read_once_per_run_and_says_what_is_supported(service):
+    service.supported_types = ["access", "erasure"]
+    system = connector(service)
+    with pytest.raises(ConnectorUnsupported, match="does not support locate"):
+        system.locate(ERIKA)
+    assert list(system.export(ERIKA))
+    assert service.discoveries == 1
+    assert service.calls("POST") == [("POST", "/v1/requests")]  # the locate was never sent
+
+
+def test_only_the_identities_the_processor_accepts_go_and_hashed_as_it_asks(service):
+    import hashlib
+
+    service.supported_identities = [{"identity_type": "email", "identity_format": "sha256"}]
+    subject = SubjectIdentity(
+        email="Erika@example.org", customer_number="C-1", request_key="DSR-2026-00001"
+    )
+    connector(service).locate(subject)
+    (entry,) = service.requests.values()
+    assert entry["body"]["subject_identities"] == [
+        {
+            "identity_type": "email",
+            "identity_value": hashlib.sha256(b"erika@example.org").hexdigest(),
+            "identity_format": "sha256",
+        }
+    ]
+    service.supported_identities = [{"identity_type": "android_id", "identity_format": "raw"}]
+    with pytest.raises(ConnectorUnsupported, match="none of the identifiers"):
+        WebhookConnector("other", {"url": service.url, "secret": SECRET}).locate(subject)
+
+
 def test_the_service_declares_the_legal_basis_and_inferred_fields_for_portability(service):
     service.portability = {"loyalty": {"legal_basis": "contract", "inferred": ["tier"]}}
     (page,) = connector(service).export(ERIKA)
@@ -67,6 +134,19 @@ def test_the_statement_travels_signed_and_the_service_says_what_it_did(service):
 def test_a_wrongly_signed_request_is_refused_by_the_service(service):
     with pytest.raises(ConnectorRefused, match="401"):
         connector(service, secret="not-the-secret").locate(ERIKA)
+
+
+def test_a_signed_answer_whose_signature_fails_is_refused(service, monkeypatch):
+    real_create = service.create
+
+    def create(request):
+        status, body = real_create(request)
+        raw = json.dumps(body).encode()
+        return status, body, sign("not-the-secret", raw)
+
+    monkeypatch.setattr(service, "create", create)
+    with pytest.raises(ConnectorRefused, match="signature fails"):
+        connector(service).locate(ERIKA)
 
 
 def test_the_same_request_keeps_its_id_across_retries(service):
@@ -198,7 +278,7 @@ def test_a_connector_resolves_the_name_once_and_keeps_the_host_header(
         "loyalty", {"url": f"http://inhouse.example:{port}", "secret": SECRET}
     )
     assert system.locate(ERIKA).found
-    assert lookups == {"inhouse.example": 1}
+    assert lookups == {"inhouse.example": 2}  # once per call: the discovery, the request
     assert seen_hosts == [f"inhouse.example:{port}"]
 
 
@@ -209,18 +289,25 @@ def test_a_connector_never_calls_a_refused_address(service, settings):
     assert service.log == []
 
 
+@pytest.mark.parametrize("version", ["2.0", "1.0"])
 @pytest.mark.django_db(transaction=True)
-def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox):
+def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox, version):
     service.immediate = False
     settings.DSR_CONNECTORS = {
         "loyalty": {
             "BACKEND": "connectors.backends.webhook.WebhookConnector",
             "NAME": "Loyalty",
-            "OPTIONS": {"url": service.url, "secret": SECRET, "poll_seconds": 3600},
+            "OPTIONS": {
+                "url": service.url,
+                "secret": SECRET,
+                "poll_seconds": 3600,
+                "opendsr_version": version,
+            },
             "CAPABILITIES": [],
         }
     }
     registry.reset()
+    names = PROTOCOLS[version]
     try:
         with pytest.raises(StillWorking):
             connector(service).locate(SubjectIdentity(email="x@example.org", request_key="K"))
@@ -233,40 +320,53 @@ def test_a_slow_service_finishes_by_a_signed_callback(service, settings, outbox)
 
         item.refresh_from_db()
         request_id = connector(service).request_id(identity_for(item), "locate")
-        body, headers, url = service.finish(request_id)
+        body, headers, url = service.finish(request_id, version=version)
         client = Client()
-        bad = client.post(
-            path_of(url),
-            body,
-            content_type="application/json",
-            headers={"X-OpenDSR-Signature": "0" * 64, "X-OpenDSR-Timestamp": headers[TIMESTAMP]},
-        )
-        assert bad.status_code == 401
-        good = client.post(
-            path_of(url),
-            body,
-            content_type="application/json",
-            headers={
-                "X-OpenDSR-Signature": headers[SIGNATURE],
-                "X-OpenDSR-Timestamp": headers[TIMESTAMP],
-            },
-        )
+
+        def post(content, signed):
+            return client.post(
+                path_of(url), content, content_type="application/json", headers=signed
+            )
+
+        bad = post(body, {names.signature: "0" * 64, names.timestamp: headers[names.timestamp]})
+        assert bad.status_code == 403  # the specification's answer to a bad signature
+        # Signed, but naming another endpoint as its callback: not ours, not taken.
+        elsewhere = json.dumps(
+            json.loads(body) | {"status_callback_url": "https://elsewhere.example/cb"}
+        ).encode()
+        assert post(elsewhere, sign(SECRET, elsewhere, version=names)).status_code == 400
+        good = post(body, headers)
         assert good.status_code == 200, good.content
-        replay = client.post(
-            path_of(url),
-            body,
-            content_type="application/json",
-            headers={
-                "X-OpenDSR-Signature": headers[SIGNATURE],
-                "X-OpenDSR-Timestamp": headers[TIMESTAMP],
-            },
-        )
-        assert replay.status_code == 401
+        assert post(body, headers).status_code == 403  # a replay
         locate.refresh_from_db()
         assert locate.status == JobStatus.SUCCEEDED
         # The job has what the service reported: the callback is gone (issue 16).
         assert not WebhookResult.objects.filter(job=locate).exists()
         assert json.loads(body)["result"]["found"] is True
+    finally:
+        registry.reset()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_type_the_processor_does_not_support_is_reported_as_such(service, settings, outbox):
+    service.supported_types = ["access"]  # no locate, no erasure
+    settings.DSR_CONNECTORS = {
+        "loyalty": {
+            "BACKEND": "connectors.backends.webhook.WebhookConnector",
+            "NAME": "Loyalty",
+            "OPTIONS": {"url": service.url, "secret": SECRET},
+            "CAPABILITIES": [],
+        }
+    }
+    registry.reset()
+    try:
+        item = submit(right="erasure", details={"scope": "all"})
+        verification.verify_with_code(item, code_in(outbox.last_to("erika@example.org")))
+        jobs = {job.action: job for job in item.jobs.all()}
+        assert jobs["locate"].status == JobStatus.SKIPPED
+        assert jobs["locate"].skipped_reason == "This system does not support this action."
+        assert jobs["locate"].result == {"unsupported": True}
+        assert service.calls("POST") == []
     finally:
         registry.reset()
 

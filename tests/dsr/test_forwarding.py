@@ -185,3 +185,50 @@ def test_an_organisation_administered_account_forwards_only_its_systems_and_we_a
     assert "Beispiel Logistik AG" in final  # the answer says what went elsewhere
     outcome = RequestOutcome.objects.get(request_id=item.pk)
     assert outcome.forwarded == [{"kind": "customer_organisation", "whole": False}]
+
+
+def test_a_controller_that_speaks_opendsr_gets_the_forwarded_request_by_it(
+    two_systems, outbox, settings
+):
+    """Its endpoint is a webhook system (url, secret, version) that the register names: the
+    request goes there signed, with the identity we verified and no callback, and that system
+    is never asked for our own data."""
+    from tests.fakes.inhouse import InHouseService
+
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    with InHouseService("whsec-facebook") as endpoint:
+        settings.DSR_CONNECTORS = {
+            **settings.DSR_CONNECTORS,
+            "facebook_opendsr": {
+                "BACKEND": "connectors.backends.webhook.WebhookConnector",
+                "NAME": "Facebook (OpenDSR)",
+                "OPTIONS": {"url": endpoint.url, "secret": "whsec-facebook"},
+            },
+        }
+        registry.reset()
+        facebook = OtherController.objects.get(name="Facebook Ireland Ltd")
+        facebook.opendsr_system = "facebook_opendsr"
+        facebook.save()
+        item = verified(outbox, email="erika@example.org")
+        assert not item.jobs.filter(system="facebook_opendsr").exists()
+        officer, _ = make_officer()
+        forwarding.forward(item, party=facebook, officer=officer)
+
+        (entry,) = endpoint.requests.values()
+        body = entry["body"]
+        assert body["subject_request_type"] == "access"
+        assert body["regulation"] == "gdpr"
+        assert body["subject_identities"] == [
+            {
+                "identity_type": "email",
+                "identity_value": "erika@example.org",
+                "identity_format": "raw",
+            }
+        ]
+        assert "status_callback_urls" not in body
+        done = Forwarding.objects.get(request=item)
+        assert done.opendsr_request_id == body["subject_request_id"]
+        assert not SentLetter.objects.filter(template="forwarded_request").exists()
+        assert outbox.to(facebook.request_email) == []
+        # The person is still told, in their letter, who handles it.
+        assert outbox.last_to("erika@example.org")
