@@ -11,7 +11,7 @@ from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
-from dsr.services import forwarding, verification
+from dsr.services import forwarding, verification, webhook_subscriptions
 from dsr.services.answers import purge_expired
 from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
@@ -97,3 +97,14 @@ def refresh_open_clocks_task() -> int:
 def purge_records_task() -> int:
     """Closed requests past their retention period (LEGAL.md §5); the statistics stay."""
     return purge_closed().purged
+
+
+@shared_task(name="dsr.tasks.deliver_webhook", base=taskqueue.Owed)
+def deliver_webhook(delivery_id: int) -> bool:
+    """One event posted to one subscriber (owed: retried with backoff by the outbox)."""
+    return webhook_subscriptions.deliver(delivery_id)
+
+
+@shared_task(name="dsr.tasks.webhook_overdue")
+def webhook_overdue_task() -> int:
+    return webhook_subscriptions.notify_overdue()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from dsr.api.app import api
 from dsr.views import (
     cases,
     forwarding,
@@ -93,4 +94,5 @@ urlpatterns = [
     path("staff/", include(staff_patterns)),
     path("systems/", include(system_patterns)),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

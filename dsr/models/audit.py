@@ -13,6 +13,7 @@ class AuditKind(models.TextChoices):
     PURGED = "purged", _("Request purged at the end of its retention period")
     KEYED = "keyed", _("The audit log is keyed from here on")
     FILE_REFUSED = "file_refused", _("A stored file failed its integrity check and was refused")
+    API_CALL = "api_call", _("Call to the JSON API")
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
