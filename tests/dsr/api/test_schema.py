@@ -81,6 +81,7 @@ def every_scope(privacy_admin, in_test_transaction):
 @schema.parametrize()
 @settings(
     max_examples=8,
+    database=None,  # every run draws afresh; nothing is kept between runs
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
