@@ -141,3 +141,16 @@ def test_every_call_with_a_key_is_in_the_audit_log_without_personal_data(api, ma
     assert calls[1].data["route"] == "api/v1/requests/<reference>"
     assert calls[0].data["key"] == token[:12]
     assert "erika" not in str([c.data for c in calls])
+
+
+def test_an_intake_key_records_an_answer_only_on_its_own_requests(api, make_key):
+    mine, other = make_key("intake"), make_key("intake", name="Ticketing")
+    received = timezone.now() - timedelta(hours=2)
+    reference = api(mine).post("/requests", filed(received)).json()["reference"]
+    answer = {"direction": "from_requester", "body": "My customer number is 4711."}
+    assert api(other).post(f"/requests/{reference}/messages", answer).status_code == 404
+    response = api(mine).post(f"/requests/{reference}/messages", answer)
+    assert response.status_code == 201, response.content
+    assert response.json()["direction"] == "in"
+    question = {"direction": "to_requester", "body": "Which account?"}
+    assert api(mine).post(f"/requests/{reference}/messages", question).status_code == 403
