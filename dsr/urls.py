@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from dsr.api.app import api
 from dsr.views import (
+    api_keys,
     cases,
     forwarding,
     gpc,
@@ -49,6 +50,8 @@ staff_patterns = (
         path("", staff.dashboard, name="dashboard"),
         path("outbox/", staff.outbox, name="outbox"),
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
+        path("api-keys/", api_keys.key_list, name="api_keys"),
+        path("api-keys/<int:pk>/revoke/", api_keys.revoke, name="api_key_revoke"),
         path("stats/", stats.dashboard, name="stats"),
         path("stats.csv", stats.export_csv, name="stats_csv"),
         path("requests/", queue.case_list, name="cases"),

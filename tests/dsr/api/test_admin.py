@@ -96,3 +96,27 @@ def test_a_url_the_egress_rules_refuse_cannot_be_subscribed(admin_client, settin
     )
     assert "DSR_WEBHOOK_ALLOWED_HOSTS" in page.content.decode()
     assert not WebhookSubscription.objects.exists()
+
+
+def test_the_staff_page_creates_a_key_once_and_revokes_it(admin_client):
+    page = admin_client.post(
+        reverse("staff:api_keys"), {"name": "Helpdesk", "scopes": ["intake", "read"], "rate": ""}
+    )
+    token = shown_once(page)
+    key = ApiKey.objects.get()
+    assert api_keys.authenticate(token) == key
+    listing = admin_client.get(reverse("staff:api_keys")).content.decode()
+    assert key.prefix in listing
+    assert token not in listing  # shown once
+    admin_client.post(reverse("staff:api_key_revoke", args=[key.pk]))
+    assert api_keys.authenticate(token) is None
+
+
+def test_an_officer_without_the_admin_role_gets_no_keys_page(client):
+    officer, secret = make_officer(email="officer@example.org")
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    assert client.get(reverse("staff:api_keys")).status_code == 403
+    assert (
+        client.post(reverse("staff:api_keys"), {"name": "X", "scopes": ["read"]}).status_code == 403
+    )
+    assert not ApiKey.objects.exists()
