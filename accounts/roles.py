@@ -32,6 +32,15 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "dsr.change_supervisoryauthority",
         "dsr.delete_supervisoryauthority",
         "dsr.view_outboxmessage",
+        # The JSON API's keys (revoked, never deleted) and the webhook subscriptions.
+        "dsr.view_apikey",
+        "dsr.add_apikey",
+        "dsr.change_apikey",
+        "dsr.view_webhooksubscription",
+        "dsr.add_webhooksubscription",
+        "dsr.change_webhooksubscription",
+        "dsr.delete_webhooksubscription",
+        "dsr.view_webhookdelivery",
         *(
             f"dsr.{action}_{model}"
             for model in ("processingactivity", "recipient", "lettertemplate")

@@ -307,3 +307,7 @@ class LetterTemplateAdmin(admin.ModelAdmin[LetterTemplate]):
             % {"variables": variables, "required": required}
         }
         return super().get_form(request, obj, change, **kwargs)
+
+
+# The API keys and webhook subscriptions register themselves (dsr/api/admin.py).
+from dsr.api import admin as api_admin  # noqa: E402, F401

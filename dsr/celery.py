@@ -48,6 +48,7 @@ _reading_once: dict[str, Any] = {}
 
 @task_prerun.connect
 def read_controller_once(task_id: str, **kwargs: Any) -> None:
+    # Not at the top: this module is imported before Django's apps are ready.
     from dsr.core.controller import read_once
 
     block = read_once()
@@ -72,6 +73,7 @@ def warm_up(**kwargs: Any) -> None:
     connector configuration read and each backend built (they are kept per process), and,
     where it takes tasks that render, WeasyPrint's set-up and the report's stylesheet (about
     a second that the first answer package would otherwise wait for)."""
+    # Not at the top: this module is imported before Django's apps are ready.
     from connectors import registry
     from dsr.core import pdf
     from dsr.exports.report import STYLESHEET

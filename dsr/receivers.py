@@ -7,15 +7,25 @@ knowing who listens, so it never imports the use cases above it.
 
 from typing import Any
 
-from dsr.core.events import request_closed, status_changed
+from dsr.core.events import event_recorded, request_closed, status_changed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
-from dsr.models import RequestEvent, SubjectRequest
+from dsr.models import ConnectorJob, EventKind, RequestEvent, Status, SubjectRequest, WebhookEvent
 from dsr.processing import callbacks
 from dsr.processing.dispatch import release_waiting_erasures
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, fees, forwarding, opendsr_inbound, outcomes, refusals
+from dsr.processing.worker import job_failed
+from dsr.services import (
+    answers,
+    completion,
+    fees,
+    forwarding,
+    opendsr_inbound,
+    outcomes,
+    refusals,
+    webhook_subscriptions,
+)
 
 
 def on_request_closed(
@@ -27,6 +37,27 @@ def on_request_closed(
     callbacks.forget_finished(request)  # nor what systems reported by callback
     release_duplicates(request)  # requests that waited on this one's work do their own now
     release_waiting_erasures(request)  # erasures that waited for this answer to be sent
+    if closing and request.status == Status.COMPLETED:
+        webhook_subscriptions.notify(
+            WebhookEvent.REQUEST_COMPLETED, request=request, once=str(request.pk)
+        )
+
+
+# The events subscribers hear of as they are recorded (completion: when the request closes).
+WEBHOOK_EVENTS: dict[str, WebhookEvent] = {
+    EventKind.SUBMITTED: WebhookEvent.REQUEST_CREATED,
+    EventKind.VERIFIED: WebhookEvent.REQUEST_VERIFIED,
+}
+
+
+def on_event_recorded(*, request: SubjectRequest, event: RequestEvent, **_: Any) -> None:
+    webhook_event = WEBHOOK_EVENTS.get(event.kind)
+    if webhook_event is not None:
+        webhook_subscriptions.notify(webhook_event, request=request, once=str(request.pk))
+
+
+def on_job_failed(*, job: ConnectorJob, **_: Any) -> None:
+    webhook_subscriptions.notify(WebhookEvent.JOB_FAILED, job=job)
 
 
 def on_status_changed(*, request: SubjectRequest, old: str, new: str, **_: Any) -> None:
@@ -61,3 +92,5 @@ def connect() -> None:
     status_changed.connect(on_status_changed, dispatch_uid="dsr.status_changed")
     letter_context.connect(add_letter_context, dispatch_uid="dsr.letter_context")
     letter_done.connect(after_letter, dispatch_uid="dsr.letter_done")
+    event_recorded.connect(on_event_recorded, dispatch_uid="dsr.event_recorded")
+    job_failed.connect(on_job_failed, dispatch_uid="dsr.job_failed")

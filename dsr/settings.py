@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",  # the JSON API's schema and docs pages, with their static files (dsr/api/)
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "dsr.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language: every call to the JSON API with a valid key is audited (dsr/api/).
+    "dsr.api.middleware.ApiAuditMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -355,6 +358,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-paused-clocks": {"task": "dsr.tasks.refresh_open_clocks", "schedule": 6 * 3600.0},
     "sweep-connector-jobs": {"task": "dsr.processing.tasks.sweep", "schedule": 60.0},
     "sweep-deliveries": {"task": "dsr.tasks.sweep_deliveries", "schedule": 60.0},
+    "webhook-overdue": {"task": "dsr.tasks.webhook_overdue", "schedule": 3600.0},
     "scheduled-erasures": {"task": "dsr.processing.tasks.scheduled_erasures", "schedule": 3600.0},
     "manual-task-reminders": {"task": "dsr.processing.tasks.manual_reminders", "schedule": 3600.0},
     "purge-records": {
@@ -491,6 +495,15 @@ DSR_WEBHOOK_TOLERANCE_SECONDS = env.int("DSR_WEBHOOK_TOLERANCE_SECONDS", default
 DSR_WEBHOOK_POLL_SECONDS = env.int("DSR_WEBHOOK_POLL_SECONDS", default=300)
 # Open jobs older than this are flagged as stuck for the officers.
 DSR_JOB_STUCK_SECONDS = env.int("DSR_JOB_STUCK_SECONDS", default=6 * 3600)
+
+# --- The JSON API (/api/v1/) and outgoing webhooks --------------------------------------------
+
+# Calls one API key may make ("count/seconds") unless the key has a limit of its own.
+DSR_API_RATE = env.str("DSR_API_RATE", default="600/60")
+# Seconds a subscriber's webhook receiver has to answer before the delivery is tried again.
+DSR_WEBHOOK_SUBSCRIPTION_TIMEOUT_SECONDS = env.float(
+    "DSR_WEBHOOK_SUBSCRIPTION_TIMEOUT_SECONDS", default=10.0
+)
 
 # --- Security ------------------------------------------------------------------------------------
 

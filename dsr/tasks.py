@@ -11,7 +11,7 @@ from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
-from dsr.services import forwarding, opendsr_inbound, verification
+from dsr.services import forwarding, opendsr_inbound, verification, webhook_subscriptions
 from dsr.services.answers import purge_expired
 from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
@@ -103,3 +103,14 @@ def purge_records_task() -> int:
 def send_opendsr_callback(inbound_id: int, index: int) -> bool:
     """A signed OpenDSR status callback to a controller whose processor we are."""
     return opendsr_inbound.deliver_callback(inbound_id, index)
+
+
+@shared_task(name="dsr.tasks.deliver_webhook", base=taskqueue.Owed)
+def deliver_webhook(delivery_id: int) -> bool:
+    """One event posted to one subscriber (owed: retried with backoff by the outbox)."""
+    return webhook_subscriptions.deliver(delivery_id)
+
+
+@shared_task(name="dsr.tasks.webhook_overdue")
+def webhook_overdue_task() -> int:
+    return webhook_subscriptions.notify_overdue()

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from dsr.api.app import api
 from dsr.views import (
+    api_keys,
     cases,
     forwarding,
     gpc,
@@ -54,6 +56,8 @@ staff_patterns = (
         path("", staff.dashboard, name="dashboard"),
         path("outbox/", staff.outbox, name="outbox"),
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
+        path("api-keys/", api_keys.key_list, name="api_keys"),
+        path("api-keys/<int:pk>/revoke/", api_keys.revoke, name="api_key_revoke"),
         path("stats/", stats.dashboard, name="stats"),
         path("stats.csv", stats.export_csv, name="stats_csv"),
         path("users/", users.users, name="users"),
@@ -124,4 +128,5 @@ urlpatterns = [
     path("systems/", include(system_patterns)),
     path("opendsr/", include(opendsr_patterns)),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

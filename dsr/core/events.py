@@ -31,6 +31,9 @@ request_closed = Signal()
 # Sent inside the transaction when an event changes the request's status (kwargs: request,
 # old, new): the OpenDSR status callbacks hang on it.
 status_changed = Signal()
+# Sent inside the transaction for every event recorded (kwargs: request, event), after the
+# status and due dates are brought in line: what subscribers outside hear (webhooks).
+event_recorded = Signal()
 
 _STATUS_AFTER = {
     EventKind.SUBMITTED: Status.RECEIVED,
@@ -90,6 +93,7 @@ def record(
     refresh(request)
     if request.status != before:
         status_changed.send(sender=SubjectRequest, request=request, old=before, new=request.status)
+    event_recorded.send(sender=SubjectRequest, request=request, event=event)
     if request.status in CLOSED_STATUSES:
         request_closed.send(
             sender=SubjectRequest, request=request, event=event, closing=kind in _CLOSING

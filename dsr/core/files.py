@@ -5,6 +5,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from dsr.core import audit
 from dsr.core.crypto import FileTampered, Owner, seal, unseal
-from dsr.models import AuditKind, FileKind, RequestFile, SubjectRequest
+from dsr.models import AnswerPackage, AuditKind, ExportPart, FileKind, RequestFile, SubjectRequest
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +149,7 @@ def purge_orphans(*, older_than_seconds: int = 3600) -> int:
     row was never inserted (a crash or a failed insert after the file was written, or a
     transaction that rolled back). Only files older than ``older_than_seconds``: a file just
     written may be waiting for its row."""
-    import datetime as dt
-
-    from dsr.models import AnswerPackage, ExportPart
-
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     removed = 0
     for folder, rows in (
         ("requests", RequestFile.objects),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
+from dsr.core.errors import TryLater
 from dsr.models import Delivery, DeliveryState
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,8 @@ def _sent_anyway(delivery: Delivery, exc: BaseException) -> None:
 def transient(exc: BaseException) -> bool:
     """A failure worth trying again: the database, the broker, the mail server or the storage
     was unreachable or busy. A refused address or a bug is not."""
+    if isinstance(exc, TryLater):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
         return False
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -258,6 +261,8 @@ def backoff(attempts: int) -> float:
 def _reason(exc: BaseException) -> str:
     """In words without personal data: an exception's message may carry an address."""
     name = type(exc).__name__
+    if isinstance(exc, TryLater):
+        return f"{name} ({exc})"[:300]  # its message is written to carry nothing personal
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{name} (SMTP {exc.smtp_code})"
     return name

@@ -1,6 +1,14 @@
 """The case domain's models."""
 
 from dsr.models.answers import AnswerPackage, Redaction, Withholding
+from dsr.models.api import (
+    ApiFiling,
+    ApiKey,
+    Scope,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from dsr.models.audit import AuditEntry, AuditHead, AuditKind
 from dsr.models.controller import Controller, Matter, SupervisoryAuthority
 from dsr.models.decisions import Proposal, ProposalKind, ProposalOutcome, ReviewOutcome
@@ -75,6 +83,8 @@ __all__ = [
     "Action",
     "AgentAuthority",
     "AnswerPackage",
+    "ApiFiling",
+    "ApiKey",
     "AuditEntry",
     "AuditHead",
     "AuditKind",
@@ -129,6 +139,7 @@ __all__ = [
     "ReviewOutcome",
     "SavedFilter",
     "ScheduledErasure",
+    "Scope",
     "SentLetter",
     "SignalIdentifier",
     "SignalSource",
@@ -140,6 +151,9 @@ __all__ = [
     "TransmissionState",
     "VerificationChallenge",
     "VerificationMethod",
+    "WebhookDelivery",
+    "WebhookEvent",
     "WebhookResult",
+    "WebhookSubscription",
     "Withholding",
 ]

@@ -14,6 +14,7 @@ class AuditKind(models.TextChoices):
     KEYED = "keyed", _("The audit log is keyed from here on")
     FILE_REFUSED = "file_refused", _("A stored file failed its integrity check and was refused")
     STAFF_ACCOUNT = "staff_account", _("A privacy admin changed a staff account")
+    API_CALL = "api_call", _("Call to the JSON API")
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):

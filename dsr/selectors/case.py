@@ -243,6 +243,7 @@ DELIVERY_LABELS: dict[str, Promise] = {
     "manual_escalation": gettext_lazy("Escalation of a system owner's task"),
     "package": gettext_lazy("Answer package"),
     "transmission": gettext_lazy("Download link for the recipient controller (Art. 20(2))"),
+    "webhook": gettext_lazy("Webhook to a subscribed system"),
 }
 
 

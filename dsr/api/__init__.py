@@ -1,0 +1,1 @@
+"""The JSON API (django-ninja): keys and scopes, endpoints, errors, the audit of every call."""
