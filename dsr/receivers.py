@@ -6,15 +6,25 @@ knowing who listens, so it never imports the use cases above it.
 
 from typing import Any
 
-from dsr.core.events import request_closed
+from dsr.core.events import event_recorded, request_closed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
+from dsr.core.taskqueue import delivery_failed
 from dsr.models import RequestEvent, SubjectRequest
 from dsr.processing import callbacks
 from dsr.processing.dispatch import release_waiting_erasures
 from dsr.processing.lifts import release_held_lifts
 from dsr.processing.start import release_duplicates
-from dsr.services import answers, completion, fees, forwarding, outcomes, refusals
+from dsr.processing.worker import job_failed
+from dsr.services import (
+    answers,
+    completion,
+    fees,
+    forwarding,
+    notifications,
+    outcomes,
+    refusals,
+)
 
 
 def on_request_closed(
@@ -55,3 +65,9 @@ def connect() -> None:
     request_closed.connect(on_request_closed, dispatch_uid="dsr.request_closed")
     letter_context.connect(add_letter_context, dispatch_uid="dsr.letter_context")
     letter_done.connect(after_letter, dispatch_uid="dsr.letter_done")
+    # Officers are told what waits for them (a proposal, an answer, a failure, a new case).
+    event_recorded.connect(notifications.on_event, dispatch_uid="dsr.notify_event")
+    job_failed.connect(notifications.on_job_failed, dispatch_uid="dsr.notify_job_failed")
+    delivery_failed.connect(
+        notifications.on_delivery_failed, dispatch_uid="dsr.notify_delivery_failed"
+    )

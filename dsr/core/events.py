@@ -28,6 +28,9 @@ from dsr.models import (
 # event, closing), ``closing`` True for the event that closed it. Receivers (``dsr.receivers``)
 # must be safe to run again for later events: statistics, identity documents, duplicates.
 request_closed = Signal()
+# Sent inside the transaction for every event recorded (kwargs: request, event): who must be
+# told of it (``dsr.services.notifications``) is connected in ``dsr.receivers``.
+event_recorded = Signal()
 
 _STATUS_AFTER = {
     EventKind.SUBMITTED: Status.RECEIVED,
@@ -84,6 +87,7 @@ def record(
     )
     audit.event_recorded(event)
     refresh(request)
+    event_recorded.send(sender=SubjectRequest, request=request, event=event)
     if request.status in CLOSED_STATUSES:
         request_closed.send(
             sender=SubjectRequest, request=request, event=event, closing=kind in _CLOSING

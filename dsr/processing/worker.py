@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from connectors import registry
@@ -43,6 +44,10 @@ from dsr.processing.plans import NEEDS_APPROVAL, plan_key
 from dsr.rights import Right
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction that records a job as failed for good (kwargs: job); who is told
+# is connected in one place (``dsr.receivers``).
+job_failed = Signal()
 
 
 def run_job(job_id: int) -> str:
@@ -268,7 +273,8 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 def _failed(job: ConnectorJob, message: str) -> str:
     with transaction.atomic():
-        _settle(job, status=JobStatus.FAILED, last_error=message[:500])
+        if _settle(job, status=JobStatus.FAILED, last_error=message[:500]):
+            job_failed.send(sender=ConnectorJob, job=job)
     logger.warning("job %s on %s failed: %s", job.pk, job.system, message.split(":")[0])
     return "failed"
 
