@@ -24,7 +24,7 @@ from dsr.models import (
     SubjectRequest,
 )
 from dsr.services import assignment, decisions, questions, verification
-from dsr.services.digest import sections
+from dsr.services.digest import sections, send_digests
 from tests.factories import PASSWORD, make_officer, submit
 from tests.helpers import code_in, login_with_totp
 
@@ -293,3 +293,22 @@ def test_a_failed_delivery_is_told_to_the_assignee(outbox, settings):
     assert notices.get().args[:2] == [bruno.pk, "failure"]
     assert sections(bruno, item.due_on)["failed"][0]["reference"] == item.reference
     assert not sections(olivia, item.due_on)["failed"]
+
+
+def test_the_digest_names_the_proposals_that_wait_for_the_other_officers(outbox):
+    load_demo()
+    olivia, _ = make_officer(email="olivia@example.org")
+    bruno, _ = make_officer(email="bruno@example.org")
+    item = submit()
+    verification.verify_with_code(item, code_in(outbox.last_to(item.email)))
+    decisions.propose(item, officer=olivia, kind="refusal", reason=REASONS, payload=REFUSAL)
+    day = item.received_on
+    assert refs(sections(bruno, day)["approvals"]) == [item.reference]
+    assert sections(olivia, day)["approvals"] == []
+    outbox.messages.clear()
+    send_digests(day)
+    digest = outbox.last_to("bruno@example.org")
+    assert "waiting for your approval" in digest.body
+    assert item.reference in digest.body
+    assert item.email not in digest.body
+    assert not outbox.to("olivia@example.org")
