@@ -312,3 +312,23 @@ def test_the_digest_names_the_proposals_that_wait_for_the_other_officers(outbox)
     assert item.reference in digest.body
     assert item.email not in digest.body
     assert not outbox.to("olivia@example.org")
+
+
+def test_a_letter_sent_before_copies_were_kept_is_set_again_from_its_text(client):
+    load_demo()
+    officer, secret = make_officer()
+    item = posted_request(officer)
+    old = SentLetter.objects.create(
+        request=item,
+        template="extended",
+        to="erika@example.org",
+        subject=f"Your request {item.reference}: more time",
+        body="We need two more months because of the volume of data.",
+        with_pdf=True,
+    )
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    response = client.get(reverse("staff:letter_pdf", args=[item.reference, old.pk]))
+    text = pdf_text(response.content)
+    assert f"Your request {item.reference}: more time" in text
+    assert "two more months" in text
+    assert "10115 Berlin" in text
