@@ -43,6 +43,11 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The language of the portal and of e-mails for this person."),
     )
+    # The kinds of staff notification (dsr.services.notifications.KINDS) this person does not
+    # want by e-mail; the overview and the digest still show the work.
+    notifications_off = models.JSONField(
+        _("e-mail notifications turned off"), default=list, blank=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -10,6 +10,7 @@ from typing import Any
 from dsr.core.events import event_recorded, request_closed, status_changed
 from dsr.core.files import purge_id_documents
 from dsr.core.messages import letter_context, letter_done
+from dsr.core.taskqueue import delivery_failed
 from dsr.models import ConnectorJob, EventKind, RequestEvent, Status, SubjectRequest, WebhookEvent
 from dsr.processing import callbacks
 from dsr.processing.dispatch import release_waiting_erasures
@@ -21,6 +22,7 @@ from dsr.services import (
     completion,
     fees,
     forwarding,
+    notifications,
     opendsr_inbound,
     outcomes,
     refusals,
@@ -94,3 +96,9 @@ def connect() -> None:
     letter_done.connect(after_letter, dispatch_uid="dsr.letter_done")
     event_recorded.connect(on_event_recorded, dispatch_uid="dsr.event_recorded")
     job_failed.connect(on_job_failed, dispatch_uid="dsr.job_failed")
+    # Officers are told what waits for them (a proposal, an answer, a failure, a new case).
+    event_recorded.connect(notifications.on_event, dispatch_uid="dsr.notify_event")
+    job_failed.connect(notifications.on_job_failed, dispatch_uid="dsr.notify_job_failed")
+    delivery_failed.connect(
+        notifications.on_delivery_failed, dispatch_uid="dsr.notify_delivery_failed"
+    )

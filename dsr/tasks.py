@@ -11,7 +11,13 @@ from dsr.core import events, messages, taskqueue
 from dsr.core.audit import catch_up, log_events
 from dsr.core.files import purge_orphans
 from dsr.core.outbox import purge_outbox
-from dsr.services import forwarding, opendsr_inbound, verification, webhook_subscriptions
+from dsr.services import (
+    forwarding,
+    notifications,
+    opendsr_inbound,
+    verification,
+    webhook_subscriptions,
+)
 from dsr.services.answers import purge_expired
 from dsr.services.digest import send_digest, send_digests
 from dsr.services.retention import purge_closed
@@ -44,6 +50,11 @@ def send_forwarded_request(request_id: int, forwarding_id: int) -> bool:
 def sweep_deliveries_task() -> dict[str, int]:
     """Owed e-mails and packages whose message was lost, or whose worker died."""
     return taskqueue.sweep_deliveries()
+
+
+@shared_task(name="dsr.tasks.send_staff_notice", base=taskqueue.Owed)
+def send_staff_notice(user_id: int, kind: str, request_id: int, extra: dict[str, Any]) -> bool:
+    return notifications.send_staff_notice(user_id, kind, request_id, extra)
 
 
 @shared_task(name="dsr.tasks.send_digest", base=taskqueue.Owed)

@@ -9,6 +9,7 @@ from dsr.views import (
     forwarding,
     gpc,
     intake,
+    letters,
     marketing,
     opendsr,
     public,
@@ -58,6 +59,12 @@ staff_patterns = (
         path("outbox/<int:pk>/", staff.outbox_message, name="outbox_message"),
         path("api-keys/", api_keys.key_list, name="api_keys"),
         path("api-keys/<int:pk>/revoke/", api_keys.revoke, name="api_key_revoke"),
+        path(
+            "outbox/<int:pk>/attachments/<int:attachment>/",
+            staff.outbox_attachment,
+            name="outbox_attachment",
+        ),
+        path("notifications/", staff.notification_settings, name="notification_settings"),
         path("stats/", stats.dashboard, name="stats"),
         path("stats.csv", stats.export_csv, name="stats_csv"),
         path("users/", users.users, name="users"),
@@ -73,6 +80,9 @@ staff_patterns = (
         path("requests/<str:reference>/", cases.case_detail, name="case"),
         path("requests/<str:reference>/files/<int:pk>/", cases.case_file, name="case_file"),
         path("requests/<str:reference>/package/", cases.case_package, name="case_package"),
+        path(
+            "requests/<str:reference>/letters/<int:pk>.pdf", letters.letter_pdf, name="letter_pdf"
+        ),
         path("requests/<str:reference>/audit.json", cases.case_audit, name="case_audit"),
         path("requests/<str:reference>/<slug:action>/", cases.case_action, name="case_action"),
     ],

@@ -32,7 +32,8 @@ request_closed = Signal()
 # old, new): the OpenDSR status callbacks hang on it.
 status_changed = Signal()
 # Sent inside the transaction for every event recorded (kwargs: request, event), after the
-# status and due dates are brought in line: what subscribers outside hear (webhooks).
+# status and due dates are brought in line: what subscribers outside hear (webhooks) and
+# who must be told of it (``dsr.services.notifications``); connected in ``dsr.receivers``.
 event_recorded = Signal()
 
 _STATUS_AFTER = {

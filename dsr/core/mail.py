@@ -1,6 +1,8 @@
 """E-mails to requesters: subject + text + HTML, rendered in the request's language."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +13,7 @@ from django.utils import timezone, translation
 from dsr import placeholders
 from dsr.core import inert, letters, taskqueue
 from dsr.core.controller import get_controller, supervisory_authorities
-from dsr.models import ProcessingActivity, Recipient
+from dsr.models import ProcessingActivity, Recipient, RequesterType, SubjectRequest
 
 
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
@@ -93,11 +95,49 @@ def _configured(controller: Any, context: dict[str, Any], edited: Any) -> set[st
 
 
 def send_email(
-    *, template: str, to: str, context: dict[str, Any], language: str, letter: str = ""
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    language: str,
+    letter: str = "",
+    addressee: Sequence[str] = (),
 ) -> tuple[str, str]:
-    """``letter``: also attach the text as a PDF letter under this file name. Returns the
-    subject and text that were sent."""
+    """``letter``: also attach the text as a PDF letter under this file name (``addressee``:
+    the lines of its address block). Returns the subject and text that were sent."""
+    sent = send_letter(
+        template=template,
+        to=to,
+        context=context,
+        language=language,
+        letter=letter,
+        addressee=addressee,
+    )
+    return sent.subject, sent.text
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    text: str
+    pdf: bytes | None
+
+
+def send_letter(
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    language: str,
+    letter: str = "",
+    addressee: Sequence[str] = (),
+) -> Letter:
+    """Render a message and, with ``letter``, its PDF copy; send it when there is an address
+    (without one the officer posts the copy)."""
     subject, text, html = render_email(template, context, language)
+    pdf = letter_pdf(subject, text, language, addressee=addressee) if letter else None
+    if not to:
+        return Letter(subject, text, pdf)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")
     key = taskqueue.current_key()
@@ -105,12 +145,12 @@ def send_email(
         # One id per owed e-mail, the same on every attempt: a provider that deduplicates by
         # Message-ID delivers it once, and the case keeps it.
         message.extra_headers["Message-ID"] = message_id(key)
-    if letter:
-        message.attach(letter, letter_pdf(subject, text, language), "application/pdf")
+    if pdf is not None:
+        message.attach(letter, pdf, "application/pdf")
     message.send()
     if key:
         taskqueue.note_message_id(message.extra_headers["Message-ID"])
-    return subject, text
+    return Letter(subject, text, pdf)
 
 
 def message_id(key: str) -> str:
@@ -118,8 +158,16 @@ def message_id(key: str) -> str:
     return f"<{key.replace(':', '.')}@{domain}>"
 
 
-def letter_pdf(subject: str, text: str, language: str) -> bytes:
-    """The e-mail's text as a letter on the controller's letterhead (WeasyPrint, offline)."""
+def letter_pdf(
+    subject: str,
+    text: str,
+    language: str,
+    *,
+    addressee: Sequence[str] = (),
+    dated: datetime | None = None,
+) -> bytes:
+    """The e-mail's text as a letter on the controller's letterhead (WeasyPrint, offline),
+    with the address block of a letter that is posted (``addressee``: its lines)."""
     # Imported on first use: loading WeasyPrint costs every process that never renders a PDF.
     from dsr.core import pdf
 
@@ -131,7 +179,17 @@ def letter_pdf(subject: str, text: str, language: str) -> bytes:
                 "controller": controller,
                 "subject": subject,
                 "text": text,
-                "today": timezone.now(),
+                "addressee": [line for line in addressee if line.strip()],
+                "today": dated or timezone.now(),
             },
         )
         return pdf.render(html)
+
+
+def postal_address(request: SubjectRequest) -> list[str]:
+    """The address block for a letter to the data subject: their name and postal address,
+    where the request has one (an agent's postal address is never asked for)."""
+    if request.requester_type == RequesterType.AGENT or not request.postal_address.strip():
+        return []
+    lines = [request.name.strip()] if request.name.strip() else []
+    return lines + [line.strip() for line in request.postal_address.splitlines() if line.strip()]

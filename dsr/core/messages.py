@@ -15,11 +15,13 @@ from django.utils.functional import Promise, lazy
 from dsr.core import challenges, taskqueue
 from dsr.core.clock import clock_for
 from dsr.core.controller import competent_authority
-from dsr.core.mail import send_email
+from dsr.core.files import Upload, read_file, store_upload
+from dsr.core.mail import letter_pdf, postal_address, send_letter
 from dsr.core.tokens import request_list_token, status_token, transmission_token
 from dsr.models import (
     ChallengePurpose,
     Channel,
+    FileKind,
     SentLetter,
     SubjectRequest,
     Transmission,
@@ -191,28 +193,55 @@ def deliver(
         )
     if to and to == request.agent_email and template not in AGENT_WORDED:
         context["to_agent"] = True  # the signature says whom "you" and "your data" mean
-    if not to:
-        # No address: the officer posts the PDF copy; what waits for the letter goes on.
+    letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
+    if not to and not letter:
+        # No address: what waits for the message goes on (there is no letter to post).
         letter_done.send(sender=SubjectRequest, request=request, template=template)
         return False
-    letter = f"{request.reference}-{template}.pdf" if template in LETTERS else ""
-    subject, text = send_email(
-        template=template, to=to, context=context, language=request.language, letter=letter
+    sent = send_letter(
+        template=template,
+        to=to,
+        context=context,
+        language=request.language,
+        letter=letter,
+        addressee=postal_address(request) if template != TRANSMISSION_TEMPLATE else (),
     )
     SentLetter.objects.create(
         request=request,
         template=template,
         to=to,
-        subject=subject,
+        subject=sent.subject,
         # Never keep a one-time code, nor the working link a recipient downloads with.
         body=""
         if challenge is not None
         else _without_link(
-            _without_link(text, context.get("download_url")), context.get("list_url")
+            _without_link(sent.text, context.get("download_url")), context.get("list_url")
         ),
-        with_pdf=bool(letter),
+        with_pdf=sent.pdf is not None,
+        pdf=store_upload(request=request, kind=FileKind.LETTER, upload=Upload(sent.pdf))
+        if sent.pdf is not None
+        else None,
     )
+    if not to:
+        # No address: the officer posts the PDF copy; what waits for the letter goes on.
+        letter_done.send(sender=SubjectRequest, request=request, template=template)
+        return False
     if challenge is not None:
         challenges.mark_sent(challenge)
     letter_done.send(sender=SubjectRequest, request=request, template=template)
     return True
+
+
+def letter_copy(letter: SentLetter) -> bytes:
+    """A letter's PDF copy as it was attached or is to be posted. Letters sent before the
+    copies were kept are set again from the text that was sent, dated the day it went out."""
+    if letter.pdf is not None and letter.pdf.deleted_at is None:
+        return read_file(letter.pdf)
+    request = letter.request
+    return letter_pdf(
+        letter.subject,
+        letter.body,
+        request.language,
+        addressee=postal_address(request),
+        dated=letter.sent_at,
+    )

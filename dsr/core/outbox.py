@@ -14,7 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage, EmailMultiAlternatives
 from django.utils import timezone
 
-from dsr.models import OutboxMessage
+from dsr.models import OutboxAttachment, OutboxMessage
 
 
 class OutboxEmailBackend(BaseEmailBackend):
@@ -37,6 +37,16 @@ class OutboxEmailBackend(BaseEmailBackend):
                 html=html,
                 message_id=str(message.extra_headers.get("Message-ID", "")),
             )
+            for attachment in message.attachments:
+                # (name, content, type) as ``attach`` takes them; a MIME part we never send.
+                if isinstance(attachment, tuple):
+                    name, content, mimetype = attachment
+                    OutboxAttachment.objects.create(
+                        message=stored,
+                        filename=name or "",
+                        content_type=mimetype or "application/octet-stream",
+                        content=content.encode() if isinstance(content, str) else content,
+                    )
             if settings.DSR_OUTBOX_PRINT:
                 self._print(stored)
             sent += 1

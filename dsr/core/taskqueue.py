@@ -27,6 +27,7 @@ from celery import Task, signature
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
@@ -35,6 +36,9 @@ from dsr.core.errors import TryLater
 from dsr.models import Delivery, DeliveryState
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction that records owed work as failed for good (kwargs: delivery).
+delivery_failed = Signal()
 
 # Publishing gives up quickly: a broker that is down leaves the row owed for the sweep, and
 # the person filing a request is not kept waiting for it.
@@ -284,10 +288,10 @@ def _record_failure(delivery: Delivery, exc: BaseException) -> None:
                     error=reason,
                 )
                 transaction.on_commit(lambda: publish(delivery.pk, countdown=delay))
-            else:
-                Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
-                    state=DeliveryState.FAILED, lease_until=None, error=reason
-                )
+            elif Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+                state=DeliveryState.FAILED, lease_until=None, error=reason
+            ):
+                delivery_failed.send(sender=Delivery, delivery=delivery)
     except DatabaseError:
         # Not even the failure could be written: the lease runs out and the sweep decides.
         logger.warning("delivery %s: its failure (%s) could not be recorded", delivery.pk, reason)

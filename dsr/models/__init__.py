@@ -30,7 +30,7 @@ from dsr.models.jobs import (
 from dsr.models.letters import LetterKind, LetterTemplate
 from dsr.models.limits import RateCount
 from dsr.models.opendsr import OpenDSRController, OpenDSRRequest
-from dsr.models.outbox import Delivery, DeliveryState, OutboxMessage
+from dsr.models.outbox import Delivery, DeliveryState, OutboxAttachment, OutboxMessage
 from dsr.models.privacy_signals import PrivacySignal, SignalIdentifier, SignalSource
 from dsr.models.queue import SavedFilter
 from dsr.models.register import (
@@ -114,6 +114,7 @@ __all__ = [
     "OpenDSRController",
     "OpenDSRRequest",
     "OtherController",
+    "OutboxAttachment",
     "OutboxMessage",
     "Outcome",
     "PartyKind",

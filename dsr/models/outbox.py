@@ -22,6 +22,23 @@ class OutboxMessage(models.Model):
         return self.subject
 
 
+class OutboxAttachment(models.Model):
+    """A file an outbox e-mail carried (a letter's PDF copy), to open from the outbox page."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class DeliveryState(models.TextChoices):
     OWED = "owed", _("owed")
     SENDING = "sending", _("sending")

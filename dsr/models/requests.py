@@ -396,6 +396,8 @@ class FileKind(models.TextChoices):
     ID_DOCUMENT = "id_document", _("Identity document")
     AGENT_EVIDENCE = "agent_evidence", _("Evidence of authority")
     ATTACHMENT = "attachment", _("Attachment")
+    # The PDF copy of a letter the portal sent (or that the officer posts).
+    LETTER = "letter", _("Letter (PDF copy)")
 
 
 class IdDocumentType(models.TextChoices):
@@ -466,6 +468,9 @@ class CaseMessage(models.Model):
     )
     asks_for_id_document = models.BooleanField(default=False)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # A requester's message is read once the officer working the case (anyone, while nobody
+    # is) opened the case after it came: until then it is on their to-do list.
+    read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -497,15 +502,20 @@ class CaseNote(models.Model):
 class SentLetter(models.Model):
     """A copy of every e-mail and letter sent to the requester, for the case page.
 
-    E-mails that carry a one-time code keep their subject only: the code is a secret.
+    E-mails that carry a one-time code keep their subject only: the code is a secret. A letter
+    to a request without an e-mail address has no ``to``: the officer posts its PDF copy.
     """
 
     request = models.ForeignKey(SubjectRequest, on_delete=models.CASCADE, related_name="letters")
     template = models.CharField(max_length=40)
-    to = models.EmailField()
+    to = models.EmailField(blank=True)
     subject = models.CharField(max_length=998)
     body = models.TextField(blank=True)
     with_pdf = models.BooleanField(default=False)
+    # The PDF exactly as it was attached (or is to be posted), stored encrypted.
+    pdf = models.ForeignKey(
+        RequestFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

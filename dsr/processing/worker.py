@@ -47,7 +47,7 @@ from dsr.rights import Right
 logger = logging.getLogger(__name__)
 
 # Sent inside the transaction that marks a job failed for good (kwargs: job); connected in
-# ``dsr.receivers`` (the webhooks subscribed to ``job.failed``).
+# ``dsr.receivers`` (the webhooks subscribed to ``job.failed``, the officers to be told).
 job_failed = Signal()
 
 

@@ -20,6 +20,7 @@ from dsr.core.register import activities_for_system, automated_activities
 from dsr.models import (
     Delivery,
     DeliveryState,
+    FileKind,
     JobStatus,
     LetterKind,
     Matter,
@@ -102,12 +103,13 @@ def case_page(item: SubjectRequest, *, officer: User, language: str) -> dict[str
         "explanation": clock.explain(language),
         "deadlines": clock.deadlines,
         "can_extend": item.is_open and clock.extension_allowed(today()),
-        "files": item.files.filter(deleted_at__isnull=True),
+        # Letters' PDF copies are with the letters (below), not among the uploads.
+        "files": item.files.filter(deleted_at__isnull=True).exclude(kind=FileKind.LETTER),
         "case_messages": item.messages.select_related("author"),
         "notes": item.notes.select_related("author"),
         # Each GPC signal or one-click objection this request holds (Art. 21(5)).
         "privacy_signals": list(item.privacy_signals.all()),
-        "letters": item.letters.all(),
+        "letters": item.letters.select_related("pdf"),
         # What is owed and not sent yet, or failed: sent ones are the letters above.
         "deliveries": [
             Pending(delivery, delivery_label(delivery.label))

@@ -2,21 +2,32 @@
 
 An officer gets their own open requests that are overdue or due within ``DSR_DIGEST_DAYS`` and
 those whose last day for an extension or refusal notice (one month after receipt) is tomorrow.
-Privacy admins also get every unassigned open request and every overdue one. References and
-dates only: no requester's name or address goes into these e-mails.
+Each officer also gets the proposals waiting for their approval, the unread answers from
+requesters on their cases and their cases where a job or a delivery failed. Privacy admins also
+get every unassigned open request and every overdue one. References and dates only: no
+requester's name or address goes into these e-mails.
 """
 
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from accounts.models import User
 from dsr.core import taskqueue
 from dsr.core.clock import today
 from dsr.core.mail import send_email
-from dsr.models import CLOSED_STATUSES, SubjectRequest
+from dsr.models import (
+    CLOSED_STATUSES,
+    ConnectorJob,
+    Delivery,
+    DeliveryState,
+    JobStatus,
+    SubjectRequest,
+)
+from dsr.selectors import todo
 from dsr.selectors.staff import staff_members
 
 
@@ -45,6 +56,15 @@ def sections(user: User, day: date) -> dict[str, list[dict[str, Any]]]:
         ],
         "unassigned": [],
         "all_overdue": [],
+        # What waits for this officer besides the dates (as on the overview).
+        "approvals": [_line(p.request, day) for p in todo.awaiting_approval(user)],
+        "answers": _unique(
+            [
+                _line(m.request, day)
+                for m in todo.unread_answers(user).filter(request__assignee=user)
+            ]
+        ),
+        "failed": _failed(mine, day),
     }
     if user.has_perm("accounts.configure_portal"):
         result["unassigned"] = [_line(r, day) for r in open_requests.filter(assignee=None)]
@@ -52,6 +72,20 @@ def sections(user: User, day: date) -> dict[str, list[dict[str, Any]]]:
             _line(r, day) for r in open_requests.filter(due_on__lt=day).exclude(assignee=user)
         ]
     return result
+
+
+def _unique(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per request (a requester may have written twice)."""
+    return list({line["reference"]: line for line in lines}.values())
+
+
+def _failed(requests: "QuerySet[SubjectRequest]", day: date) -> list[dict[str, Any]]:
+    """The requests with a system's job or a delivery to the requester that failed for good."""
+    failed = requests.filter(
+        Exists(ConnectorJob.objects.filter(request=OuterRef("pk"), status=JobStatus.FAILED))
+        | Exists(Delivery.objects.filter(request=OuterRef("pk"), state=DeliveryState.FAILED))
+    )
+    return [_line(r, day) for r in failed]
 
 
 SEND_DIGEST = "dsr.tasks.send_digest"

@@ -22,6 +22,7 @@ from dsr.services import (
     answers,
     forwarding,
     notices,
+    notifications,
     publication,
 )
 from dsr.services.intake import Intake, SubjectDetails, submit_request
@@ -133,6 +134,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     item = _case(reference)
     officer = staff_user(request)
     audit.staff_viewed(item.pk, officer.pk, "case")
+    notifications.mark_answers_read(item, officer=officer)
     page = case.case_page(item, officer=officer, language=request.LANGUAGE_CODE)
     return render(
         request,

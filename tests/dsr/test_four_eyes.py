@@ -204,7 +204,8 @@ def test_a_second_officer_sends_a_proposal_back_with_a_reason(officers, outbox):
     decisions.reject(proposal, officer=bruno, reason="Three requests in a year are not excessive.")
     item.refresh_from_db()
     assert item.status == Status.VERIFIED
-    assert len(outbox.messages) == sent  # the requester hears nothing of it
+    # The requester hears nothing of it; the proposer is told it came back.
+    assert [m.to for m in outbox.messages[sent:]] == [[olivia.email]]
     event = item.events.get(kind=EventKind.PROPOSAL_REJECTED)
     assert (event.actor, event.reason) == (bruno, "Three requests in a year are not excessive.")
     assert event.data["proposed_by"] == olivia.pk

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 
 import pytest
@@ -80,9 +81,14 @@ def payload(**changes):
     return body | changes
 
 
-def call(controller, method, path, body=b"", *, secret=None, token=None, names=None):
+def call(
+    controller, method, path, body=b"", *, secret=None, token=None, names=None, timestamp=None
+):
     headers = sign(
-        secret or controller.credentials.secret, body, **({"version": names} if names else {})
+        secret or controller.credentials.secret,
+        body,
+        timestamp,
+        **({"version": names} if names else {}),
     )
     headers["Authorization"] = f"Bearer {token or controller.credentials.token}"
     return Client().generic(method, path, body, content_type="application/json", headers=headers)
@@ -236,8 +242,12 @@ def test_a_missing_field_is_named(controller):
 
 def test_the_same_request_twice_is_a_conflict(controller):
     body = payload()
-    assert post(controller, body).status_code == 201
-    assert post(controller, body).status_code == 409
+    now = int(time.time())
+    assert post(controller, body, timestamp=now).status_code == 201
+    # The very same signed message again is a replay, refused before anything else.
+    assert post(controller, body, timestamp=now).status_code == 403
+    # Signed anew (a controller retrying), the same request id is a conflict.
+    assert post(controller, body, timestamp=now + 1).status_code == 409
     assert SubjectRequest.objects.count() == 1
 
 

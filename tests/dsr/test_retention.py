@@ -22,6 +22,7 @@ from dsr.models import (
     ConnectorJob,
     EventKind,
     ExportPart,
+    FileKind,
     Proposal,
     RequestedRight,
     RequestEvent,
@@ -99,10 +100,14 @@ def test_everything_that_hangs_off_the_request_goes_with_it(shop, officer):
     files = [
         *ExportPart.objects.filter(job__request=item).values_list("storage_name", flat=True),
         package.storage_name,
+        # The letters' PDF copies, stored encrypted like the uploads.
+        *RequestFile.objects.filter(request=item, kind=FileKind.LETTER).values_list(
+            "storage_name", flat=True
+        ),
     ]
-    assert files
+    assert len(files) > 2
     assert all(default_storage.exists(name) for name in files)
-    id_document = RequestFile.objects.get(request=item)
+    id_document = RequestFile.objects.get(request=item, kind=FileKind.ID_DOCUMENT)
     assert id_document.deleted_at is not None  # its own schedule: deleted at closure
     assert SentLetter.objects.filter(request=item).exists()
     before = stats.report(Period.year(2023))

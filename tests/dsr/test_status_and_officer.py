@@ -244,7 +244,8 @@ def test_an_upload_that_is_not_a_document_is_refused(client, outbox):
         follow=True,
     )
     assert "Please upload a PDF, JPEG or PNG file." in response.content.decode()
-    assert not RequestFile.objects.exists()
+    # The question's letter keeps its PDF copy; nothing the person sent is kept.
+    assert not RequestFile.objects.exclude(kind=FileKind.LETTER).exists()
     assert SubjectRequest.objects.get().paused
 
 
