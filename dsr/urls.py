@@ -59,6 +59,7 @@ staff_patterns = (
         path("requests/<str:reference>/files/<int:pk>/", cases.case_file, name="case_file"),
         path("requests/<str:reference>/package/", cases.case_package, name="case_package"),
         path("requests/<str:reference>/audit.json", cases.case_audit, name="case_audit"),
+        path("requests/<str:reference>/package/report.pdf", cases.case_report, name="case_report"),
         path("requests/<str:reference>/<slug:action>/", cases.case_action, name="case_action"),
     ],
     "staff",

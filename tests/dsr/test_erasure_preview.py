@@ -17,7 +17,7 @@ from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
 from dsr.services.withdrawal import withdraw
 from tests.factories import PASSWORD, make_officer, second_officer, submit
-from tests.helpers import code_in, login_with_totp
+from tests.helpers import code_in, login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,7 +159,8 @@ def test_erasure_waits_for_the_same_persons_open_access_answer_unless_an_officer
     assert "the erasure waits for it" in listed
     with pytest.raises(RequestError, match="reasons"):
         erasure_approval.go_ahead(item, officer=officer, reason="  ")
-    response = client.post(
+    response = post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "erasure_go_ahead"]),
         {"reason": "The person wrote that the erasure must not wait for the copy."},
     )

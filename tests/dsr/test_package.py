@@ -8,6 +8,7 @@ import zipfile
 
 import jsonschema
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
@@ -262,7 +263,8 @@ def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_e
         session = later.session
         session["dsr_status_access"] = {str(item.pk): 9e12}
         session.save()
-        expired = later.get(url, headers={"accept-language": "de"})
+        later.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # the person chose German
+        expired = later.get(url)
         assert expired.status_code == 410
         assert "nicht mehr verfügbar" in expired.content.decode()
         assert answers.purge_expired() == 1
@@ -526,7 +528,8 @@ def test_another_persons_package_file_put_in_place_is_refused_with_an_audit_entr
     _replace(mine, _stored(theirs))  # someone with write access to the storage, not the key
     url = _released_download(client, mine)
 
-    response = client.get(url, headers={"accept-language": "de"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # the person chose German
+    response = client.get(url)
 
     assert response.status_code == 409
     assert "Diese Datei kann nicht zugestellt werden" in response.content.decode()
@@ -649,3 +652,44 @@ def test_a_column_named_like_a_formula_and_a_category_that_climbs_out_are_neutra
     assert '=HYPERLINK("http://evil")' not in header
     manifest = json.loads(archive.read("manifest.json"))
     assert notes in manifest["files"]
+
+
+def test_a_redaction_is_withdrawn_before_release_and_the_package_built_again_without_it(
+    crm, outbox
+):
+    from dsr.core.errors import RequestError
+    from dsr.models import EventKind
+    from dsr.services import answers
+
+    officer, _ = make_officer()
+    package = answered(outbox)
+    item = package.request
+    answers.redact(item, officer=officer, text="Erika", reason="Too wide, as it turned out.")
+    redacted = item.packages.get(deleted_at__isnull=True)
+    assert "Erika" not in unpack(redacted).read("data.json").decode()
+    redaction = item.redactions.get()
+    with pytest.raises(RequestError, match="reason"):
+        answers.withdraw_redaction(redaction, officer=officer, reason="  ")
+
+    answers.withdraw_redaction(redaction, officer=officer, reason="It was her own name.")
+    assert not item.redactions.exists()
+    redacted.refresh_from_db()
+    assert redacted.deleted_at is not None
+    assert not default_storage.exists(redacted.storage_name)
+    rebuilt = item.packages.get(deleted_at__isnull=True)
+    archive = unpack(rebuilt)
+    assert "Erika" in archive.read("data.json").decode()
+    assert not json.loads(archive.read("manifest.json")).get("redactions")
+    event = item.events.get(kind=EventKind.REDACTION_WITHDRAWN)
+    assert (event.actor, event.reason) == (officer, "It was her own name.")
+    assert "Erika" not in json.dumps(event.data)
+    with pytest.raises(RequestError, match="already been withdrawn"):
+        answers.withdraw_redaction(redaction, officer=officer, reason="Twice.")
+
+    # Once the answer is sent, what it held is final.
+    answers.redact(item, officer=officer, text="Mustermann", reason="Another try.")
+    final = item.packages.get(deleted_at__isnull=True)
+    answers.release(final, officer=officer)
+    with pytest.raises(RequestError, match="already been sent"):
+        answers.withdraw_redaction(item.redactions.get(), officer=officer, reason="Too late.")
+    assert item.redactions.count() == 1
