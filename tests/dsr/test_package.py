@@ -693,3 +693,37 @@ def test_a_redaction_is_withdrawn_before_release_and_the_package_built_again_wit
     with pytest.raises(RequestError, match="already been sent"):
         answers.withdraw_redaction(item.redactions.get(), officer=officer, reason="Too late.")
     assert item.redactions.count() == 1
+
+
+def test_sending_the_answer_is_previewed_with_its_report_and_renewing_it_too(crm, outbox, client):
+    from dsr.models import EventKind
+    from tests.helpers import confirmation
+
+    officer, secret = make_officer()
+    package = answered(outbox)
+    item = package.request
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    release = reverse("staff:case_action", args=[item.reference, "release"])
+    preview = client.post(release)
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Check before you confirm: Send the answer" in page
+    assert f"Your answer to request {item.reference} is ready" in page
+    report_url = reverse("staff:case_report", args=[item.reference])
+    assert f'href="{report_url}"' in page
+    report = client.get(report_url)
+    assert report["Content-Type"] == "application/pdf"
+    assert report.content == unpack(package).read("report.pdf")  # the very file that goes
+    package.refresh_from_db()
+    assert package.released_at is None
+
+    client.post(release, {"confirm": confirmation(page)})
+    package.refresh_from_db()
+    assert package.released_at is not None
+    # The sent answer's report is no longer offered as a preview of the next step.
+    reissue = reverse("staff:case_action", args=[item.reference, "reissue"])
+    page = client.post(reissue).content.decode()
+    assert "Check before you confirm: Renew the download" in page
+    assert 'id="preview-report"' not in page
+    client.post(reissue, {"confirm": confirmation(page)})
+    assert item.events.filter(kind=EventKind.ANSWER_REISSUED).exists()

@@ -162,3 +162,13 @@ def test_the_requesters_reply_is_thanked_in_the_requests_language(german_case, o
     page = answer.content.decode()
     assert '<html lang="de">' in page
     assert "Thank you. We have received your answer." not in page
+
+
+def test_the_verification_link_page_is_in_the_requests_language(outbox):
+    item = submit(language="de")
+    message = outbox.last_to(item.email)
+    link = path_of(next(u for u in outbox.links(message) if "/r/verify/" in u))
+    browser = Client(headers={"accept-language": "en-GB,en;q=0.9"})
+    page = browser.get(link).content.decode()
+    assert '<html lang="de">' in page
+    assert foreign(page, "de", "nl") == []

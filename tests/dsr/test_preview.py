@@ -258,3 +258,39 @@ def test_an_action_the_case_refuses_says_why_and_previews_nothing(officer_client
     assert response.redirect_chain  # back on the case page, with the reason
     item.refresh_from_db()
     assert item.status == Status.VERIFIED
+
+
+def test_rejecting_an_objection_is_previewed_with_the_assessment(officer_client, outbox, shop):
+    item = verified(
+        outbox,
+        right="objection",
+        language="de",
+        details={"kind": "particular_situation", "situation": "Mein früherer Partner."},
+    )
+    assessment = "Wir müssen die Vertragsdaten für den Rechtsstreit 3 O 123/25 behalten."
+    page = _preview_then_confirm(
+        officer_client, item, "objection", {"upheld": "0", "reason": assessment}
+    )
+    assert "Check before you confirm: Decide on the objection" in page
+    assert assessment in page
+    assert "Letter in German" in page
+    item.refresh_from_db()
+    assert item.status == Status.REFUSED
+
+
+def test_recording_a_fee_payment_is_confirmed_first(officer_client, officer, outbox):
+    item = verified(outbox)
+    decisions.decide(
+        item,
+        officer=officer,
+        kind="fee",
+        reason="You wrote that you file these to keep our staff busy.",
+        payload={
+            "basis": "manifestly_unfounded",
+            "sub_ground": "malicious",
+            "amount": "10",
+            "currency": "EUR",
+        },
+    )
+    _preview_then_confirm(officer_client, item, "fee_paid", {"reason": "Transfer of 3 Dec."})
+    assert item.events.filter(kind=EventKind.FEE_PAID).exists()
