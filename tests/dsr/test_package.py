@@ -714,12 +714,10 @@ def test_sending_the_answer_is_previewed_with_its_report_and_renewing_it_too(crm
     report = client.get(report_url)
     assert report["Content-Type"] == "application/pdf"
     assert report.content == unpack(package).read("report.pdf")  # the very file that goes
-    package.refresh_from_db()
-    assert package.released_at is None
+    assert AnswerPackage.objects.get(pk=package.pk).released_at is None
 
     client.post(release, {"confirm": confirmation(page)})
-    package.refresh_from_db()
-    assert package.released_at is not None
+    assert AnswerPackage.objects.get(pk=package.pk).released_at is not None
     # The sent answer's report is no longer offered as a preview of the next step.
     reissue = reverse("staff:case_action", args=[item.reference, "reissue"])
     page = client.post(reissue).content.decode()
