@@ -99,11 +99,13 @@ def german_case(outbox):
 
 def test_an_english_officer_sees_a_german_case_in_english_with_its_letters_labelled(german_case):
     item, officer, secret = german_case
+    questions.answer_information(item, body="Die Nummer ist 4711.")
     client = Client(headers={"accept-language": "en-GB,en;q=0.9"})
     login_with_totp(client, officer.email, PASSWORD, secret)
     page = client.get(reverse("staff:case", args=[item.reference])).content.decode()
     assert '<html lang="en">' in page
     assert "Letters sent" in page
+    assert "Request in German" in page  # beside the requester's reply
     assert "Letter in German" in page  # each letter says which language it went out in
     assert 'lang="de"' in page
     assert foreign(page, "en", "de") == []

@@ -294,3 +294,16 @@ def test_recording_a_fee_payment_is_confirmed_first(officer_client, officer, out
     )
     _preview_then_confirm(officer_client, item, "fee_paid", {"reason": "Transfer of 3 Dec."})
     assert item.events.filter(kind=EventKind.FEE_PAID).exists()
+
+
+def test_telling_of_the_lift_and_lifting_a_restriction_are_previewed(officer_client, outbox, shop):
+    item = verified(
+        outbox, right="restriction", language="de", details={"ground": "a", "details": ""}
+    )
+    page = _preview_then_confirm(officer_client, item, "notify_lift", {})
+    assert "Letter in German" in page
+    assert 'data-template="restriction_lift"' in page
+    page = _preview_then_confirm(officer_client, item, "lift", {})
+    assert "Check before you confirm: Lift the restriction" in page
+    assert 'id="preview-no-letter"' in page
+    assert item.jobs.filter(action="lift_restriction").exists()
