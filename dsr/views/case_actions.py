@@ -539,8 +539,14 @@ ACTIONS: dict[str, Action] = {
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
     "retry_delivery": Action(DeliveryForm, _retry_delivery),
-    "skip": Action(SkipForm, _skip),
-    "done_by_hand": Action(DoneByHandForm, _done_by_hand),
+    # A skipped system, or one recorded as done another way, is not asked again.
+    "skip": Action(SkipForm, _skip, confirm=always, title=gettext_lazy("Skip the system")),
+    "done_by_hand": Action(
+        DoneByHandForm,
+        _done_by_hand,
+        confirm=always,
+        title=gettext_lazy("Record the system as done another way"),
+    ),
     "notify_lift": Action(
         ApproveForm,
         _notify_lift,
