@@ -111,6 +111,8 @@ class Action:
     # the letters it would send, as they would go, and confirms (``dsr.core.rehearsal``).
     confirm: Confirms | None = None
     title: Promise | str = ""  # what the preview page asks to confirm
+    # What else the preview shows of the case as it is (what an erasure will do).
+    shows: Callable[[SubjectRequest], Data] | None = None
 
 
 # --- identity, questions, time -------------------------------------------------------------------
@@ -498,6 +500,7 @@ ACTIONS: dict[str, Action] = {
         _decision("erasure"),
         confirm=_takes_effect("erasure"),
         title=gettext_lazy("Approve the erasure"),
+        shows=lambda item: {"erasure": case.erasure_review(item)},
     ),
     "erasure_go_ahead": Action(
         ErasureGoAheadForm,
@@ -652,6 +655,7 @@ def _preview(
             "confirm_name": CONFIRM,
             "fingerprint": rehearsal.fingerprint,
             "stale": stale,
+            **(action.shows(item) if action.shows else {}),
             # Sending the answer: its report as it will go, beside the letter.
             "report": action is ACTIONS["release"]
             and package is not None
