@@ -112,7 +112,7 @@ class Action:
     confirm: Confirms | None = None
     title: Promise | str = ""  # what the preview page asks to confirm
     # What else the preview shows of the case as it is (what an erasure will do).
-    shows: Callable[[SubjectRequest], Data] | None = None
+    shows: Callable[[SubjectRequest, Data], Data] | None = None
 
 
 # --- identity, questions, time -------------------------------------------------------------------
@@ -289,6 +289,13 @@ def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
     proposal = get_object_or_404(item.proposals, pk=data["proposal"])
     decisions.approve(proposal, officer=officer, reason=str(data.get("reason", "")))
     return _decided(proposal.kind, proposal.payload)
+
+
+def _proposed_erasure(item: SubjectRequest, data: Data) -> Data:
+    """Approving a proposed erasure: what each system will do, as on the case page."""
+    if not item.proposals.filter(pk=data["proposal"], kind="erasure").exists():
+        return {}
+    return {"erasure": case.erasure_review(item)}
 
 
 def _send_back(item: SubjectRequest, officer: User, data: Data) -> Done:
@@ -500,7 +507,7 @@ ACTIONS: dict[str, Action] = {
         _decision("erasure"),
         confirm=_takes_effect("erasure"),
         title=gettext_lazy("Approve the erasure"),
-        shows=lambda item: {"erasure": case.erasure_review(item)},
+        shows=lambda item, data: {"erasure": case.erasure_review(item)},
     ),
     "erasure_go_ahead": Action(
         ErasureGoAheadForm,
@@ -534,7 +541,11 @@ ACTIONS: dict[str, Action] = {
         FeePaidForm, _fee_paid, confirm=always, title=gettext_lazy("Record the payment")
     ),
     "approve_proposal": Action(
-        ProposalForm, _approve_proposal, confirm=always, title=gettext_lazy("Approve the proposal")
+        ProposalForm,
+        _approve_proposal,
+        confirm=always,
+        title=gettext_lazy("Approve the proposal"),
+        shows=_proposed_erasure,
     ),
     "send_back": Action(SendBackForm, _send_back),
     "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),
@@ -613,7 +624,7 @@ def perform(request: HttpRequest, item: SubjectRequest, action: Action) -> HttpR
             confirmed = str(request.POST.get(CONFIRM, ""))
             rehearsal = rehearse(item, lambda: action.run(item, officer, data), confirmed=confirmed)
             if not rehearsal.done:
-                return _preview(request, item, action, rehearsal, stale=bool(confirmed))
+                return _preview(request, item, action, rehearsal, data, stale=bool(confirmed))
             done = rehearsal.result
     except RequestError as exc:
         messages.error(request, str(exc))
@@ -627,6 +638,7 @@ def _preview(
     item: SubjectRequest,
     action: Action,
     rehearsal: Rehearsal[Done],
+    data: Data,
     *,
     stale: bool,
 ) -> HttpResponse:
@@ -655,7 +667,7 @@ def _preview(
             "confirm_name": CONFIRM,
             "fingerprint": rehearsal.fingerprint,
             "stale": stale,
-            **(action.shows(item) if action.shows else {}),
+            **(action.shows(item, data) if action.shows else {}),
             # Sending the answer: its report as it will go, beside the letter.
             "report": action is ACTIONS["release"]
             and package is not None

@@ -100,7 +100,9 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     other = log_in(browser, live_server, ben, ben_secret)
     other.goto(f"/staff/requests/{item.reference}/")
     other.get_by_role("button", name="Approve proposal").click()
-    other.get_by_role("button", name="Confirm", exact=True).click()  # it cannot be undone
+    # Before it cannot be undone: what each system will erase and keep, then confirm.
+    expect(other.locator('#preview-erasure [data-system="crm"]')).to_contain_text("3 records")
+    other.get_by_role("button", name="Confirm", exact=True).click()
     expect(other.locator(".alert-success")).to_be_visible()
     chat = item.jobs.get(system="chat", action="erase")
     assert chat.status == JobStatus.FAILED
