@@ -307,6 +307,15 @@ class RedactForm(forms.Form):
         ]
 
 
+class RedactionForm(RowForm):
+    """Withdraw a redaction before the answer is sent; the package is built again without it."""
+
+    row_field = "redaction"
+    field_template_name = INLINE
+    redaction = forms.IntegerField(widget=forms.HiddenInput)
+    reason = one_line(_("Why it is withdrawn"), required=True)
+
+
 class ApproveForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, max_length=TEXT)
 

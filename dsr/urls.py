@@ -84,6 +84,7 @@ staff_patterns = (
             "requests/<str:reference>/letters/<int:pk>.pdf", letters.letter_pdf, name="letter_pdf"
         ),
         path("requests/<str:reference>/audit.json", cases.case_audit, name="case_audit"),
+        path("requests/<str:reference>/package/report.pdf", cases.case_report, name="case_report"),
         path("requests/<str:reference>/<slug:action>/", cases.case_action, name="case_action"),
     ],
     "staff",

@@ -96,3 +96,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+CONFIRM_RE = re.compile(r'name="confirm" value="([0-9a-f]+)"')
+
+
+def confirmation(page: str) -> str:
+    """The confirmation a case action's preview page asks the officer to post back."""
+    found = CONFIRM_RE.search(page)
+    assert found, "no preview to confirm"
+    return found.group(1)
+
+
+def post_confirmed(client: Client, url: str, data: dict | None = None, **kwargs: object):
+    """Post a case action as the officer does: look at its preview, then confirm it. An action
+    that asks for no confirmation (or a form refused) answers the first post."""
+    data = dict(data or {})
+    first = client.post(url, data, **kwargs)
+    page = first.content.decode()
+    if first.status_code != 200 or not CONFIRM_RE.search(page):
+        return first
+    return client.post(url, {**data, "confirm": confirmation(page)}, **kwargs)

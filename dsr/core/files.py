@@ -137,8 +137,11 @@ def refused(owner: Owner, request_id: int | None, why: str) -> FileRefused:
 
 
 def delete_file(file: RequestFile) -> None:
-    if file.storage_name:
-        default_storage.delete(file.storage_name)
+    """The row says deleted now; the stored file goes once that is committed, so a rollback
+    (a rehearsed action, ``dsr.core.rehearsal``) keeps both."""
+    name = file.storage_name
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
     file.storage_name = ""
     file.deleted_at = timezone.now()
     file.save(update_fields=["storage_name", "deleted_at"])

@@ -5,6 +5,7 @@ What a letter adds to its context, and what must follow once it went out, are co
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from dsr.core import challenges, taskqueue
 from dsr.core.clock import clock_for
 from dsr.core.controller import competent_authority
 from dsr.core.files import Upload, read_file, store_upload
-from dsr.core.mail import letter_pdf, postal_address, send_letter
+from dsr.core.mail import letter_pdf, postal_address, render_email, send_letter
 from dsr.core.tokens import request_list_token, status_token, transmission_token
 from dsr.models import (
     ChallengePurpose,
@@ -141,6 +142,15 @@ def letter_context_for(
     return context
 
 
+def _transmission(request: SubjectRequest, extra: dict[str, Any] | None) -> Transmission | None:
+    return Transmission.objects.filter(
+        pk=int((extra or {}).get("transmission") or 0),
+        request=request,
+        state=TransmissionState.SENT,
+        recipient_email__gt="",
+    ).first()
+
+
 def _without_link(text: str, link: str | None) -> str:
     return text.replace(link, "[link]") if link else text
 
@@ -179,12 +189,8 @@ def deliver(
         elif challenge.purpose == ChallengePurpose.STATUS_ACCESS:
             context["open_url"] = _url("dsr:open_status", secret.token)
     if template == TRANSMISSION_TEMPLATE:
-        transmission = Transmission.objects.filter(
-            pk=int((extra or {}).get("transmission") or 0),
-            request=request,
-            state=TransmissionState.SENT,
-        ).first()
-        if transmission is None or not transmission.recipient_email:
+        transmission = _transmission(request, extra)
+        if transmission is None:
             return False
         to = transmission.recipient_email
         context["transmission"] = transmission
@@ -244,4 +250,58 @@ def letter_copy(letter: SentLetter) -> bytes:
         request.language,
         addressee=postal_address(request),
         dated=letter.sent_at,
+    )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An owed e-mail rendered as ``deliver`` would send it now, not sent (for a preview)."""
+
+    template: str
+    to: str  # blank: the request has no e-mail address and the officer posts the letter
+    subject: str
+    text: str
+    language: str
+    with_pdf: bool
+    # The text with the links we sign in it as "[link]": a signed link carries the second it
+    # was made, so two renderings of the same letter differ there and nowhere else.
+    unlinked: str = ""
+
+
+def draft(
+    request_id: int,
+    template: str,
+    challenge_id: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Draft | None:
+    """The e-mail an owed delivery of ``deliver`` stands for, rendered but not sent. None for
+    one that carries a one-time code (its secret is taken only when it goes) or has no one to
+    go to. The link a recipient controller downloads with is shown as "[link]"."""
+    request = SubjectRequest.objects.filter(pk=request_id).first()
+    if request is None or challenge_id is not None:
+        return None
+    context = letter_context_for(request, template, extra)
+    to = request.answer_email
+    if template == TRANSMISSION_TEMPLATE:
+        transmission = _transmission(request, extra)
+        if transmission is None:
+            return None
+        to = transmission.recipient_email
+        context["transmission"] = transmission
+        context["download_url"] = "[link]"
+    if to and to == request.agent_email and template not in AGENT_WORDED:
+        context["to_agent"] = True  # as ``deliver`` words it
+    subject, text, _html = render_email(template, context, request.language)
+    unlinked = text
+    for key, value in context.items():
+        if key.endswith("_url") and key != "base_url" and isinstance(value, str) and value:
+            unlinked = unlinked.replace(value, "[link]")
+    return Draft(
+        template=template,
+        to=to,
+        subject=subject,
+        text=text,
+        language=request.language,
+        with_pdf=template in LETTERS,
+        unlinked=unlinked,
     )

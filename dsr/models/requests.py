@@ -235,6 +235,7 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned to an officer")
     NOTE_ADDED = "note_added", _("Internal note added")
     REDACTED = "redacted", _("Third-party data redacted from the answer")
+    REDACTION_WITHDRAWN = "redaction_withdrawn", _("A redaction was withdrawn")
     JOB_RETRIED = "job_retried", _("A system's job was started again")
     DELIVERY_RETRIED = "delivery_retried", _("A failed e-mail or answer package was tried again")
     JOB_SKIPPED = "job_skipped", _("A system was skipped")

@@ -133,6 +133,34 @@ def redact(
     owe_package(request.pk)
 
 
+@transaction.atomic
+def withdraw_redaction(redaction: Redaction, *, officer: User, reason: str) -> None:
+    """Take a redaction back before the answer is sent (it was a mistake, or too wide); the
+    package is built again without it. The redacted text goes with the redaction: like the
+    redaction's own event, the log keeps the reason, never the text."""
+    request = SubjectRequest.objects.select_for_update().get(pk=redaction.request_id)
+    reason = reason.strip()
+    if not reason:
+        raise RequestError(_("Give the reason for withdrawing the redaction."))
+    if request.packages.filter(released_at__isnull=False, deleted_at__isnull=True).exists():
+        raise RequestError(_("This answer has already been sent."))
+    current = Redaction.objects.select_for_update().filter(pk=redaction.pk).first()
+    if current is None:
+        raise RequestError(_("This redaction has already been withdrawn."))
+    record(
+        request,
+        EventKind.REDACTION_WITHDRAWN,
+        actor=officer,
+        reason=reason,
+        data={"redaction": current.pk, "system": current.system or "*"},
+    )
+    current.delete()
+    package = request.packages.filter(deleted_at__isnull=True).first()
+    if package is not None:
+        _discard(package)
+    owe_package(request.pk)
+
+
 def rebuild_unsent(request: SubjectRequest) -> bool:
     """What the answer may hold changed before it was sent (a forwarding took a system's data
     out of it): the unsent package is discarded and built again. False if there is none."""
@@ -177,6 +205,19 @@ def preview(package: AnswerPackage, *, rows: int = PREVIEW_ROWS) -> list[dict[st
                     }
                 )
     return files
+
+
+REPORT = "report.pdf"
+
+
+def report_pdf(package: AnswerPackage) -> bytes:
+    """The package's ``report.pdf``, as the requester will get it."""
+    with tempfile.TemporaryFile(dir=scratch_dir()) as clear:
+        for chunk in read_package(package):
+            clear.write(chunk)
+        clear.seek(0)
+        with zipfile.ZipFile(clear) as archive:
+            return archive.read(REPORT)
 
 
 def answer_context(request: SubjectRequest) -> dict[str, Any]:

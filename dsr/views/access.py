@@ -1,9 +1,11 @@
-"""Who may see a request's status page: its account holder, or whoever proved the e-mail."""
+"""Who may see a request's status page (its account holder, or whoever proved the e-mail), and
+the language the requester's pages speak."""
 
 import time
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 
 from dsr.models import SubjectRequest
 
@@ -29,3 +31,15 @@ def granted_requests(request: HttpRequest) -> list[int]:
     now = time.time()
     grants = request.session.get(SESSION_KEY, {})
     return sorted(int(pk) for pk, expiry in grants.items() if expiry > now)
+
+
+def in_request_language(request: HttpRequest, subject_request: SubjectRequest) -> None:
+    """The requester's pages (status, verification, reply, download) speak the request's
+    language, whatever the browser says, unless the person chose another with the language
+    selector (or on their account): that choice is the language cookie. Staff pages never
+    call this: they are in the officer's language."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES):
+        return
+    translation.activate(subject_request.language)
+    request.LANGUAGE_CODE = subject_request.language

@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.access import staff_user
 from accounts.models import User
 from dsr.core import four_eyes
 from dsr.core.errors import RequestError
+from dsr.core.rehearsal import Rehearsal, rehearse
 from dsr.models import AnswerPackage, FileKind, SubjectRequest
 from dsr.selectors import case
 from dsr.services import agent_evidence as evidence
@@ -68,6 +71,7 @@ from dsr.staff_forms import (
     ObjectionDecisionForm,
     ProposalForm,
     RedactForm,
+    RedactionForm,
     RefusalForm,
     SendBackForm,
     SkipForm,
@@ -89,6 +93,13 @@ class Done:
 Handler = Callable[[SubjectRequest, User, Data], Done]
 
 
+Confirms = Callable[[SubjectRequest, Data], bool]
+
+
+def always(item: SubjectRequest, data: Data) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Action:
     form: type[forms.Form]
@@ -96,6 +107,12 @@ class Action:
     back: str = "staff:case"  # the page the officer returns to
     # What the form needs of the case (the choices it offers): the page passes the same.
     form_kwargs: Callable[[SubjectRequest], Data] | None = None
+    # An action that sends something or cannot be undone is first rehearsed: the officer sees
+    # the letters it would send, as they would go, and confirms (``dsr.core.rehearsal``).
+    confirm: Confirms | None = None
+    title: Promise | str = ""  # what the preview page asks to confirm
+    # What else the preview shows of the case as it is (what an erasure will do).
+    shows: Callable[[SubjectRequest, Data], Data] | None = None
 
 
 # --- identity, questions, time -------------------------------------------------------------------
@@ -235,6 +252,16 @@ def review_form_kwargs(item: SubjectRequest) -> Data:
     return {"activities": case.review_activity_choices(item)}
 
 
+def _takes_effect(kind: str) -> Confirms:
+    """A decision is confirmed when it takes effect now; a proposal can be withdrawn and waits
+    for the second officer, who confirms it when approving."""
+
+    def confirms(item: SubjectRequest, data: Data) -> bool:
+        return not four_eyes.needs_second_officer(item, kind)
+
+    return confirms
+
+
 def _decision(kind: str) -> Handler:
     def run(item: SubjectRequest, officer: User, data: Data) -> Done:
         payload = _payload(kind, data)
@@ -262,6 +289,13 @@ def _approve_proposal(item: SubjectRequest, officer: User, data: Data) -> Done:
     proposal = get_object_or_404(item.proposals, pk=data["proposal"])
     decisions.approve(proposal, officer=officer, reason=str(data.get("reason", "")))
     return _decided(proposal.kind, proposal.payload)
+
+
+def _proposed_erasure(item: SubjectRequest, data: Data) -> Data:
+    """Approving a proposed erasure: what each system will do, as on the case page."""
+    if not item.proposals.filter(pk=data["proposal"], kind="erasure").exists():
+        return {}
+    return {"erasure": case.erasure_review(item)}
 
 
 def _send_back(item: SubjectRequest, officer: User, data: Data) -> Done:
@@ -400,6 +434,12 @@ def _redact(item: SubjectRequest, officer: User, data: Data) -> Done:
     return Done(_("The text is redacted in every file; the package is being built again."))
 
 
+def _withdraw_redaction(item: SubjectRequest, officer: User, data: Data) -> Done:
+    redaction = get_object_or_404(item.redactions, pk=data["redaction"])
+    answers.withdraw_redaction(redaction, officer=officer, reason=str(data["reason"]))
+    return Done(_("The redaction is withdrawn; the package is being built again without it."))
+
+
 # --- the case itself ------------------------------------------------------------------------------
 
 
@@ -443,50 +483,132 @@ def _assign(item: SubjectRequest, officer: User, data: Data) -> Done:
 
 
 ACTIONS: dict[str, Action] = {
-    "verify": Action(VerifyForm, _verify),
-    "ask": Action(AskForm, _ask),
-    "extend": Action(ExtendForm, _extend),
-    "decide": Action(DecideIdForm, _decide_id),
-    "evidence": Action(EvidenceForm, _evidence),
-    "erasure": Action(ErasureDecisionForm, _decision("erasure")),
-    "erasure_go_ahead": Action(ErasureGoAheadForm, _go_ahead),
-    "refusal": Action(RefusalForm, _decision("refusal")),
-    "objection": Action(ObjectionDecisionForm, _decision("objection")),
-    "decision_review": Action(
-        DecisionReviewForm, _decision("decision_review"), form_kwargs=review_form_kwargs
+    "verify": Action(
+        VerifyForm, _verify, confirm=always, title=gettext_lazy("Record the identity as verified")
     ),
-    "fee": Action(FeeForm, _decision("fee")),
-    "fee_paid": Action(FeePaidForm, _fee_paid),
-    "approve_proposal": Action(ProposalForm, _approve_proposal),
+    "ask": Action(AskForm, _ask, confirm=always, title=gettext_lazy("Ask the requester")),
+    "extend": Action(
+        ExtendForm, _extend, confirm=always, title=gettext_lazy("Extend the deadline")
+    ),
+    "decide": Action(
+        DecideIdForm,
+        _decide_id,
+        confirm=always,
+        title=gettext_lazy("Record the check and delete the document"),
+    ),
+    "evidence": Action(
+        EvidenceForm,
+        _evidence,
+        confirm=always,
+        title=gettext_lazy("Decide on the agent's evidence"),
+    ),
+    "erasure": Action(
+        ErasureDecisionForm,
+        _decision("erasure"),
+        confirm=_takes_effect("erasure"),
+        title=gettext_lazy("Approve the erasure"),
+        shows=lambda item, data: {"erasure": case.erasure_review(item)},
+    ),
+    "erasure_go_ahead": Action(
+        ErasureGoAheadForm,
+        _go_ahead,
+        confirm=always,
+        title=gettext_lazy("Let the erasure go ahead without waiting"),
+    ),
+    "refusal": Action(
+        RefusalForm,
+        _decision("refusal"),
+        confirm=_takes_effect("refusal"),
+        title=gettext_lazy("Refuse the request"),
+    ),
+    "objection": Action(
+        ObjectionDecisionForm,
+        _decision("objection"),
+        confirm=_takes_effect("objection"),
+        title=gettext_lazy("Decide on the objection"),
+    ),
+    "decision_review": Action(
+        DecisionReviewForm,
+        _decision("decision_review"),
+        form_kwargs=review_form_kwargs,
+        confirm=_takes_effect("decision_review"),
+        title=gettext_lazy("Record the review of the automated decision"),
+    ),
+    "fee": Action(
+        FeeForm, _decision("fee"), confirm=_takes_effect("fee"), title=gettext_lazy("Ask for a fee")
+    ),
+    "fee_paid": Action(
+        FeePaidForm, _fee_paid, confirm=always, title=gettext_lazy("Record the payment")
+    ),
+    "approve_proposal": Action(
+        ProposalForm,
+        _approve_proposal,
+        confirm=always,
+        title=gettext_lazy("Approve the proposal"),
+        shows=_proposed_erasure,
+    ),
     "send_back": Action(SendBackForm, _send_back),
     "withdraw_proposal": Action(ProposalForm, _withdraw_proposal),
     "hold": Action(LegalHoldForm, _hold),
     "retry": Action(JobForm, _retry),
     "retry_failed": Action(ApproveForm, _retry_failed),
     "retry_delivery": Action(DeliveryForm, _retry_delivery),
-    "skip": Action(SkipForm, _skip),
-    "done_by_hand": Action(DoneByHandForm, _done_by_hand),
-    "notify_lift": Action(ApproveForm, _notify_lift),
-    "lift": Action(ApproveForm, _lift),
-    "changes": Action(ChangesForm, _changes),
+    # A skipped system, or one recorded as done another way, is not asked again.
+    "skip": Action(SkipForm, _skip, confirm=always, title=gettext_lazy("Skip the system")),
+    "done_by_hand": Action(
+        DoneByHandForm,
+        _done_by_hand,
+        confirm=always,
+        title=gettext_lazy("Record the system as done another way"),
+    ),
+    "notify_lift": Action(
+        ApproveForm,
+        _notify_lift,
+        confirm=always,
+        title=gettext_lazy("Tell the requester the restriction will be lifted"),
+    ),
+    "lift": Action(ApproveForm, _lift, confirm=always, title=gettext_lazy("Lift the restriction")),
+    "changes": Action(
+        ChangesForm, _changes, confirm=always, title=gettext_lazy("Make the corrections")
+    ),
     "notice": Action(NoticeForm, _notice),
     "publication_notice": Action(NoticeForm, _publication_notice),
-    "complete": Action(ApproveForm, _complete),
-    "release": Action(ApproveForm, _release),
-    "transmission_not_feasible": Action(TransmissionNotFeasibleForm, _not_feasible),
-    "reissue": Action(ApproveForm, _reissue),
+    "complete": Action(
+        ApproveForm, _complete, confirm=always, title=gettext_lazy("Complete the request")
+    ),
+    "release": Action(ApproveForm, _release, confirm=always, title=gettext_lazy("Send the answer")),
+    "transmission_not_feasible": Action(
+        TransmissionNotFeasibleForm,
+        _not_feasible,
+        confirm=always,
+        title=gettext_lazy("Record that the direct transmission is not feasible"),
+    ),
+    "reissue": Action(
+        ApproveForm, _reissue, confirm=always, title=gettext_lazy("Renew the download")
+    ),
     "redact": Action(
         RedactForm, _redact, back="staff:case_package", form_kwargs=redact_form_kwargs
     ),
-    "forward": Action(ForwardForm, _forward, form_kwargs=forward_form_kwargs),
+    "withdraw_redaction": Action(RedactionForm, _withdraw_redaction, back="staff:case_package"),
+    "forward": Action(
+        ForwardForm,
+        _forward,
+        form_kwargs=forward_form_kwargs,
+        confirm=always,
+        title=gettext_lazy("Forward the request"),
+    ),
     "note": Action(NoteForm, _note),
     "assign": Action(AssignForm, _assign),
     "matter": Action(MatterForm, _matter),
 }
 
+# The field that carries the officer's confirmation of a preview.
+CONFIRM = "confirm"
+
 
 def perform(request: HttpRequest, item: SubjectRequest, action: Action) -> HttpResponse:
-    """Validate the action's form, run it, tell the officer what happened, go back."""
+    """Validate the action's form, run it (after the officer confirmed its preview, where it
+    asks for one), tell the officer what happened, go back."""
     form = action.form(request.POST, **(action.form_kwargs(item) if action.form_kwargs else {}))
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -494,10 +616,62 @@ def perform(request: HttpRequest, item: SubjectRequest, action: Action) -> HttpR
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else str(error))
         return redirect(action.back, item.reference)
+    officer, data = staff_user(request), form.cleaned_data
     try:
-        done = action.run(item, staff_user(request), form.cleaned_data)
+        if action.confirm is None or not action.confirm(item, data):
+            done = action.run(item, officer, data)
+        else:
+            confirmed = str(request.POST.get(CONFIRM, ""))
+            rehearsal = rehearse(item, lambda: action.run(item, officer, data), confirmed=confirmed)
+            if not rehearsal.done:
+                return _preview(request, item, action, rehearsal, data, stale=bool(confirmed))
+            done = rehearsal.result
     except RequestError as exc:
         messages.error(request, str(exc))
     else:
         messages.add_message(request, done.level, done.text)
     return redirect(action.back, item.reference)
+
+
+def _preview(
+    request: HttpRequest,
+    item: SubjectRequest,
+    action: Action,
+    rehearsal: Rehearsal[Done],
+    data: Data,
+    *,
+    stale: bool,
+) -> HttpResponse:
+    """What the action would send, in the request's language, and the same form to confirm it.
+    ``stale``: the officer confirmed an earlier preview, but the case has changed since."""
+    # The rehearsal changed this object before it was rolled back: the case as it is.
+    item = SubjectRequest.objects.get(pk=item.pk)
+    names = dict(settings.LANGUAGES)
+    package = item.packages.filter(deleted_at__isnull=True).first()
+    return render(
+        request,
+        "staff/case_preview.html",
+        {
+            "item": item,
+            "title": action.title,
+            "letters": [
+                {"letter": letter, "language_name": names.get(letter.language, letter.language)}
+                for letter in rehearsal.letters
+            ],
+            "resend": [
+                (key, value)
+                for key, values in request.POST.lists()
+                if key not in ("csrfmiddlewaretoken", CONFIRM)
+                for value in values
+            ],
+            "confirm_name": CONFIRM,
+            "fingerprint": rehearsal.fingerprint,
+            "stale": stale,
+            **(action.shows(item, data) if action.shows else {}),
+            # Sending the answer: its report as it will go, beside the letter.
+            "report": action is ACTIONS["release"]
+            and package is not None
+            and answers.REPORT in package.manifest.get("files", {}),
+        },
+        status=409 if stale else 200,
+    )

@@ -50,6 +50,7 @@ from dsr.staff_forms import (
     ObjectionDecisionForm,
     ProposalForm,
     RedactForm,
+    RedactionForm,
     RefusalForm,
     SendBackForm,
     SkipForm,
@@ -208,10 +209,34 @@ def case_package(request: HttpRequest, reference: str) -> HttpResponse:
             "package": package,
             "files": files,
             "rebuilding": package is None and item.packages.exists() and item.is_open,
-            "redactions": item.redactions.select_related("officer"),
+            "redactions": [
+                {
+                    "redaction": redaction,
+                    "form": RedactionForm(row=redaction.pk, action="withdraw_redaction"),
+                }
+                for redaction in item.redactions.select_related("officer")
+            ],
             "form": RedactForm(**redact_form_kwargs(item)),
         },
     )
+
+
+@staff_required
+def case_report(request: HttpRequest, reference: str) -> HttpResponse:
+    """``report.pdf`` of the answer package that would be sent, as the requester will get it
+    (the preview of "Send the answer" links here)."""
+    item = _case(reference)
+    package = item.packages.filter(deleted_at__isnull=True).first()
+    if package is None:
+        raise Http404
+    audit.staff_viewed(item.pk, staff_user(request).pk, "report")
+    try:
+        report = answers.report_pdf(package)
+    except FileRefused as exc:
+        return render(request, "dsr/file_refused.html", {"message": str(exc)}, status=409)
+    response = HttpResponse(report, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{item.reference}-report.pdf"'
+    return response
 
 
 @require_POST

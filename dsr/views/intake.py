@@ -25,7 +25,7 @@ from dsr.models import AgentAuthority, Status, SubjectRequest
 from dsr.rights import RIGHTS, Right
 from dsr.services import verification
 from dsr.services.intake import AgentDetails, Intake, SubjectDetails, submit_request
-from dsr.views.access import grant_status_access
+from dsr.views.access import grant_status_access, in_request_language
 
 PENDING = "dsr_pending_request"
 
@@ -256,6 +256,9 @@ def announce_code(request: HttpRequest, wait: int, sent: str) -> None:
 
 def verify_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
+    pending = find_by_token(token, "verify")
+    if pending is not None:
+        in_request_language(request, pending.request)
     if request.method != "POST":
         return render(request, "dsr/verify_link.html", {"token": token})
     outcome, subject_request = verification.verify_with_link(token)
@@ -269,6 +272,7 @@ def confirm_agent(request: HttpRequest, token: str) -> HttpResponse:
     challenge = find_by_token(token, "confirm_agent")
     if challenge is None:
         return render(request, "dsr/link_invalid.html", {"outcome": Outcome.NONE}, status=410)
+    in_request_language(request, challenge.request)
     if request.method != "POST":
         return render(
             request, "dsr/confirm_agent.html", {"token": token, "pending": challenge.request}

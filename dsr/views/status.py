@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,7 +44,7 @@ from dsr.services import (
     transmission,
     withdrawal,
 )
-from dsr.views.access import grant_status_access, may_see
+from dsr.views.access import grant_status_access, in_request_language, may_see
 from dsr.views.intake import announce_code, code_error, too_many_at
 
 # What the requester sees of the history: their own steps, not the officers' internals.
@@ -104,6 +105,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     subject_request = _load(request, token)
     if subject_request is None:
         return _not_open(request, token)
+    in_request_language(request, subject_request)
     if not may_see(request, subject_request):
         return _unlock(request, token, subject_request)
     clock = clock_for(subject_request)
@@ -126,7 +128,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                 for r in subject_request.requested_rights.all()
             ],
             "events": _steps(subject_request),
-            "explanation": clock.explain(subject_request.language),
+            # In the page's language: the request's, unless the person chose another.
+            "explanation": clock.explain(translation.get_language() or subject_request.language),
             "messages_list": subject_request.messages.all(),
             "open_question": open_question,
             "reply_form": ReplyForm() if open_question else None,
@@ -249,6 +252,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     subject_request = _load(request, token)
     if subject_request is None or not may_see(request, subject_request):
         return redirect("dsr:status", token)
+    in_request_language(request, subject_request)
     try:
         withdrawal.withdraw(subject_request)
     except RequestError as exc:
@@ -263,6 +267,7 @@ def reply(request: HttpRequest, token: str) -> HttpResponse:
     subject_request = _load(request, token)
     if subject_request is None or not may_see(request, subject_request):
         return redirect("dsr:status", token)
+    in_request_language(request, subject_request)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -290,6 +295,7 @@ def download(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     subject_request = _load(request, token)
     if subject_request is None:
         return _not_open(request, token)
+    in_request_language(request, subject_request)
     if not may_see(request, subject_request):
         return redirect("dsr:status", token)  # the e-mailed code first
     package = AnswerPackage.objects.filter(pk=pk, request=subject_request).first()

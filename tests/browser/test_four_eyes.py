@@ -61,6 +61,9 @@ def test_a_refusal_is_proposed_by_one_officer_and_sent_by_another(officer_page, 
 
     second.goto(case)
     second.get_by_role("button", name="Approve proposal").click()
+    # The approval sends the refusal: its letter is shown first, and confirmed.
+    expect(second.locator(".preview-letter")).to_contain_text("You said it is to keep us busy.")
+    second.get_by_role("button", name="Confirm and send").click()
     expect(second.locator("#case-status")).to_have_text("Refused")
     refused = SubjectRequest.objects.get(pk=item.pk).events.get(kind=EventKind.REFUSED)
     assert refused.actor == bruno

@@ -100,6 +100,9 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     other = log_in(browser, live_server, ben, ben_secret)
     other.goto(f"/staff/requests/{item.reference}/")
     other.get_by_role("button", name="Approve proposal").click()
+    # Before it cannot be undone: what each system will erase and keep, then confirm.
+    expect(other.locator('#preview-erasure [data-system="crm"]')).to_contain_text("3 records")
+    other.get_by_role("button", name="Confirm", exact=True).click()
     expect(other.locator(".alert-success")).to_be_visible()
     chat = item.jobs.get(system="chat", action="erase")
     assert chat.status == JobStatus.FAILED
@@ -114,6 +117,8 @@ def test_two_officers_erase_an_overdue_request(browser, live_server, systems, ou
     assert chat.status == JobStatus.SUCCEEDED
     assert SubjectRequest.objects.get(pk=item.pk).status == Status.IN_REVIEW
     page.get_by_role("button", name="Complete and send the letter").click()
+    expect(page.locator(".preview-letter")).to_contain_text(item.reference)
+    page.get_by_role("button", name="Confirm and send").click()
     expect(page.locator(".alert-success")).to_contain_text("completed")
     letters = page.locator("#letters")
     expect(letters).to_contain_text("erika@example.org")

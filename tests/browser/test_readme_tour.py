@@ -103,6 +103,7 @@ def test_the_five_minute_tour(browser, live_server, demo):
     shot(staff, "tour-4-package")
     staff.goto(f"/staff/requests/{item.reference}/")
     staff.get_by_role("button", name="Send the answer").click()
+    staff.get_by_role("button", name="Confirm and send").click()  # after its preview
     expect(staff.locator("#case-status")).to_have_text("Completed")
 
     # 5. Download the answer as the subject (the link in the e-mail, then the e-mailed code).

@@ -15,7 +15,7 @@ from dsr.services import jobs, notices, rectification, restriction, verification
 from tests.connectors import sources
 from tests.factories import approve_erasure, make_officer, submit
 from tests.fixtures.celery import purge_queues, wait_for
-from tests.helpers import code_in
+from tests.helpers import code_in, post_confirmed
 
 pytestmark = [
     pytest.mark.redis,
@@ -307,8 +307,10 @@ def test_officers_work_the_jobs_from_the_case_page(client, fake_system, outbox, 
     case = reverse("staff:case", args=[item.reference])
     assert "needs an officer's approval" in client.get(case).content.decode()
     settings.DSR_FOUR_EYES = []  # one officer approves here; four eyes: tests/dsr/test_four_eyes
-    client.post(
-        reverse("staff:case_action", args=[item.reference, "erasure"]), {"reason": "All clear."}
+    post_confirmed(
+        client,
+        reverse("staff:case_action", args=[item.reference, "erasure"]),
+        {"reason": "All clear."},
     )
     failed = item.jobs.get(status=JobStatus.FAILED)
     page = client.get(case).content.decode()

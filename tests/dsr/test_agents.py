@@ -12,7 +12,7 @@ from dsr.models import EventKind, FileKind, RequestFile, Status
 from dsr.services import agent_evidence, questions, verification
 from dsr.services.intake import AgentDetails, Intake, SubjectDetails, submit_request
 from tests.factories import PASSWORD, make_officer, submit
-from tests.helpers import code_in, login_with_totp, path_of
+from tests.helpers import code_in, login_with_totp, path_of, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,7 +86,8 @@ def test_accepted_evidence_with_a_reason_verifies_the_agents_request(outbox, cli
         agent_evidence.accept_evidence(evidence, officer=officer, reason="  ")
 
     login_with_totp(client, officer.email, PASSWORD, secret)
-    client.post(
+    post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "evidence"]),
         {"file": evidence.pk, "accepted": "1", "reason": "Notarised power of attorney, 2026."},
     )

@@ -17,7 +17,7 @@ from dsr.services.completion import complete
 from dsr.services.intake import Intake, SubjectDetails, submit_request
 from tests.dsr.test_letter_language import english_in
 from tests.factories import PASSWORD, make_officer, second_officer, submit
-from tests.helpers import code_in, login_with_totp
+from tests.helpers import code_in, login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -194,7 +194,8 @@ def test_the_case_page_shows_the_tasks_and_the_activities_that_decide(client, ou
     action = reverse("staff:case_action", args=[item.reference, "decision_review"])
     assert f'action="{action}"' in page
 
-    response = client.post(
+    response = post_confirmed(
+        client,
         action,
         {
             "activity": ACTIVITY,
@@ -213,7 +214,7 @@ def test_the_case_page_shows_the_tasks_and_the_activities_that_decide(client, ou
     queue = reverse("staff:cases")
     assert item.reference in client.get(f"{queue}?right=automated_decision").content.decode()
     assert item.reference not in client.get(f"{queue}?right=objection").content.decode()
-    client.post(reverse("staff:case_action", args=[item.reference, "complete"]))
+    post_confirmed(client, reverse("staff:case_action", args=[item.reference, "complete"]))
     item.refresh_from_db()
     assert item.status == Status.COMPLETED
     stats = client.get(reverse("staff:stats")).content.decode()

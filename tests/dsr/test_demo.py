@@ -11,7 +11,7 @@ from dsr.demo import DEMO_PASSWORD, load_demo, load_full_demo
 from dsr.demo_systems import DEMO_SUBJECT
 from dsr.models import Controller
 from dsr.services import verification
-from tests.helpers import login_with_totp
+from tests.helpers import login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -402,7 +402,8 @@ def test_a_restriction_in_the_demo_chat_is_an_officers_decision_never_restricted
 
     if decision == "another_way":
         # The officer had the chat vendor lock her transcripts, and records how (the form).
-        client.post(
+        post_confirmed(
+            client,
             reverse("staff:case_action", args=[item.reference, "done_by_hand"]),
             {"job": chat.pk, "note": "The chat vendor locked her transcripts on our request."},
         )

@@ -17,7 +17,7 @@ from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
 from dsr.services.withdrawal import withdraw
 from tests.factories import PASSWORD, make_officer, second_officer, submit
-from tests.helpers import code_in, login_with_totp
+from tests.helpers import code_in, confirmation, login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,6 +95,28 @@ def test_the_approval_page_lists_what_each_system_will_erase_and_keep(systems, o
     assert erase.result["retained"][0]["erase_after"] == UNTIL.isoformat()
 
 
+def test_the_approval_is_confirmed_on_a_page_that_shows_what_each_system_will_do(
+    systems, outbox, settings
+):
+    settings.DSR_FOUR_EYES = []  # one officer approves: the approval takes effect at once
+    officer, secret = make_officer()
+    item = verified(outbox, right="erasure", details=ALL)
+    client = Client()
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    url = reverse("staff:case_action", args=[item.reference, "erasure"])
+    data = {"reason": "No exception beyond the tax records."}
+    page = client.post(url, data).content.decode()
+    assert "Check before you confirm: Approve the erasure" in page
+    shown = page[page.index('id="preview-erasure"') :]
+    assert 'data-system="shop"' in shown
+    assert "§ 147 Abs. 1 Nr. 4, Abs. 3 AO" in shown
+    assert 'id="preview-no-letter"' in page  # the letter comes when the request completes
+    assert set(item.jobs.filter(action="erase").values_list("status", flat=True)) == {"pending"}
+    client.post(url, {**data, "confirm": confirmation(page)})
+    assert item.events.get(kind=EventKind.APPROVED).actor == officer
+    assert effects(systems)  # now it erased
+
+
 def test_a_system_that_cannot_say_in_advance_or_failed_is_shown_so(systems, settings, outbox):
     settings.DSR_CONNECTORS["shop"]["OPTIONS"]["previews"] = False
     settings.DSR_CONNECTORS["newsletter"]["OPTIONS"]["fail"] = "permanent"
@@ -159,7 +181,8 @@ def test_erasure_waits_for_the_same_persons_open_access_answer_unless_an_officer
     assert "the erasure waits for it" in listed
     with pytest.raises(RequestError, match="reasons"):
         erasure_approval.go_ahead(item, officer=officer, reason="  ")
-    response = client.post(
+    response = post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "erasure_go_ahead"]),
         {"reason": "The person wrote that the erasure must not wait for the copy."},
     )

@@ -11,7 +11,7 @@ from dsr.services import retention
 from tests.dsr.test_intake import file_request
 from tests.factories import PASSWORD, make_officer, second_officer, submit
 from tests.form_markup import by_id, duplicate_ids, elements, label_for
-from tests.helpers import login_with_totp
+from tests.helpers import login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,7 +184,7 @@ def test_a_row_form_posts_the_plain_names_its_action_reads(client, officer):
     skip = reverse("staff:case_action", args=[item.reference, "skip"])
     refused = client.post(skip, {"job": jobs[0].pk}, follow=True).content.decode()
     assert "Reason for skipping: This field is required." in refused
-    client.post(skip, {"job": jobs[0].pk, "reason": "Decommissioned in 2024."})
+    post_confirmed(client, skip, {"job": jobs[0].pk, "reason": "Decommissioned in 2024."})
     jobs[0].refresh_from_db()
     assert (jobs[0].status, jobs[0].skipped_reason) == (
         JobStatus.SKIPPED,

@@ -23,7 +23,7 @@ from dsr.models import (
 )
 from dsr.services import answers, forwarding, verification
 from tests.factories import PASSWORD, make_officer, submit
-from tests.helpers import code_in, login_with_totp, path_of
+from tests.helpers import code_in, login_with_totp, path_of, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,8 @@ def test_a_joint_controller_gets_the_signed_request_and_the_person_a_letter_in_g
     page = one_line(client.get(reverse("staff:case", args=[item.reference])).content.decode())
     assert "Forwarding to another controller" in page
     facebook = OtherController.objects.get(name="Facebook Ireland Ltd")
-    client.post(
+    post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "forward"]),
         {"party": facebook.pk, "note": "Pixel data only, please."},
     )
@@ -124,8 +125,10 @@ def test_a_joint_controller_gets_the_signed_request_and_the_person_a_letter_in_g
     assert "We cannot confirm this message" in forged.content.decode()
 
     # Once is enough: a second forwarding to the same controller is refused.
-    client.post(
-        reverse("staff:case_action", args=[item.reference, "forward"]), {"party": facebook.pk}
+    post_confirmed(
+        client,
+        reverse("staff:case_action", args=[item.reference, "forward"]),
+        {"party": facebook.pk},
     )
     assert Forwarding.objects.filter(request=item).count() == 1
 

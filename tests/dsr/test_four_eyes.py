@@ -18,7 +18,7 @@ from dsr.services import decisions, erasure_approval, verification
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
-from tests.helpers import code_in, login_with_totp
+from tests.helpers import code_in, login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -407,7 +407,7 @@ def test_a_rejection_of_the_objection_is_checked_when_proposed(officers, outbox,
 
 
 def act(client, item, action, data):
-    return client.post(reverse("staff:case_action", args=[item.reference, action]), data)
+    return post_confirmed(client, reverse("staff:case_action", args=[item.reference, action]), data)
 
 
 def test_officers_propose_and_approve_on_the_case_page(officers, outbox):

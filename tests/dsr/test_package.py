@@ -8,6 +8,7 @@ import zipfile
 
 import jsonschema
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
@@ -262,7 +263,8 @@ def test_the_answer_is_downloaded_only_after_release_by_the_requester_until_it_e
         session = later.session
         session["dsr_status_access"] = {str(item.pk): 9e12}
         session.save()
-        expired = later.get(url, headers={"accept-language": "de"})
+        later.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # the person chose German
+        expired = later.get(url)
         assert expired.status_code == 410
         assert "nicht mehr verfügbar" in expired.content.decode()
         assert answers.purge_expired() == 1
@@ -526,7 +528,8 @@ def test_another_persons_package_file_put_in_place_is_refused_with_an_audit_entr
     _replace(mine, _stored(theirs))  # someone with write access to the storage, not the key
     url = _released_download(client, mine)
 
-    response = client.get(url, headers={"accept-language": "de"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # the person chose German
+    response = client.get(url)
 
     assert response.status_code == 409
     assert "Diese Datei kann nicht zugestellt werden" in response.content.decode()
@@ -649,3 +652,76 @@ def test_a_column_named_like_a_formula_and_a_category_that_climbs_out_are_neutra
     assert '=HYPERLINK("http://evil")' not in header
     manifest = json.loads(archive.read("manifest.json"))
     assert notes in manifest["files"]
+
+
+def test_a_redaction_is_withdrawn_before_release_and_the_package_built_again_without_it(
+    crm, outbox
+):
+    from dsr.core.errors import RequestError
+    from dsr.models import EventKind
+    from dsr.services import answers
+
+    officer, _ = make_officer()
+    package = answered(outbox)
+    item = package.request
+    answers.redact(item, officer=officer, text="Erika", reason="Too wide, as it turned out.")
+    redacted = item.packages.get(deleted_at__isnull=True)
+    assert "Erika" not in unpack(redacted).read("data.json").decode()
+    redaction = item.redactions.get()
+    with pytest.raises(RequestError, match="reason"):
+        answers.withdraw_redaction(redaction, officer=officer, reason="  ")
+
+    answers.withdraw_redaction(redaction, officer=officer, reason="It was her own name.")
+    assert not item.redactions.exists()
+    redacted.refresh_from_db()
+    assert redacted.deleted_at is not None
+    assert not default_storage.exists(redacted.storage_name)
+    rebuilt = item.packages.get(deleted_at__isnull=True)
+    archive = unpack(rebuilt)
+    assert "Erika" in archive.read("data.json").decode()
+    assert not json.loads(archive.read("manifest.json")).get("redactions")
+    event = item.events.get(kind=EventKind.REDACTION_WITHDRAWN)
+    assert (event.actor, event.reason) == (officer, "It was her own name.")
+    assert "Erika" not in json.dumps(event.data)
+    with pytest.raises(RequestError, match="already been withdrawn"):
+        answers.withdraw_redaction(redaction, officer=officer, reason="Twice.")
+
+    # Once the answer is sent, what it held is final.
+    answers.redact(item, officer=officer, text="Mustermann", reason="Another try.")
+    final = item.packages.get(deleted_at__isnull=True)
+    answers.release(final, officer=officer)
+    with pytest.raises(RequestError, match="already been sent"):
+        answers.withdraw_redaction(item.redactions.get(), officer=officer, reason="Too late.")
+    assert item.redactions.count() == 1
+
+
+def test_sending_the_answer_is_previewed_with_its_report_and_renewing_it_too(crm, outbox, client):
+    from dsr.models import EventKind
+    from tests.helpers import confirmation
+
+    officer, secret = make_officer()
+    package = answered(outbox)
+    item = package.request
+    login_with_totp(client, officer.email, PASSWORD, secret)
+    release = reverse("staff:case_action", args=[item.reference, "release"])
+    preview = client.post(release)
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Check before you confirm: Send the answer" in page
+    assert f"Your answer to request {item.reference} is ready" in page
+    report_url = reverse("staff:case_report", args=[item.reference])
+    assert f'href="{report_url}"' in page
+    report = client.get(report_url)
+    assert report["Content-Type"] == "application/pdf"
+    assert report.content == unpack(package).read("report.pdf")  # the very file that goes
+    assert AnswerPackage.objects.get(pk=package.pk).released_at is None
+
+    client.post(release, {"confirm": confirmation(page)})
+    assert AnswerPackage.objects.get(pk=package.pk).released_at is not None
+    # The sent answer's report is no longer offered as a preview of the next step.
+    reissue = reverse("staff:case_action", args=[item.reference, "reissue"])
+    page = client.post(reissue).content.decode()
+    assert "Check before you confirm: Renew the download" in page
+    assert 'id="preview-report"' not in page
+    client.post(reissue, {"confirm": confirmation(page)})
+    assert item.events.filter(kind=EventKind.ANSWER_REISSUED).exists()

@@ -20,7 +20,7 @@ from dsr.services import extension, jobs, outcomes, questions, verification, wit
 from dsr.services.completion import complete
 from dsr.services.refusals import Refusal, refuse
 from tests.factories import PASSWORD, UserFactory, submit
-from tests.helpers import login_with_password, login_with_totp
+from tests.helpers import login_with_password, login_with_totp, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -360,7 +360,8 @@ def test_the_extension_form_requires_its_ground(shop, officer, client):
         )
         assert "Effort or workload alone is not a ground" in refused.content.decode()
         assert not SubjectRequest.objects.get(pk=item.pk).extended
-        client.post(
+        post_confirmed(
+            client,
             url,
             {
                 "reasons": "Fourteen requests at once.",

@@ -15,7 +15,7 @@ from dsr.models import EventKind, FileKind, RequestEvent, RequestFile, Status, S
 from dsr.services import extension, questions, verification
 from dsr.services.intake import AgentDetails
 from tests.factories import PASSWORD, UserFactory, make_officer, submit
-from tests.helpers import code_in, login_with_totp, path_of
+from tests.helpers import code_in, login_with_totp, path_of, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,7 +211,8 @@ def test_an_id_document_needs_a_reason_is_stored_encrypted_and_deleted_after_the
     view = client.get(reverse("staff:case_file", args=[item.reference, document.pk]))
     assert view.content == PDF
 
-    client.post(
+    post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "decide"]),
         {"file": document.pk, "accepted": "1", "reason": "Name and birth date match."},
     )
@@ -360,7 +361,8 @@ def test_an_officer_verifies_manually_with_a_reason(client, outbox):
     client.post(reverse("staff:case_action", args=[item.reference, "verify"]), {"reason": ""})
     item.refresh_from_db()
     assert item.status == Status.AWAITING_VERIFICATION
-    client.post(
+    post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "verify"]),
         {"reason": "Called back on the number in the contract."},
     )

@@ -29,7 +29,7 @@ from tests.dsr.test_intake import file_request
 from tests.dsr.test_letter_language import untranslated
 from tests.dsr.test_package import crm  # noqa: F401  (the fixture: a real SQL CRM)
 from tests.factories import PASSWORD, make_officer, submit
-from tests.helpers import code_in, login_with_totp, path_of
+from tests.helpers import code_in, login_with_totp, path_of, post_confirmed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,7 +196,8 @@ def test_an_officer_records_that_transmission_is_not_feasible_and_the_letter_say
     assert "Alte Bank AG" in page
     assert "Record: not technically feasible" in page
     assert 'id="left-out"' in page  # what the portability answer leaves out, and why
-    client.post(
+    post_confirmed(
+        client,
         reverse("staff:case_action", args=[item.reference, "transmission_not_feasible"]),
         {"reason": reason},
     )
