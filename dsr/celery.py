@@ -85,4 +85,7 @@ def warm_up(**kwargs: Any) -> None:
     except Exception as exc:  # the task that needs the system says what is wrong
         log.warning("connectors not built ahead of the first task (%s)", type(exc).__name__)
     if RENDERING_QUEUES & set(app.amqp.queues.consume_from or QUEUES):
-        pdf.warm(STYLESHEET)
+        try:
+            pdf.warm(STYLESHEET)
+        except Exception as exc:  # never a reason not to start: the first PDF pays instead
+            log.warning("PDF rendering not warmed up (%s)", type(exc).__name__)

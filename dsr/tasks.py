@@ -64,7 +64,8 @@ def send_digest_task(user_id: int, day: str) -> bool:
 
 @shared_task(name="dsr.tasks.purge_orphan_uploads")
 def purge_orphan_uploads_task() -> int:
-    """Uploads whose request was never saved (the transaction rolled back)."""
+    """Stored uploads, export pages and packages no row refers to (the row's insert failed
+    or its transaction rolled back, or the process died between the file and the row)."""
     return purge_orphans()
 
 

@@ -32,10 +32,12 @@ from dsr.exports.values import label_text, show
 from dsr.models import SubjectRequest
 from dsr.rights import RIGHTS, Right
 
-# More records than this: the first ones as an example, and the CSV's name for all of them.
-# What a person reads in a report; the CSV and data.json hold every record, and each printed
-# row costs the PDF as much layout as a page of text.
+# Up to this many records, a category's table is printed whole; more, and its first
+# SAMPLE_ROWS are printed as an example, with the CSV's name for all of them. What a person
+# reads in a report: the CSV and data.json hold every record, and each printed row costs the
+# PDF's layout about as much as the rest of a page.
 TABLE_ROWS = 10
+SAMPLE_ROWS = 5
 # More columns than this do not fit across an A4 page: each record becomes a block of
 # label: value rows instead, so every column is shown, none cut off or squeezed.
 TABLE_COLUMNS = 6
@@ -78,12 +80,14 @@ def _tables(
             else {"name": name, "label": ""}
             for name in names
         ]
+        total = sum(p.records for p in parts)
+        printed = rows[: TABLE_ROWS if total <= TABLE_ROWS else SAMPLE_ROWS]
         shown = [
             [
                 show(row.get(name), declared.get(name), row, time_zone=time_zone, hidden=hidden)
                 for name in names
             ]
-            for row in rows[:TABLE_ROWS]
+            for row in printed
         ]
         tables.setdefault(system, []).append(
             {
@@ -93,7 +97,7 @@ def _tables(
                 "rows": shown,
                 "records": [list(zip(columns, row, strict=True)) for row in shown],
                 "blocks": len(columns) > TABLE_COLUMNS,
-                "total": sum(p.records for p in parts),
+                "total": total,
                 "csv": data_file(system, category),
             }
         )
@@ -188,7 +192,6 @@ def render(
                 "manifest": manifest,
                 "withheld": withheld(manifest.get("withheld", ())),
                 "today": timezone.now(),
-                "table_rows": TABLE_ROWS,
             },
         )
         return pdf.render(html, stylesheet=STYLESHEET)

@@ -319,3 +319,27 @@ def test_the_report_names_one_competent_authority_as_the_letters_do(shop, outbox
     shown = flat(answered(outbox, language="de").read("report.pdf"))
     assert "(LDI NRW)" in shown
     assert "(BfDI)" not in shown
+
+
+def test_a_small_category_is_printed_whole_and_a_large_one_as_an_example():
+    from dsr.exports.report import SAMPLE_ROWS, TABLE_ROWS
+
+    item = submit(email=SUBJECT, language="nl")
+    small = [{"id": n, "item": f"Koffer {n}"} for n in range(1, TABLE_ROWS + 1)]
+    large = [{"id": n, "body": f"Bericht {n}"} for n in range(1, 4 * TABLE_ROWS)]
+    grouped = {
+        ("shop", "orders"): [stored_part(small)],
+        ("shop", "messages"): [stored_part(large)],
+    }
+    manifest = {"systems": {"shop": {"status": "found", "records": len(small) + len(large)}}}
+
+    shown = flat(render(item, manifest, grouped))
+
+    assert all(f"Koffer {n}" in shown for n in range(1, TABLE_ROWS + 1))
+    assert shown.count("te veel om ze hier allemaal af te drukken") == 1  # the large one
+    printed = [n for n in range(1, len(large) + 1) if f"Bericht {n} " in shown + " "]
+    assert printed == list(range(1, SAMPLE_ROWS + 1))
+    assert (
+        f"{len(large)} records: te veel om ze hier allemaal af te drukken. De eerste "
+        f"{SAMPLE_ROWS} volgen; ze staan allemaal in het bestand data/shop/messages.csv."
+    ) in shown

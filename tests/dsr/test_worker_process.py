@@ -45,3 +45,28 @@ def test_a_worker_process_builds_the_answer_package(worker_process, outbox, sett
         app.conf.task_always_eager = True
         registry.reset()
     assert SubjectRequest.objects.get(pk=item.pk).status == Status.IN_REVIEW
+
+
+def test_a_worker_process_sets_up_pdf_rendering_before_its_first_task(worker_process):
+    """WeasyPrint's set-up (its imports, fontconfig and Pango: about a second) is paid when a
+    pool process starts, not by the first answer package it builds."""
+    import subprocess
+    import time
+    from pathlib import Path
+
+    worker = worker_process()
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(worker.process.pid)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert len(children) == 1  # --concurrency 1
+    maps = Path(f"/proc/{children[0]}/maps")
+    deadline = time.monotonic() + 30
+    while "libpango" not in maps.read_text():
+        assert time.monotonic() < deadline, "the pool process never loaded Pango"
+        time.sleep(0.2)
+    # No task was sent: the pool process did it at its start, not the main process (whose
+    # memory every pool process shares).
+    assert "libpango" not in Path(f"/proc/{worker.process.pid}/maps").read_text()
