@@ -77,6 +77,9 @@ def test_the_second_officer_is_e_mailed_to_approve_and_the_proposer_is_told(offi
 
     second.goto(path_of(link))
     second.get_by_role("button", name="Approve proposal").click()
+    # The approval sends the refusal: its letter is shown first, and confirmed.
+    expect(second.locator(".preview-letter")).to_be_visible()
+    second.get_by_role("button", name="Confirm and send").click()
     expect(second.locator("#case-status")).to_have_text("Refused")
     refused = SubjectRequest.objects.get(pk=item.pk).events.get(kind=EventKind.REFUSED)
     assert (refused.actor, refused.data["proposed_by"]) == (bruno, olivia.pk)
