@@ -25,7 +25,7 @@ from dsr.models import (
     SupervisoryAuthority,
 )
 from dsr.models.letters import LetterKind
-from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
+from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS
 from dsr.placeholders import REQUIRED, VARIABLES, problems
 
 
@@ -135,7 +135,19 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
                 ]
             },
         ),
-        *translated_fieldsets(TRANSLATED_FIELDS),
+        # In the order of the English texts above.
+        *translated_fieldsets(
+            (
+                "name",
+                "purpose",
+                "legitimate_interest",
+                "data_categories",
+                "data_source",
+                "retention",
+                "automated_logic",
+                "automated_consequences",
+            )
+        ),
     ]
 
     @admin.display(description=gettext_lazy("systems"))

@@ -90,7 +90,10 @@ def test_a_new_officer_is_invited_signs_up_by_the_link_and_lands_on_the_overview
 
 
 def test_roles_change_and_an_account_is_deactivated(admin_client):
-    olivia, _ = make_officer(email="olivia@example.org")
+    olivia, olivia_secret = make_officer(email="olivia@example.org")
+    olivias = Client()
+    login_with_totp(olivias, olivia.email, PASSWORD, olivia_secret)
+    assert olivias.get(reverse("staff:dashboard")).status_code == 200
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         admin_client.post(reverse("staff:user_role", args=[olivia.pk]), {"role": "admin"})
@@ -108,6 +111,7 @@ def test_roles_change_and_an_account_is_deactivated(admin_client):
     with TestCase.captureOnCommitCallbacks(execute=True):
         admin_client.post(reverse("staff:user_deactivate", args=[olivia.pk]))
     assert not User.objects.get(pk=olivia.pk).is_active
+    assert olivias.get(reverse("staff:dashboard")).status_code == 302  # signed out
     changes = [e.data["change"] for e in AuditEntry.objects.filter(kind=AuditKind.STAFF_ACCOUNT)]
     assert changes == ["role", "role", "deactivated"]
     assert "olivia" not in str([e.data for e in AuditEntry.objects.all()])
