@@ -123,6 +123,8 @@ class TranslatedTextsForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class ProcessingActivityForm(TranslatedTextsForm):
     translated_fields = TRANSLATED_FIELDS
+    # Declared in the class body (a class body's locals() is its namespace): the form's
+    # metaclass collects them like fields written out by hand, as the admin requires.
     locals().update(language_fields(ProcessingActivity, TRANSLATED_FIELDS))
 
     systems = forms.MultipleChoiceField(

@@ -123,6 +123,16 @@ def test_roles_change_and_an_account_is_deactivated(admin_client):
     assert User.objects.get(pk=admin_client.admin.pk).is_active
 
 
+def test_a_colleague_on_the_staff_already_is_not_invited_again(admin_client, outbox):
+    make_officer(email="olivia@example.org")
+    response = admin_client.post(
+        reverse("staff:users"), {"email": "olivia@example.org", "role": "admin", "language": "en"}
+    )
+    assert "on the staff already" in response.content.decode()
+    assert not User.objects.get(email="olivia@example.org").has_perm("accounts.configure_portal")
+    assert not outbox.to("olivia@example.org")
+
+
 def test_officers_do_not_manage_staff(client):
     officer, secret = make_officer()
     login_with_totp(client, officer.email, PASSWORD, secret)
