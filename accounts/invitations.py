@@ -1,12 +1,14 @@
 """Staff invitations: the only way a staff member enrols an authenticator.
 
 Without them, whoever knew a new officer's password could set up their own TOTP and pass the
-staff gate. A privacy admin (the action on the users list in the admin, accounts.admin) or the
-operator (``manage.py dsr_staff_invite``) issues one; it is e-mailed, as owed work, to the
-officer's verified address with a signed link that expires after ``DSR_STAFF_INVITE_HOURS``.
-Opened by the officer signed in to that account, it opens the enrolment pages for that session
-only, and the first authenticator added uses it up. Issuing a new invitation revokes the older
-ones, and so does losing the staff role.
+staff gate. A privacy admin (the staff page, accounts.staff_accounts, or the action on the
+users list in the admin, accounts.admin) or the operator (``manage.py dsr_staff_invite``)
+issues one; it is e-mailed, as owed work, to the officer's verified address with a signed link
+that expires after ``DSR_STAFF_INVITE_HOURS``. Opened by the officer signed in to that account,
+it opens the enrolment pages for that session only, and the first authenticator added uses it
+up. A new officer's account has no password yet: the link is where they choose one
+(``for_signup``, ``sign_up``). Issuing a new invitation revokes the older ones, and so does
+losing the staff role.
 """
 
 from datetime import datetime, timedelta

@@ -112,6 +112,11 @@ def invite(*, email: str, role: Role, language: str, by: User) -> StaffInvitatio
         raise RequestError(
             _("%(user)s is deactivated: activate the account again first.") % {"user": user}
         )
+    elif role_of(user) is not None and is_mfa_enabled(user):
+        raise RequestError(
+            _("%(user)s is on the staff already, with two-factor authentication set up.")
+            % {"user": user}
+        )
     elif role_of(user) is not None and role_of(user) != role:
         raise RequestError(
             _("%(user)s already has a staff role: change it in the list.") % {"user": user}

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from connectors import registry
-from dsr.admin_forms import ProcessingActivityForm, RecipientForm, translated_fieldsets
+from dsr.admin_forms import (
+    ControllerForm,
+    OtherControllerForm,
+    ProcessingActivityForm,
+    RecipientForm,
+    translated_fieldsets,
+)
 from dsr.core import letters
 from dsr.models import (
     Controller,
@@ -25,8 +31,9 @@ from dsr.models import (
     Recipient,
     SupervisoryAuthority,
 )
+from dsr.models.forwarding import PARTY_TRANSLATED_FIELDS
 from dsr.models.letters import LetterKind
-from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
+from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS
 from dsr.placeholders import REQUIRED, VARIABLES, problems
 from dsr.services import opendsr_inbound
 
@@ -56,7 +63,26 @@ class SupervisoryAuthorityInline(admin.StackedInline[SupervisoryAuthority, Contr
 
 @admin.register(Controller)
 class ControllerAdmin(admin.ModelAdmin[Controller]):
+    form = ControllerForm
     list_display = ("name", "country", "subdivision", "time_zone", "updated_at")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "address",
+                    "email",
+                    "dpo_name",
+                    "dpo_contact",
+                    "country",
+                    "subdivision",
+                    "time_zone",
+                ]
+            },
+        ),
+        *translated_fieldsets(Controller.TRANSLATED),
+    ]
     inlines = [SupervisoryAuthorityInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -137,7 +163,19 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
                 ]
             },
         ),
-        *translated_fieldsets(TRANSLATED_FIELDS),
+        # In the order of the English texts above.
+        *translated_fieldsets(
+            (
+                "name",
+                "purpose",
+                "legitimate_interest",
+                "data_categories",
+                "data_source",
+                "retention",
+                "automated_logic",
+                "automated_consequences",
+            )
+        ),
     ]
 
     @admin.display(description=gettext_lazy("systems"))
@@ -153,10 +191,32 @@ class ProcessingActivityAdmin(admin.ModelAdmin[ProcessingActivity]):
 class OtherControllerAdmin(admin.ModelAdmin[OtherController]):
     """Joint controllers and customer organisations that requests are forwarded to."""
 
+    form = OtherControllerForm
     list_display = ("name", "kind", "request_email", "language", "active")
     list_filter = ("kind", "active")
     search_fields = ("name", "domains")
     filter_horizontal = ("activities",)
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "kind",
+                    "address",
+                    "request_email",
+                    "language",
+                    "contact_point",
+                    "arrangement",
+                    "activities",
+                    "systems",
+                    "domains",
+                    "active",
+                ]
+            },
+        ),
+        *translated_fieldsets(PARTY_TRANSLATED_FIELDS),
+    ]
 
 
 @admin.register(OpenDSRController)

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from connectors import registry
 from connectors.registry import SystemConfig
 from dsr.core.register import activities_for_system
-from dsr.models import LegalBasis, ProcessingActivity, Recipient
+from dsr.models import Controller, LegalBasis, OtherController, ProcessingActivity, Recipient
+from dsr.models.forwarding import PARTY_TRANSLATED_FIELDS
 from dsr.models.register import RECIPIENT_TRANSLATED_FIELDS, TRANSLATED_FIELDS
 
 SOURCE_LANGUAGE = "en"
@@ -70,6 +71,8 @@ class TranslatedTextsForm(forms.ModelForm):  # type: ignore[type-arg]
     """A model form whose translated texts get one field per language."""
 
     translated_fields: tuple[str, ...] = ()
+    # The text that heads the others in the reader's language (required with any of them).
+    named_by = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,8 +95,8 @@ class TranslatedTextsForm(forms.ModelForm):  # type: ignore[type-arg]
             given = [f for f in self.translated_fields if data.get(translated_name(f, code))]
             # A language's texts without its name would show a German purpose under an
             # English heading: the name comes first.
-            first = self.translated_fields[0]
-            if given and first not in given:
+            first = self.named_by
+            if first and given and first not in given:
                 self.add_error(
                     translated_name(first, code),
                     _("Give the name in %(language)s too, or leave all its texts empty.")
@@ -121,8 +124,25 @@ class TranslatedTextsForm(forms.ModelForm):  # type: ignore[type-arg]
         return super().save(commit)
 
 
+def offer_systems(form: forms.ModelForm) -> None:  # type: ignore[type-arg]
+    """The form's ``systems`` field offers the configured systems by name."""
+    configured = registry.systems()
+    choices = [(alias, system_label(system)) for alias, system in configured.items()]
+    # A system named here earlier but no longer configured stays visible (and can be
+    # unticked) rather than vanishing from the row on the next save.
+    for alias in form.instance.systems or []:
+        if alias not in configured:
+            choices.append((alias, _("%(alias)s (not configured)") % {"alias": alias}))
+    field = form.fields["systems"]
+    assert isinstance(field, forms.MultipleChoiceField)
+    field.choices = choices
+
+
 class ProcessingActivityForm(TranslatedTextsForm):
     translated_fields = TRANSLATED_FIELDS
+    named_by = "name"
+    # Declared in the class body (a class body's locals() is its namespace): the form's
+    # metaclass collects them like fields written out by hand, as the admin requires.
     locals().update(language_fields(ProcessingActivity, TRANSLATED_FIELDS))
 
     systems = forms.MultipleChoiceField(
@@ -160,16 +180,7 @@ class ProcessingActivityForm(TranslatedTextsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        configured = registry.systems()
-        choices = [(alias, system_label(system)) for alias, system in configured.items()]
-        # A system named here earlier but no longer configured stays visible (and can be
-        # unticked) rather than vanishing from the activity on the next save.
-        for alias in self.instance.systems or []:
-            if alias not in configured:
-                choices.append((alias, _("%(alias)s (not configured)") % {"alias": alias}))
-        field = self.fields["systems"]
-        assert isinstance(field, forms.MultipleChoiceField)
-        field.choices = choices
+        offer_systems(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -189,6 +200,59 @@ class RecipientForm(TranslatedTextsForm):
     class Meta:
         model = Recipient
         fields = ("name", "role", "address", "country", "safeguard", "safeguard_detail")
+
+
+class OtherControllerForm(TranslatedTextsForm):
+    translated_fields = PARTY_TRANSLATED_FIELDS
+    locals().update(language_fields(OtherController, PARTY_TRANSLATED_FIELDS))
+
+    systems = forms.MultipleChoiceField(
+        label=gettext_lazy("Systems"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "The systems that hold the data it controls (a forwarding of part of a request "
+            "covers these)."
+        ),
+    )
+
+    class Meta:
+        model = OtherController
+        fields = (
+            "name",
+            "kind",
+            "address",
+            "request_email",
+            "language",
+            "contact_point",
+            "arrangement",
+            "activities",
+            "systems",
+            "domains",
+            "active",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_systems(self)
+
+
+class ControllerForm(TranslatedTextsForm):
+    translated_fields = Controller.TRANSLATED
+    locals().update(language_fields(Controller, Controller.TRANSLATED))
+
+    class Meta:
+        model = Controller
+        fields = (
+            "name",
+            "address",
+            "email",
+            "dpo_name",
+            "dpo_contact",
+            "country",
+            "subdivision",
+            "time_zone",
+        )
 
 
 def translated_fieldsets(fields: tuple[str, ...]) -> list[Any]:

@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString
 
 from connectors import registry
 from dsr.core.inert import link_ours
+from dsr.core.register import activities_for_system
 
 register = template.Library()
 
@@ -44,3 +45,10 @@ def system_name(alias: object) -> str:
 def system_names(aliases: Any) -> str:
     """Several systems by name, separated by commas."""
     return ", ".join(system_name(alias) for alias in aliases or ())
+
+
+@register.filter
+def system_activities(alias: object) -> str:
+    """The register's activities for a system, by name in the page's language."""
+    language = translation.get_language() or "en"
+    return ", ".join(a.text("name", language) for a in activities_for_system(str(alias)))

@@ -90,7 +90,10 @@ def test_a_new_officer_is_invited_signs_up_by_the_link_and_lands_on_the_overview
 
 
 def test_roles_change_and_an_account_is_deactivated(admin_client):
-    olivia, _ = make_officer(email="olivia@example.org")
+    olivia, olivia_secret = make_officer(email="olivia@example.org")
+    olivias = Client()
+    login_with_totp(olivias, olivia.email, PASSWORD, olivia_secret)
+    assert olivias.get(reverse("staff:dashboard")).status_code == 200
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         admin_client.post(reverse("staff:user_role", args=[olivia.pk]), {"role": "admin"})
@@ -108,6 +111,7 @@ def test_roles_change_and_an_account_is_deactivated(admin_client):
     with TestCase.captureOnCommitCallbacks(execute=True):
         admin_client.post(reverse("staff:user_deactivate", args=[olivia.pk]))
     assert not User.objects.get(pk=olivia.pk).is_active
+    assert olivias.get(reverse("staff:dashboard")).status_code == 302  # signed out
     changes = [e.data["change"] for e in AuditEntry.objects.filter(kind=AuditKind.STAFF_ACCOUNT)]
     assert changes == ["role", "role", "deactivated"]
     assert "olivia" not in str([e.data for e in AuditEntry.objects.all()])
@@ -117,6 +121,16 @@ def test_roles_change_and_an_account_is_deactivated(admin_client):
     )
     assert "cannot deactivate your own account" in own.content.decode()
     assert User.objects.get(pk=admin_client.admin.pk).is_active
+
+
+def test_a_colleague_on_the_staff_already_is_not_invited_again(admin_client, outbox):
+    make_officer(email="olivia@example.org")
+    response = admin_client.post(
+        reverse("staff:users"), {"email": "olivia@example.org", "role": "admin", "language": "en"}
+    )
+    assert "on the staff already" in response.content.decode()
+    assert not User.objects.get(email="olivia@example.org").has_perm("accounts.configure_portal")
+    assert not outbox.to("olivia@example.org")
 
 
 def test_officers_do_not_manage_staff(client):

@@ -4,10 +4,11 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.roles import Role
 from connectors import registry
 from dsr.demo_register import load_register
-from dsr.models import ProcessingActivity, Recipient
+from dsr.models import Controller, OtherController, ProcessingActivity, Recipient
 from dsr.models.register import TRANSLATED_FIELDS
 from tests.factories import PASSWORD, make_officer
 from tests.helpers import login_with_totp
@@ -168,3 +169,62 @@ def test_a_recipients_safeguard_is_written_per_language(admin_client):
     german = "Fragen Sie uns nach einer Kopie."
     assert recipient.translations == {"de": {"safeguard_detail": german}}
     assert recipient.text("safeguard_detail", "nl") == "Ask us for a copy."
+
+
+def test_the_controller_and_other_controllers_are_written_per_language_too(
+    admin_client, configured
+):
+    controller = Controller.objects.get()
+    Controller.objects.filter(pk=controller.pk).update(
+        name="Example Ltd",
+        address="1 Main Street\nLondon",
+        country="DE",
+        subdivision="",
+        time_zone="Europe/Berlin",
+        translations={"de": {"address": "Hauptstraße 1\nBerlin"}},
+    )
+    url = reverse("admin:dsr_controller_change", args=[controller.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Hauptstraße 1" in page
+    assert 'name="translations"' not in page
+    response = admin_client.post(
+        url,
+        {
+            "name": "Example Ltd",
+            "address": "1 Main Street\nLondon",
+            "country": "DE",
+            "subdivision": "",
+            "time_zone": "Europe/Berlin",
+            "address_de": "Hauptstraße 1\nBerlin",
+            "address_nl": "Hoofdstraat 1\nBerlijn",
+            "authorities-TOTAL_FORMS": "0",
+            "authorities-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    controller.refresh_from_db()
+    assert controller.text("address", "nl") == "Hoofdstraat 1\nBerlijn"
+    assert controller.text("address", "de") == "Hauptstraße 1\nBerlin"
+
+    # Other controllers are a superuser's to configure (the roles do not include them).
+    User.objects.filter(email="admin@example.org").update(is_superuser=True)
+    add = reverse("admin:dsr_othercontroller_add")
+    assert "Salesforce CRM" in admin_client.get(add).content.decode()
+    response = admin_client.post(
+        add,
+        {
+            "name": "Partner GmbH",
+            "kind": "joint_controller",
+            "request_email": "privacy@partner.example",
+            "language": "de",
+            "contact_point": "privacy@partner.example",
+            "arrangement": "The loyalty programme",
+            "arrangement_de": "Das Treueprogramm",
+            "systems": ["crm"],
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    partner = OtherController.objects.get(name="Partner GmbH")
+    assert partner.systems == ["crm"]
+    assert partner.translations == {"de": {"arrangement": "Das Treueprogramm"}}
