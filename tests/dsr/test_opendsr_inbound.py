@@ -368,3 +368,23 @@ def test_a_callback_is_signed_names_its_url_and_is_tried_again_after_a_failure(s
         assert body["request_status"] == "in_progress"
         assert body["controller_id"] == "127.0.0.1"
         assert ERIKA not in callback.body.decode()
+
+
+def test_callbacks_are_bound_by_the_egress_allow_list(shop, settings):
+    """A controller on an internal address, not allow-listed: plain http is refused when it
+    sends the request, and https to it is refused by the egress check when the callback
+    would go (the delivery fails for good, nothing is sent)."""
+    settings.DSR_WEBHOOK_ALLOWED_HOSTS = []
+    registered = OpenDSRController(name="Internal", domain="127.0.0.1", systems=["shop"])
+    registered.credentials = opendsr_inbound.issue_credentials(registered)
+    registered.save()
+    plain = post(registered, payload(status_callback_urls=["http://127.0.0.1:9/cb"]))
+    assert plain.status_code == 400
+    assert "must be an https URL" in plain.json()["error"]["message"]
+    assert (
+        post(registered, payload(status_callback_urls=["https://127.0.0.1:9/cb"])).status_code
+        == 201
+    )
+    (delivery,) = Delivery.objects.filter(label="opendsr_callback")
+    assert delivery.state == "failed"
+    assert delivery.attempts == 1
