@@ -86,7 +86,11 @@ def test_the_five_minute_tour(browser, live_server, demo):
     shot(me, "tour-2-status")
     item = SubjectRequest.objects.get(email=DEMO_SUBJECT)
 
-    # 3. Watch the connectors: CRM, billing and the support chat are searched and exported.
+    # 3. The officer's overview is a to-do list; the queue; the connectors: CRM, billing and the
+    # support chat are searched and exported.
+    staff.goto("/staff/")
+    expect(staff.locator("#todo-approval")).to_be_visible()
+    shot(staff, "tour-3-overview")
     staff.goto("/staff/requests/")
     shot(staff, "tour-3-queue")
     staff.get_by_role("link", name=item.reference).click()
@@ -103,7 +107,10 @@ def test_the_five_minute_tour(browser, live_server, demo):
     shot(staff, "tour-4-package")
     staff.goto(f"/staff/requests/{item.reference}/")
     staff.get_by_role("button", name="Send the answer").click()
-    staff.get_by_role("button", name="Confirm and send").click()  # after its preview
+    expect(staff.locator(".preview-letter")).to_be_visible()  # the letter as it will go
+    expect(staff.get_by_role("link", name=re.compile("report.pdf"))).to_be_visible()
+    shot(staff, "tour-4-preview")
+    staff.get_by_role("button", name="Confirm and send").click()
     expect(staff.locator("#case-status")).to_have_text("Completed")
 
     # 5. Download the answer as the subject (the link in the e-mail, then the e-mailed code).
