@@ -202,12 +202,21 @@ class WebhookConnector(Connector):
         """Hand a request of one of the specification's types over (a forwarding to another
         controller that speaks OpenDSR): no callback, for it is theirs to answer from now on.
         Returns the create response; a repeat of the same id (409) is taken as sent."""
+        payload = self._request(subject, kind, request_id, who="receiver")
+        created = self._send("POST", f"{self.url}{self.protocol.requests}", payload)
+        return created.json() if created.status_code != 409 and created.content else {}
+
+    def _request(
+        self, subject: SubjectIdentity, kind: str, request_id: str, *, who: str
+    ) -> dict[str, Any]:
+        """A request of one of the specification's types as this version writes it, refused
+        (unsupported) where the other side takes neither the type nor any identifier we hold."""
         if kind not in self.supported_types():
-            raise ConnectorUnsupported(f"{self.alias}: the receiver does not support {kind}")
+            raise ConnectorUnsupported(f"{self.alias}: the {who} does not support {kind}")
         identities = self.identities_for(subject)
         if not identities:
             raise ConnectorUnsupported(
-                f"{self.alias}: the receiver accepts none of the identifiers we hold"
+                f"{self.alias}: the {who} accepts none of the identifiers we hold"
             )
         payload: dict[str, Any] = {
             "subject_request_id": request_id,
@@ -216,10 +225,9 @@ class WebhookConnector(Connector):
             "subject_identities": identities,
             "api_version": self.protocol.version,
         }
-        if self.protocol.version != "1.0":
+        if self.protocol.version != "1.0":  # 1.0 has no regulation field
             payload["regulation"] = self.regulation
-        created = self._send("POST", f"{self.url}{self.protocol.requests}", payload)
-        return created.json() if created.status_code != 409 and created.content else {}
+        return payload
 
     def _run(
         self, subject: SubjectIdentity, action: Capability, extensions: dict[str, Any] | None = None
@@ -231,25 +239,9 @@ class WebhookConnector(Connector):
             return dict(stored)
         if stored is not None and _status(stored) == "cancelled":
             return _finished(self.alias, stored)
-        kind = TYPES[action]
-        if kind not in self.supported_types():
-            raise ConnectorUnsupported(f"{self.alias}: the processor does not support {kind}")
-        identities = self.identities_for(subject)
-        if not identities:
-            raise ConnectorUnsupported(
-                f"{self.alias}: the processor accepts none of the identifiers we hold"
-            )
-        payload: dict[str, Any] = {
-            "subject_request_id": request_id,
-            "subject_request_type": kind,
-            "submitted_time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "subject_identities": identities,
-            "api_version": self.protocol.version,
-            "status_callback_urls": [callback_url(self.alias, request_id)],
-            "extensions": extensions or {},
-        }
-        if self.protocol.version != "1.0":  # 1.0 has no regulation field
-            payload["regulation"] = self.regulation
+        payload = self._request(subject, TYPES[action], request_id, who="processor")
+        payload["status_callback_urls"] = [callback_url(self.alias, request_id)]
+        payload["extensions"] = extensions or {}
         requests = f"{self.url}{self.protocol.requests}"
         created = self._send("POST", requests, payload)
         body = created.json() if created.content else {}
