@@ -147,6 +147,23 @@ def test_a_text_saved_before_a_part_became_required_gives_way_to_the_portals_own
     assert "Aufsichtsbehörde" in edited  # the remedies come with the details
 
 
+def test_the_signature_sets_the_officers_name_apart_from_their_contact():
+    from dsr.core.controller import get_controller
+    from dsr.core.mail import render_email
+    from dsr.core.messages import letter_context_for
+
+    item = submit()
+    controller = get_controller()
+    controller.dpo_name, controller.dpo_contact = "Dr. Claus Ulmer", "Allee 140, 53113 Bonn"
+    controller.save()
+    _subject, text, _html = render_email("withdrawn", letter_context_for(item, "withdrawn"), "en")
+    assert "Data protection officer: Dr. Claus Ulmer, Allee 140, 53113 Bonn" in text
+    controller.dpo_name = ""
+    controller.save()
+    _subject, text, _html = render_email("withdrawn", letter_context_for(item, "withdrawn"), "en")
+    assert "Data protection officer: Allee 140, 53113 Bonn" in text
+
+
 def test_a_new_letter_starts_from_the_portals_text_in_its_language_and_is_previewed(client):
     admin_user, secret = make_officer(email="admin@example.org", role=Role.ADMIN)
     login_with_totp(client, admin_user.email, PASSWORD, secret)
