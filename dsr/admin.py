@@ -197,24 +197,7 @@ class OtherControllerAdmin(admin.ModelAdmin[OtherController]):
     search_fields = ("name", "domains")
     filter_horizontal = ("activities",)
     fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "name",
-                    "kind",
-                    "address",
-                    "request_email",
-                    "language",
-                    "contact_point",
-                    "arrangement",
-                    "activities",
-                    "systems",
-                    "domains",
-                    "active",
-                ]
-            },
-        ),
+        (None, {"fields": list(OtherControllerForm.Meta.fields)}),  # the form's own list
         *translated_fieldsets(PARTY_TRANSLATED_FIELDS),
     ]
 
